@@ -1,0 +1,1 @@
+"""Interchange with other tools: COCO, labelme JSON, semantic label maps."""

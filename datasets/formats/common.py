@@ -1,0 +1,186 @@
+"""What importers share: a plan validated in full before one transaction applies it.
+
+Importers parse and check the whole input first and collect an ``ImportPlan``;
+only a plan without errors is applied, in a single store transaction, so a
+refused import leaves the project exactly as it was.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from datasets.errors import XwbError
+from datasets.project import Project
+from datasets.regions import Region
+from datasets.store import STATUSES, ImageRecord
+
+
+@dataclass
+class PlannedImage:
+    rel: str
+    width: int
+    height: int
+    regions: list[tuple[str, Region]] = field(default_factory=list)  # (class name, region)
+    tags: Optional[list[str]] = None
+    manifest: Optional[list[str]] = None
+    status: Optional[str] = None
+    comment: Optional[str] = None
+    where: str = ""
+
+
+@dataclass
+class ImportSummary:
+    images: int = 0
+    new_images: int = 0
+    regions: int = 0
+    duplicates: int = 0
+    skipped_shapes: dict[str, int] = field(default_factory=dict)
+    added_classes: list[str] = field(default_factory=list)
+    added_tags: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        s = f"imported {self.regions} regions on {self.images} images ({self.new_images} new images)"
+        if self.duplicates:
+            s += f", {self.duplicates} already present"
+        if self.skipped_shapes:
+            s += ", skipped " + ", ".join(f"{n} {k}" for k, n in sorted(self.skipped_shapes.items()))
+        if self.added_classes:
+            s += f"; added classes: {', '.join(self.added_classes)}"
+        if self.added_tags:
+            s += f"; added tags: {', '.join(self.added_tags)}"
+        return s
+
+
+@dataclass
+class ImportPlan:
+    source: Path
+    images: list[PlannedImage] = field(default_factory=list)
+    skipped_shapes: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, kind: str) -> None:
+        self.skipped_shapes[kind] = self.skipped_shapes.get(kind, 0) + 1
+
+    def apply(self, project: Project, add_classes: bool = False) -> ImportSummary:
+        tax = project.taxonomy
+        names = {n for im in self.images for n, _ in im.regions}
+        unknown = sorted(n for n in names if not tax.has_name(n))
+        tags = {t for im in self.images for t in (im.tags or [])}
+        unknown_tags = sorted(t for t in tags if t not in tax.tags)
+        if (unknown or unknown_tags) and not add_classes:
+            parts = []
+            if unknown:
+                parts.append(f"classes not in the taxonomy: {', '.join(unknown)}")
+            if unknown_tags:
+                parts.append(f"tags not in the taxonomy: {', '.join(unknown_tags)}")
+            raise XwbError(f"{self.source}: {'; '.join(parts)} (use --add-classes to add them)")
+        for im in self.images:
+            if im.status is not None and im.status not in STATUSES:
+                raise XwbError(f"{self.source}: {im.where}: status {im.status!r} is not one of {', '.join(STATUSES)}")
+
+        # Images: existing ones must match their size; new ones must exist under the image root.
+        store = project.store
+        new_recs: list[ImageRecord] = []
+        ids: dict[str, int] = {}
+        for im in self.images:
+            iid = store.image_id_by_path(im.rel)
+            if iid is not None:
+                rec = store.image(iid)
+                if (rec.width, rec.height) != (im.width, im.height):
+                    raise XwbError(f"{self.source}: {im.where}: says {im.width}x{im.height} but {im.rel} "
+                                   f"is {rec.width}x{rec.height}")
+                ids[im.rel] = iid
+                continue
+            if im.rel in {r.path for r in new_recs}:
+                continue
+            f = project.image_path(im.rel)
+            if not f.is_file():
+                raise XwbError(f"{self.source}: {im.where}: image file {im.rel!r} not found under {project.image_root}")
+            rec = project.make_record(f, im.rel)
+            if (rec.width, rec.height) != (im.width, im.height):
+                raise XwbError(f"{self.source}: {im.where}: says {im.width}x{im.height} but {im.rel} "
+                               f"is {rec.width}x{rec.height}")
+            new_recs.append(rec)
+
+        summary = ImportSummary(skipped_shapes=dict(self.skipped_shapes))
+        old_config = project.config.to_dict()
+        try:
+            self._write(project, store, tax, ids, new_recs, unknown, unknown_tags, add_classes, summary)
+        except BaseException:
+            project.config = type(project.config).from_dict(old_config, "project.yaml")
+            raise
+        return summary
+
+    def _write(self, project, store, tax, ids, new_recs, unknown, unknown_tags, add_classes, summary) -> None:
+        with store.transaction():
+            if add_classes:
+                for n in unknown:
+                    tax.add_class(n)
+                for t in unknown_tags:
+                    tax.tags.append(t)
+                summary.added_classes, summary.added_tags = unknown, unknown_tags
+            if new_recs:
+                for rid, rec in zip(store.add_images(new_recs), new_recs):
+                    ids[rec.path] = rid
+                summary.new_images = len(new_recs)
+            for im in self.images:
+                iid = ids[im.rel]
+                present = {r.content_key() for r in store.regions(iid)}
+                regs = []
+                for name, r in im.regions:
+                    r.class_id = tax.by_name(name).id
+                    key = r.content_key()
+                    if key in present:
+                        summary.duplicates += 1
+                        continue
+                    present.add(key)
+                    regs.append(r)
+                store.add_regions(iid, regs)
+                summary.regions += len(regs)
+                if any(v is not None for v in (im.status, im.comment, im.tags, im.manifest)):
+                    store.update_image(iid, status=im.status, comment=im.comment, tags=im.tags, manifest=im.manifest)
+            summary.images = len(ids)
+            if add_classes and (unknown or unknown_tags):
+                project.save_config()  # last step inside the transaction: a failure rolls the rows back
+
+
+def check_points(points, width: int, height: int, where: str):
+    """Validate an (N, 2) point list inside the image (edges inclusive); returns it as floats."""
+    import numpy as np
+
+    try:
+        p = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise XwbError(f"{where}: points must be numbers") from None
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise XwbError(f"{where}: points must be [x, y] pairs")
+    if not np.isfinite(p).all():
+        raise XwbError(f"{where}: points must be finite numbers")
+    if (p < 0).any() or (p[:, 0] > width).any() or (p[:, 1] > height).any():
+        raise XwbError(f"{where}: coordinates outside the {width}x{height} image")
+    return p
+
+
+def need(d, key: str, types, where: str):
+    if not isinstance(d, dict):
+        raise XwbError(f"{where}: expected an object")
+    if key not in d:
+        raise XwbError(f"{where}: '{key}' missing")
+    v = d[key]
+    if not isinstance(v, types) or (isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,))):
+        raise XwbError(f"{where}.{key}: wrong type ({type(v).__name__})")
+    return v
+
+
+def load_json(path: Path):
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise XwbError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise XwbError(f"{path}: malformed JSON ({str(e).splitlines()[0]})") from None
+    except RecursionError:
+        raise XwbError(f"{path}: malformed JSON (nested too deeply)") from None

@@ -1,0 +1,200 @@
+"""labelme JSON: one file per image, import and export.
+
+Shapes: polygon and rectangle become polygons, circle becomes a 64-gon,
+mask becomes a mask region; point, line, linestrip and points make no region
+and are skipped with a count. Image flags that are true become image tags.
+``imagePath`` is relative to the JSON file, as labelme writes it.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from datasets.errors import XwbError
+from datasets.formats.common import ImportPlan, PlannedImage, check_points, load_json, need
+from datasets.project import Project, atomic_write_text
+from datasets.regions import Region
+
+SKIPPED = ("point", "line", "linestrip", "points")
+CIRCLE_VERTICES = 64
+
+
+def _png_b64(mask: np.ndarray) -> str:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8) * 255, mode="L").convert("1").save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _b64_png(data: str, where: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        raw = base64.b64decode(data, validate=True)
+        with Image.open(io.BytesIO(raw)) as img:
+            return np.asarray(img.convert("L")) > 0
+    except Exception as e:
+        raise XwbError(f"{where}.mask: not a base64 PNG ({type(e).__name__})") from None
+
+
+# -- export ------------------------------------------------------------------------------------------
+def export_labelme(project: Project, out: str | Path, with_proposals: bool = False) -> dict:
+    """Write one labelme JSON per image under OUT, mirroring the image paths."""
+    out = Path(out)
+    tax = project.taxonomy
+    n_files = n_shapes = 0
+    state = None if with_proposals else "accepted"
+    for im in project.store.images():
+        jpath = out / (im.path.rsplit(".", 1)[0] + ".json")
+        jpath.parent.mkdir(parents=True, exist_ok=True)
+        shapes = []
+        for r in project.store.regions(im.id, state=state):
+            shape = {"label": tax.by_id(r.class_id).name, "group_id": None, "description": "",
+                     "flags": {}, "xwb": {"state": r.state, "source": r.source, "author": r.author,
+                                          "score": r.score}}
+            if r.polygon is not None:
+                shape.update(shape_type="polygon", points=r.polygon.tolist(), mask=None)
+            else:
+                h, w = r.mask.shape
+                shape.update(shape_type="mask", points=[[r.mask_x, r.mask_y], [r.mask_x + w - 1, r.mask_y + h - 1]],
+                             mask=_png_b64(r.mask))
+            shapes.append(shape)
+        doc = {
+            "version": "5.5.0",
+            "flags": {t: (t in im.tags) for t in tax.tags},
+            "shapes": shapes,
+            "imagePath": Path(os.path.relpath(project.image_path(im).resolve(), jpath.parent.resolve())).as_posix(),
+            "imageData": None,
+            "imageHeight": im.height,
+            "imageWidth": im.width,
+            "xwb": {"status": im.status, "comment": im.comment, "manifest": im.manifest},
+        }
+        atomic_write_text(jpath, json.dumps(doc, indent=1))
+        n_files += 1
+        n_shapes += len(shapes)
+    return {"files": n_files, "shapes": n_shapes}
+
+
+# -- import --------------------------------------------------------------------------------------------
+def _circle(points: np.ndarray) -> np.ndarray:
+    (cx, cy), (px, py) = points[0], points[1]
+    r = float(np.hypot(px - cx, py - cy))
+    t = np.linspace(0, 2 * np.pi, CIRCLE_VERTICES, endpoint=False)
+    return np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1)
+
+
+def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -> None:
+    doc = load_json(path)
+    where = str(path)
+    if not isinstance(doc, dict):
+        raise XwbError(f"{path}: not a labelme file (top level is not an object)")
+    ip = need(doc, "imagePath", str, where)
+    width = need(doc, "imageWidth", int, where)
+    height = need(doc, "imageHeight", int, where)
+    if width <= 0 or height <= 0:
+        raise XwbError(f"{path}: imageWidth and imageHeight must be positive")
+    shapes = need(doc, "shapes", list, where)
+    ip_norm = ip.replace("\\", "/")
+    if ip_norm.startswith("/") or (len(ip_norm) > 1 and ip_norm[1] == ":"):
+        raise XwbError(f"{path}: imagePath {ip!r} is absolute; labelme paths are relative to the JSON file")
+    target = (path.parent / ip_norm).resolve()
+    root = project.image_root.resolve()
+    try:
+        rel = target.relative_to(root).as_posix()
+    except ValueError:
+        raise XwbError(f"{path}: imagePath {ip!r} climbs out of the image root {root}") from None
+    if rel in rels:
+        raise XwbError(f"{path}: image {rel!r} is already labelled by another file of this import")
+    rels.add(rel)
+    im = PlannedImage(rel, width, height, where="imagePath")
+    flags = doc.get("flags") or {}
+    if not isinstance(flags, dict) or not all(isinstance(v, bool) for v in flags.values()):
+        raise XwbError(f"{path}: flags: must map names to true/false")
+    im.tags = sorted(k for k, v in flags.items() if v)
+    extra = doc.get("xwb")
+    if isinstance(extra, dict):
+        im.status, im.comment = extra.get("status"), extra.get("comment")
+        man = extra.get("manifest")
+        if man is not None and not (isinstance(man, list) and all(isinstance(t, str) and t for t in man)):
+            raise XwbError(f"{path}: xwb.manifest: must be a list of names")
+        im.manifest = man
+        if im.comment is not None and not isinstance(im.comment, str):
+            raise XwbError(f"{path}: xwb.comment: must be a string")
+    for i, s in enumerate(shapes):
+        w = f"{path}: shapes[{i}]"
+        label = need(s, "label", str, w)
+        kind = s.get("shape_type") or "polygon"
+        if not isinstance(kind, str):
+            raise XwbError(f"{w}.shape_type: must be a string")
+        if kind in SKIPPED:
+            plan.skip(kind)
+            continue
+        if not label:
+            raise XwbError(f"{w}.label: empty")
+        pts = check_points(need(s, "points", list, w), width, height, w)
+        sx = s.get("xwb") if isinstance(s.get("xwb"), dict) else {}
+        state = sx.get("state", "accepted")
+        if state not in ("accepted", "proposal"):
+            raise XwbError(f"{w}.xwb.state: must be accepted or proposal")
+        score = sx.get("score")
+        if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool)):
+            raise XwbError(f"{w}.xwb.score: must be a number")
+        meta = dict(state=state, source=str(sx.get("source", "import:labelme")), author=str(sx.get("author", "")),
+                    score=None if score is None else float(score))
+        if kind == "polygon":
+            if len(pts) < 3:
+                raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
+            r = Region(0, polygon=pts, **meta)
+        elif kind == "rectangle":
+            if len(pts) != 2:
+                raise XwbError(f"{w}: rectangle needs 2 points, has {len(pts)}")
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            r = Region(0, polygon=np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), **meta)
+        elif kind == "circle":
+            if len(pts) != 2:
+                raise XwbError(f"{w}: circle needs 2 points, has {len(pts)}")
+            poly = _circle(pts)
+            r = Region(0, polygon=np.clip(poly, 0, [width, height]), **meta)
+        elif kind == "mask":
+            if len(pts) != 2:
+                raise XwbError(f"{w}: mask needs 2 corner points, has {len(pts)}")
+            m = _b64_png(need(s, "mask", str, w), w)
+            x0, y0 = int(pts[0][0]), int(pts[0][1])
+            if m.shape != (int(pts[1][1]) - y0 + 1, int(pts[1][0]) - x0 + 1):
+                raise XwbError(f"{w}.mask: {m.shape[1]}x{m.shape[0]} does not match its corner points")
+            if x0 + m.shape[1] > width or y0 + m.shape[0] > height:
+                raise XwbError(f"{w}.mask: outside the {width}x{height} image")
+            if not m.any():
+                raise XwbError(f"{w}.mask: empty")
+            r = Region(0, mask=m, mask_x=x0, mask_y=y0, **meta)
+        else:
+            raise XwbError(f"{w}.shape_type: unknown shape type {kind!r}")
+        im.regions.append((label, r))
+    plan.images.append(im)
+
+
+def plan_labelme(project: Project, path: str | Path) -> ImportPlan:
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.rglob("*.json"))
+        if not files:
+            raise XwbError(f"{path}: no labelme .json files in this folder")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise XwbError(f"{path}: no such file or folder")
+    plan = ImportPlan(path)
+    rels: set[str] = set()
+    for f in files:
+        _plan_file(project, f, plan, rels)
+    return plan
+
+
+def import_labelme(project: Project, path: str | Path, add_classes: bool = False):
+    return plan_labelme(project, path).apply(project, add_classes=add_classes)

@@ -1,0 +1,232 @@
+"""A project: a folder with ``project.yaml`` and one SQLite store.
+
+project.yaml holds what people edit by hand (name, taxonomy, image root,
+split proportions); the store holds everything annotators and models write.
+Images stay where they are: the store keeps their path relative to the image
+root (posix, never absolute, never climbing out with ``..``).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Optional
+
+import yaml
+
+from datasets.errors import XwbError
+from datasets.regions import Region
+from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, scan_info
+from datasets.store import ImageRecord, Store
+from datasets.taxonomy import Taxonomy, default_taxonomy_path
+
+CONFIG_NAME = "project.yaml"
+STORE_NAME = "labels.sqlite"
+DEFAULT_SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
+_CONFIG_KEYS = {"name", "image_root", "taxonomy", "splits", "xwb_schema"}
+
+
+@dataclass
+class ProjectConfig:
+    name: str
+    taxonomy: Taxonomy
+    image_root: str = "."
+    splits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SPLITS))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"xwb_schema": 1, "name": self.name, "image_root": self.image_root,
+                "splits": dict(self.splits), "taxonomy": self.taxonomy.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> "ProjectConfig":
+        if not isinstance(data, dict):
+            raise XwbError(f"{where}: expected a mapping")
+        unknown = set(data) - _CONFIG_KEYS
+        if unknown:
+            raise XwbError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise XwbError(f"{where}: name: must be a non-empty string")
+        root = data.get("image_root", ".")
+        if not isinstance(root, str) or not root:
+            raise XwbError(f"{where}: image_root: must be a path")
+        splits = data.get("splits", DEFAULT_SPLITS)
+        if not isinstance(splits, dict) or set(splits) != {"train", "val", "test"} or \
+                not all(isinstance(v, (int, float)) and v >= 0 for v in splits.values()) or \
+                abs(sum(splits.values()) - 1.0) > 1e-6:
+            raise XwbError(f"{where}: splits: must give train, val and test proportions summing to 1")
+        tax = Taxonomy.from_dict(data.get("taxonomy", {}), where=f"{where}: taxonomy")
+        return cls(name, tax, root, {k: float(v) for k, v in splits.items()})
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class AddSummary:
+    added: int = 0
+    skipped_known: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+class Project:
+    """An open project. ``Project.open(folder)`` or ``Project.create(folder, ...)``."""
+
+    def __init__(self, folder: Path, config: ProjectConfig, store: Store):
+        self.folder = folder
+        self.config = config
+        self.store = store
+
+    # -- lifecycle --------------------------------------------------------------------
+    @classmethod
+    def create(cls, folder: str | Path, name: str | None = None, taxonomy: Taxonomy | None = None,
+               image_root: str = ".", splits: dict[str, float] | None = None) -> "Project":
+        folder = Path(folder)
+        if (folder / CONFIG_NAME).exists() or (folder / STORE_NAME).exists():
+            raise XwbError(f"{folder}: already a project")
+        if folder.exists() and not folder.is_dir():
+            raise XwbError(f"{folder}: exists and is not a folder")
+        if taxonomy is None:
+            taxonomy = Taxonomy.load(default_taxonomy_path())
+        cfg = ProjectConfig(name or folder.resolve().name, taxonomy, image_root,
+                            dict(splits or DEFAULT_SPLITS))
+        ProjectConfig.from_dict(cfg.to_dict(), str(folder / CONFIG_NAME))  # validate before writing
+        folder.mkdir(parents=True, exist_ok=True)
+        store = Store(folder / STORE_NAME, create=True)
+        atomic_write_text(folder / CONFIG_NAME, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        return cls(folder, cfg, store)
+
+    @classmethod
+    def open(cls, folder: str | Path, readonly: bool = False, timeout: float | None = None) -> "Project":
+        """Open a project. ``timeout``: how long a write waits for another writer
+        (default 10 s, or $XWB_BUSY_TIMEOUT) before failing with "project is busy"."""
+        folder = Path(folder)
+        if timeout is None:
+            timeout = float(os.environ.get("XWB_BUSY_TIMEOUT", "10"))
+        cfg_path = folder / CONFIG_NAME
+        if not cfg_path.is_file():
+            raise XwbError(f"{folder}: not an xwb project (no {CONFIG_NAME})")
+        try:
+            data = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise XwbError(f"{cfg_path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        cfg = ProjectConfig.from_dict(data, str(cfg_path))
+        store = Store(folder / STORE_NAME, readonly=readonly, timeout=timeout)
+        return cls(folder, cfg, store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- config ----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.config.taxonomy
+
+    def save_config(self) -> None:
+        atomic_write_text(self.folder / CONFIG_NAME, yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+
+    @property
+    def image_root(self) -> Path:
+        root = Path(self.config.image_root)
+        return root if root.is_absolute() else (self.folder / root)
+
+    # -- paths -----------------------------------------------------------------------
+    def relpath(self, file: str | Path) -> str:
+        """The store's path of a file: relative to the image root, posix."""
+        p = Path(file).resolve()
+        root = self.image_root.resolve()
+        try:
+            rel = p.relative_to(root)
+        except ValueError:
+            raise XwbError(f"{file}: outside the project's image root {root}; "
+                           "copy it there or set image_root in project.yaml") from None
+        return rel.as_posix()
+
+    def check_relpath(self, rel: str, where: str) -> str:
+        """Validate an image path from an imported file: relative, inside the root."""
+        if not isinstance(rel, str) or not rel:
+            raise XwbError(f"{where}: image path is empty")
+        if "\\" in rel:
+            rel = rel.replace("\\", "/")
+        pp = PurePosixPath(rel)
+        if pp.is_absolute() or (len(rel) > 1 and rel[1] == ":"):
+            raise XwbError(f"{where}: image path {rel!r} is absolute; paths must be relative to the image root")
+        if ".." in pp.parts:
+            raise XwbError(f"{where}: image path {rel!r} climbs out of the image root ('..')")
+        return str(PurePosixPath(*[p for p in pp.parts if p != "."]))
+
+    def image_path(self, rec: ImageRecord | str) -> Path:
+        rel = rec.path if isinstance(rec, ImageRecord) else rec
+        return self.image_root / rel
+
+    def read_scan(self, rec: ImageRecord) -> Scan:
+        return read_scan(self.image_path(rec))
+
+    # -- adding scans ----------------------------------------------------------------------
+    def make_record(self, file: Path, rel: str | None = None) -> ImageRecord:
+        info = scan_info(file)
+        return ImageRecord(id=0, path=rel or self.relpath(file), width=info.width, height=info.height,
+                           channels=info.channels, bit_depth=info.bit_depth, layout=info.layout,
+                           sha256=file_sha256(file))
+
+    def add_scans(self, paths: Iterable[str | Path], progress=None) -> AddSummary:
+        """Add scan files and folders (recursively). Known paths are skipped; unreadable files listed."""
+        summary = AddSummary()
+        files: list[Path] = []
+        for p in paths:
+            p = Path(p)
+            if p.is_dir():
+                files.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_scan_file(f)))
+            elif p.is_file():
+                files.append(p)
+            else:
+                raise XwbError(f"{p}: no such file or folder")
+        recs: list[ImageRecord] = []
+        seen: set[str] = set()
+        for f in files:
+            rel = self.relpath(f)
+            if rel in seen or self.store.image_id_by_path(rel) is not None:
+                summary.skipped_known += 1
+                continue
+            try:
+                recs.append(self.make_record(f, rel))
+                seen.add(rel)
+            except XwbError as e:
+                summary.failed.append(str(e))
+            if progress:
+                progress(len(recs))
+        if recs:
+            self.store.add_images(recs)
+        summary.added = len(recs)
+        return summary
+
+    # -- convenience over the store ------------------------------------------------------------
+    def images(self, **kw) -> list[ImageRecord]:
+        return self.store.images(**kw)
+
+    def regions(self, image_id: int, state: Optional[str] = None) -> list[Region]:
+        return self.store.regions(image_id, state)

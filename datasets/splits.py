@@ -1,0 +1,68 @@
+"""Train/val/test assignment: deterministic, class-aware, and frozen once made.
+
+An image's split is written once and never changed (the store refuses to
+overwrite it), so adding scans or labels can never move a test image into
+training. Unassigned images are placed greedily, rarest class first, into the
+split that is furthest below its target share for that image's classes; the
+order is fixed by content hashes, so the same project gives the same splits.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from datasets.project import Project
+from datasets.store import SPLITS
+
+
+def assign_splits(project: Project) -> dict[str, int]:
+    """Assign every image without a split; returns how many went to each split."""
+    target = project.config.splits
+    store = project.store
+    images = store.images(with_sets=False)
+    classes = store.region_classes_by_image("accepted")
+    # current counts per split: images, and images per class
+    n_img = {s: 0 for s in SPLITS}
+    n_cls: dict[int, dict[str, int]] = {}
+    todo = []
+    for im in images:
+        cls = classes.get(im.id, set())
+        if im.split:
+            n_img[im.split] += 1
+            for c in cls:
+                n_cls.setdefault(c, {s: 0 for s in SPLITS})[im.split] += 1
+        else:
+            todo.append((im, cls))
+    total_per_class: dict[int, int] = {}
+    for im in images:
+        for c in classes.get(im.id, set()):
+            total_per_class[c] = total_per_class.get(c, 0) + 1
+
+    def order(item):
+        im, cls = item
+        rarity = min((total_per_class[c] for c in cls), default=10**12)
+        return (rarity, hashlib.sha256(f"{im.sha256}:{im.path}".encode()).hexdigest())
+
+    todo.sort(key=order)
+    assignment: dict[int, str] = {}
+    added = {s: 0 for s in SPLITS}
+    for im, cls in todo:
+        def deficit(s: str) -> tuple[float, float]:
+            n_all = sum(n_img.values()) + 1
+            img_def = target[s] * n_all - n_img[s]
+            if cls:
+                cls_def = sum(target[s] * (sum(n_cls.get(c, {}).values()) + 1) - n_cls.get(c, {}).get(s, 0)
+                              for c in cls) / len(cls)
+            else:
+                cls_def = img_def
+            return (cls_def, img_def)
+
+        eligible = [s for s in SPLITS if target[s] > 0]
+        best = max(eligible, key=lambda s: (deficit(s), -SPLITS.index(s)))
+        assignment[im.id] = best
+        n_img[best] += 1
+        added[best] += 1
+        for c in cls:
+            n_cls.setdefault(c, {s: 0 for s in SPLITS})[best] += 1
+    if assignment:
+        store.set_splits(assignment)
+    return added

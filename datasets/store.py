@@ -1,0 +1,454 @@
+"""The project store: every annotation of a project in one SQLite file.
+
+All SQL of the project lives here, so that a server-backed store (PostgreSQL,
+for teams) is a second implementation of this module and nothing else.
+
+Durability and concurrency:
+- WAL journal: readers never block and are never blocked by a writer.
+- Every change runs in one ``BEGIN IMMEDIATE`` transaction: it takes the
+  write lock up front, waits up to ``timeout`` seconds for another writer,
+  and then either commits whole or leaves no trace. A process killed with
+  SIGKILL loses only the transaction it had not committed.
+- ``synchronous=NORMAL``: a commit survives a crash of the process (WAL is
+  written before commit returns); only a power cut may drop the last commits.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
+from datasets.regions import Region, decode_mask, encode_mask
+
+SCHEMA_VERSION = 2
+STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
+SPLITS = ("train", "val", "test")
+
+_SCHEMA_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    width INTEGER NOT NULL, height INTEGER NOT NULL,
+    channels INTEGER NOT NULL, bit_depth INTEGER NOT NULL, layout TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new','in_progress','done','reviewed','rejected')),
+    comment TEXT NOT NULL DEFAULT '',
+    split TEXT CHECK (split IS NULL OR split IN ('train','val','test')),
+    added_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE image_tags (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (image_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE manifest_items (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    item TEXT NOT NULL,
+    PRIMARY KEY (image_id, item)
+) WITHOUT ROWID;
+CREATE TABLE regions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('polygon','mask')),
+    polygon BLOB, mask BLOB,
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+    mask_w INTEGER, mask_h INTEGER,
+    area REAL NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT 'manual',
+    score REAL,
+    state TEXT NOT NULL CHECK (state IN ('proposal','accepted')),
+    created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX regions_by_image ON regions(image_id);
+CREATE INDEX regions_by_source ON regions(source);
+CREATE INDEX images_by_status ON images(status);
+"""
+
+# Forward migrations: MIGRATIONS[v] turns schema v into v + 1.
+MIGRATIONS: dict[int, str] = {
+    # v2: editing sessions, so a second workbench on the same project opens read-only.
+    1: """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+        user TEXT NOT NULL DEFAULT '', started_at REAL NOT NULL, heartbeat REAL NOT NULL
+    );
+    """,
+}
+
+
+@dataclass
+class ImageRecord:
+    id: int
+    path: str
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    layout: str
+    sha256: str
+    status: str = "new"
+    comment: str = ""
+    split: Optional[str] = None
+    tags: list[str] = field(default_factory=list)
+    manifest: list[str] = field(default_factory=list)
+    added_at: float = 0.0
+    updated_at: float = 0.0
+
+
+_IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
+_REG_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
+             "score, state, created_at, updated_at")
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    m = str(e).lower()
+    return "locked" in m or "busy" in m
+
+
+class Store:
+    """One project's SQLite file. Not shared between threads: open one per thread."""
+
+    def __init__(self, path: str | Path, readonly: bool = False, timeout: float = 10.0,
+                 create: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        self.timeout = timeout
+        if not create and not self.path.is_file():
+            raise XwbError(f"{self.path}: project store not found")
+        try:
+            if readonly:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            else:
+                self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise XwbError(f"{self.path}: cannot switch the store to WAL mode (got {mode})")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+            if create:
+                self._create()
+            self._check_schema()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
+                raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None
+            raise XwbError(f"{self.path}: not a readable project store ({e})") from None
+
+    # -- schema -------------------------------------------------------------------
+    def _create(self) -> None:
+        with self.transaction() as c:
+            for stmt in _split_sql(_SCHEMA_V1):
+                c.execute(stmt)
+            c.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            c.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(time.time()),))
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    def _check_schema(self) -> None:
+        try:
+            v = self.schema_version()
+        except sqlite3.DatabaseError:
+            raise XwbError(f"{self.path}: not an xwb project store (no schema version)") from None
+        if v > SCHEMA_VERSION:
+            if not self.readonly:
+                raise SchemaTooNewError(
+                    f"{self.path}: written by a newer xwb (schema {v}, this xwb knows up to {SCHEMA_VERSION}); "
+                    "upgrade xwb, or open it read-only")
+            return
+        if v < SCHEMA_VERSION:
+            if self.readonly:
+                return  # an old file can be read as it is; it is migrated when opened for writing
+            with self.transaction() as c:
+                v = int(c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+                while v < SCHEMA_VERSION:
+                    for stmt in _split_sql(MIGRATIONS[v]):
+                        c.execute(stmt)
+                    v += 1
+                c.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(v),))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write. Raises ProjectBusyError when the lock does not come in time."""
+        if self.readonly:
+            raise XwbError(f"{self.path}: project is open read-only")
+        if self.conn.in_transaction:  # nested: join the outer transaction
+            yield self.conn
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_busy(e):
+                raise ProjectBusyError(
+                    f"{self.path}: project is busy: another process kept it locked for over {self.timeout:g} s; "
+                    "try again") from None
+            raise
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            self.conn.execute("ROLLBACK")
+            if _is_busy(e):
+                raise ProjectBusyError(f"{self.path}: project is busy; the change was not saved") from None
+            raise
+
+    # -- images -------------------------------------------------------------------------
+    def add_image(self, rec: ImageRecord) -> int:
+        return self.add_images([rec])[0]
+
+    def add_images(self, recs: Sequence[ImageRecord]) -> list[int]:
+        now = time.time()
+        ids = []
+        with self.transaction() as c:
+            for r in recs:
+                cur = c.execute(
+                    "INSERT INTO images (path, width, height, channels, bit_depth, layout, sha256, status, "
+                    "comment, split, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (r.path, r.width, r.height, r.channels, r.bit_depth, r.layout, r.sha256, r.status,
+                     r.comment, r.split, r.added_at or now, r.updated_at or now))
+                r.id = cur.lastrowid
+                ids.append(r.id)
+                self._write_sets(c, r.id, r.tags, r.manifest)
+        return ids
+
+    def _write_sets(self, c, image_id: int, tags: Iterable[str] | None, manifest: Iterable[str] | None):
+        if tags is not None:
+            c.execute("DELETE FROM image_tags WHERE image_id=?", (image_id,))
+            c.executemany("INSERT INTO image_tags VALUES (?,?)", [(image_id, t) for t in sorted(set(tags))])
+        if manifest is not None:
+            c.execute("DELETE FROM manifest_items WHERE image_id=?", (image_id,))
+            c.executemany("INSERT INTO manifest_items VALUES (?,?)", [(image_id, m) for m in sorted(set(manifest))])
+
+    def _image_from_row(self, row, tags=None, manifest=None) -> ImageRecord:
+        return ImageRecord(*row[:11], tags=tags if tags is not None else [],
+                           manifest=manifest if manifest is not None else [],
+                           added_at=row[11], updated_at=row[12])
+
+    def images(self, status: str | None = None, split: str | None = None,
+               with_sets: bool = True) -> list[ImageRecord]:
+        """Image records in id order, optionally filtered by status and split."""
+        q, args = f"SELECT {_IMG_COLS} FROM images", []
+        conds = []
+        if status:
+            conds.append("status=?"), args.append(status)
+        if split:
+            conds.append("split=?"), args.append(split)
+        if conds:
+            q += " WHERE " + " AND ".join(conds)
+        rows = self.conn.execute(q + " ORDER BY id", args).fetchall()
+        tags: dict[int, list[str]] = {}
+        man: dict[int, list[str]] = {}
+        if with_sets:
+            for iid, t in self.conn.execute("SELECT image_id, tag FROM image_tags ORDER BY image_id, tag"):
+                tags.setdefault(iid, []).append(t)
+            for iid, t in self.conn.execute("SELECT image_id, item FROM manifest_items ORDER BY image_id, item"):
+                man.setdefault(iid, []).append(t)
+        return [self._image_from_row(r, tags.get(r[0], []), man.get(r[0], [])) for r in rows]
+
+    def image(self, image_id: int) -> ImageRecord:
+        row = self.conn.execute(f"SELECT {_IMG_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
+        if row is None:
+            raise XwbError(f"image {image_id} is not in the project")
+        tags = [t for (t,) in self.conn.execute("SELECT tag FROM image_tags WHERE image_id=? ORDER BY tag", (image_id,))]
+        man = [t for (t,) in self.conn.execute("SELECT item FROM manifest_items WHERE image_id=? ORDER BY item", (image_id,))]
+        return self._image_from_row(row, tags, man)
+
+    def image_id_by_path(self, path: str) -> Optional[int]:
+        row = self.conn.execute("SELECT id FROM images WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def image_statuses(self) -> list[tuple[int, str, str]]:
+        """(id, path, status) of every image: the image list's first paint."""
+        return self.conn.execute("SELECT id, path, status FROM images ORDER BY id").fetchall()
+
+    def update_image(self, image_id: int, *, status: str | None = None, comment: str | None = None,
+                     tags: Iterable[str] | None = None, manifest: Iterable[str] | None = None) -> None:
+        if status is not None and status not in STATUSES:
+            raise XwbError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        with self.transaction() as c:
+            sets, args = ["updated_at=?"], [time.time()]
+            if status is not None:
+                sets.append("status=?"), args.append(status)
+            if comment is not None:
+                sets.append("comment=?"), args.append(comment)
+            cur = c.execute(f"UPDATE images SET {', '.join(sets)} WHERE id=?", (*args, image_id))
+            if cur.rowcount == 0:
+                raise XwbError(f"image {image_id} is not in the project")
+            self._write_sets(c, image_id, tags, manifest)
+
+    def set_splits(self, assignment: dict[int, str]) -> None:
+        """Assign splits to images that have none. An assigned split is frozen: never moved."""
+        with self.transaction() as c:
+            for iid, s in assignment.items():
+                if s not in SPLITS:
+                    raise XwbError(f"split must be one of {SPLITS}, got {s!r}")
+                c.execute("UPDATE images SET split=? WHERE id=? AND split IS NULL", (s, iid))
+
+    def delete_image(self, image_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM images WHERE id=?", (image_id,))
+
+    # -- regions ------------------------------------------------------------------------
+    @staticmethod
+    def _region_row(r: Region):
+        x0, y0, x1, y1 = r.bbox()
+        if r.polygon is not None:
+            return ("polygon", r.polygon.astype("<f8").tobytes(), None, x0, y0, x1, y1, None, None)
+        h, w = r.mask.shape
+        return ("mask", None, encode_mask(r.mask), x0, y0, x1, y1, w, h)
+
+    def add_region(self, image_id: int, region: Region) -> int:
+        return self.add_regions(image_id, [region])[0]
+
+    def add_regions(self, image_id: int, regions: Sequence[Region]) -> list[int]:
+        with self.transaction() as c:
+            return [self._insert_region(c, image_id, r) for r in regions]
+
+    def _insert_region(self, c, image_id: int, r: Region) -> int:
+        cur = c.execute(
+            "INSERT INTO regions (image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, "
+            "area, author, source, score, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (image_id, r.class_id, *self._region_row(r), r.area(), r.author, r.source, r.score, r.state,
+             r.created_at, r.updated_at))
+        r.id, r.image_id = cur.lastrowid, image_id
+        return r.id
+
+    def update_region(self, region: Region) -> None:
+        if region.id is None:
+            raise XwbError("region has no id; add it first")
+        region.updated_at = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE regions SET class_id=?, kind=?, polygon=?, mask=?, x0=?, y0=?, x1=?, y1=?, mask_w=?, "
+                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=? WHERE id=?",
+                (region.class_id, *self._region_row(region), region.area(), region.author, region.source,
+                 region.score, region.state, region.updated_at, region.id))
+            if cur.rowcount == 0:
+                raise XwbError(f"region {region.id} no longer exists (deleted elsewhere?)")
+
+    def delete_region(self, region_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM regions WHERE id=?", (region_id,))
+
+    def replace_proposals(self, image_id: int, source: str, regions: Sequence[Region]) -> list[int]:
+        """Swap the proposals of one source on one image; accepted and manual regions stay."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM regions WHERE image_id=? AND source=? AND state='proposal'", (image_id, source))
+            return [self._insert_region(c, image_id, r) for r in regions]
+
+    def _region_from_row(self, row) -> Region:
+        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua) = row
+        if kind == "polygon":
+            p = np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64)
+            return Region(cid, polygon=p, state=state, source=source, score=score, author=author,
+                          id=rid, image_id=iid, created_at=ca, updated_at=ua)
+        return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), state=state,
+                      source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca, updated_at=ua)
+
+    def regions(self, image_id: int, state: str | None = None) -> list[Region]:
+        q = f"SELECT {_REG_COLS} FROM regions WHERE image_id=?"
+        args: list = [image_id]
+        if state:
+            q += " AND state=?"
+            args.append(state)
+        return [self._region_from_row(r) for r in self.conn.execute(q + " ORDER BY id", args)]
+
+    def region(self, region_id: int) -> Region:
+        row = self.conn.execute(f"SELECT {_REG_COLS} FROM regions WHERE id=?", (region_id,)).fetchone()
+        if row is None:
+            raise XwbError(f"region {region_id} is not in the project")
+        return self._region_from_row(row)
+
+    def iter_regions(self, state: str | None = None) -> Iterator[Region]:
+        q = f"SELECT {_REG_COLS} FROM regions"
+        args: list = []
+        if state:
+            q += " WHERE state=?"
+            args.append(state)
+        for row in self.conn.execute(q + " ORDER BY image_id, id", args):
+            yield self._region_from_row(row)
+
+    def region_classes_by_image(self, state: str = "accepted") -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        for iid, cid in self.conn.execute("SELECT DISTINCT image_id, class_id FROM regions WHERE state=?", (state,)):
+            out.setdefault(iid, set()).add(cid)
+        return out
+
+    def region_counts(self) -> dict[int, int]:
+        return dict(self.conn.execute("SELECT image_id, COUNT(*) FROM regions GROUP BY image_id").fetchall())
+
+    # -- summaries ----------------------------------------------------------------------------
+    def counts(self) -> dict:
+        q = self.conn.execute
+        return {
+            "images": q("SELECT COUNT(*) FROM images").fetchone()[0],
+            "regions": q("SELECT COUNT(*) FROM regions").fetchone()[0],
+            "by_status": dict(q("SELECT status, COUNT(*) FROM images GROUP BY status").fetchall()),
+            "by_split": {(k or "unassigned"): v for k, v in q("SELECT split, COUNT(*) FROM images GROUP BY split")},
+            "by_state": dict(q("SELECT state, COUNT(*) FROM regions GROUP BY state").fetchall()),
+            "by_class": {cid: {"regions": n, "images": m} for cid, n, m in q(
+                "SELECT class_id, COUNT(*), COUNT(DISTINCT image_id) FROM regions WHERE state='accepted' "
+                "GROUP BY class_id")},
+            "by_tag": dict(q("SELECT tag, COUNT(*) FROM image_tags GROUP BY tag").fetchall()),
+            "by_depth_layout": {f"{b}-bit {l}": n for b, l, n in q(
+                "SELECT bit_depth, layout, COUNT(*) FROM images GROUP BY bit_depth, layout")},
+        }
+
+    # -- editing sessions (one editor per project) -------------------------------------------------
+    def claim_editor(self, user: str = "", stale_after: float = 30.0) -> Optional[int]:
+        """Claim the editor seat; returns a session id, or None when a live editor holds it."""
+        host, now = socket.gethostname(), time.time()
+        with self.transaction() as c:
+            for sid, h, pid, hb in c.execute("SELECT id, host, pid, heartbeat FROM sessions WHERE kind='editor'").fetchall():
+                alive = (now - hb) < stale_after and (h != host or _pid_alive(pid))
+                if alive:
+                    return None
+                c.execute("DELETE FROM sessions WHERE id=?", (sid,))
+            cur = c.execute("INSERT INTO sessions (kind, host, pid, user, started_at, heartbeat) VALUES "
+                            "('editor', ?, ?, ?, ?, ?)", (host, os.getpid(), user, now, now))
+            return cur.lastrowid
+
+    def heartbeat(self, session_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE sessions SET heartbeat=? WHERE id=?", (time.time(), session_id))
+
+    def release_editor(self, session_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

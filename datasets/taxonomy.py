@@ -1,0 +1,177 @@
+"""Region classes and image-level tags of a project.
+
+The taxonomy lives in ``project.yaml`` (and default taxonomies in ``configs/``).
+Class ids are stable across renames: the store refers to classes by id, so a
+rename never touches annotation rows. Ids are 1..255 so that a class id is
+also its index in a uint8 label map (0 is background).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from datasets.errors import XwbError
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-./ ]*$")
+
+# A palette for classes added on import (--add-classes); distinct, readable on grey.
+AUTO_COLORS = [
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0",
+    "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#800000",
+]
+
+
+@dataclass(frozen=True)
+class RegionClass:
+    id: int
+    name: str
+    color: str
+    hotkey: str = ""
+    description: str = ""
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        c = self.color.lstrip("#")
+        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+@dataclass
+class Taxonomy:
+    classes: list[RegionClass] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    # -- lookups -------------------------------------------------------------
+    def by_id(self, class_id: int) -> RegionClass:
+        for c in self.classes:
+            if c.id == class_id:
+                return c
+        raise XwbError(f"class id {class_id} is not in the taxonomy")
+
+    def by_name(self, name: str) -> RegionClass:
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise XwbError(f"class {name!r} is not in the taxonomy (known: {', '.join(self.names)})")
+
+    def has_name(self, name: str) -> bool:
+        return any(c.name == name for c in self.classes)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    @property
+    def ids(self) -> list[int]:
+        return [c.id for c in self.classes]
+
+    def add_class(self, name: str) -> RegionClass:
+        """Add a class with the next free id, a palette colour and no hotkey."""
+        used = set(self.ids)
+        new_id = next(i for i in range(1, 256) if i not in used)
+        color = AUTO_COLORS[(new_id - 1) % len(AUTO_COLORS)]
+        rc = RegionClass(new_id, name, color)
+        _check_class(rc, f"class {name!r}")
+        self.classes.append(rc)
+        return rc
+
+    # -- (de)serialisation ---------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: list[dict[str, Any]] = []
+        for c in self.classes:
+            d: dict[str, Any] = {"id": c.id, "name": c.name, "color": c.color}
+            if c.hotkey:
+                d["hotkey"] = c.hotkey
+            if c.description:
+                d["description"] = c.description
+            out.append(d)
+        return {"classes": out, "tags": list(self.tags)}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "taxonomy") -> "Taxonomy":
+        if not isinstance(data, dict):
+            raise XwbError(f"{where}: expected a mapping with 'classes' and 'tags'")
+        unknown = set(data) - {"classes", "tags"}
+        if unknown:
+            raise XwbError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        raw_classes = data.get("classes") or []
+        if not isinstance(raw_classes, list):
+            raise XwbError(f"{where}.classes: expected a list")
+        classes: list[RegionClass] = []
+        for i, rc in enumerate(raw_classes):
+            key = f"{where}.classes[{i}]"
+            if not isinstance(rc, dict):
+                raise XwbError(f"{key}: expected a mapping")
+            bad = set(rc) - {"id", "name", "color", "hotkey", "description"}
+            if bad:
+                raise XwbError(f"{key}: unknown key(s) {', '.join(sorted(bad))}")
+            for req in ("id", "name", "color"):
+                if req not in rc:
+                    raise XwbError(f"{key}.{req}: missing")
+            c = RegionClass(
+                id=rc["id"], name=rc["name"], color=rc["color"],
+                hotkey=str(rc.get("hotkey", "")), description=str(rc.get("description", "")),
+            )
+            _check_class(c, key)
+            classes.append(c)
+        tags = data.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+            raise XwbError(f"{where}.tags: expected a list of non-empty strings")
+        tax = cls(classes, list(tags))
+        tax.validate(where)
+        return tax
+
+    def validate(self, where: str = "taxonomy") -> None:
+        seen_ids: set[int] = set()
+        seen_names: set[str] = set()
+        seen_keys: set[str] = set()
+        for c in self.classes:
+            if c.id in seen_ids:
+                raise XwbError(f"{where}: duplicate class id {c.id}")
+            if c.name in seen_names:
+                raise XwbError(f"{where}: duplicate class name {c.name!r}")
+            if c.hotkey and c.hotkey in seen_keys:
+                raise XwbError(f"{where}: hotkey {c.hotkey!r} used twice")
+            seen_ids.add(c.id)
+            seen_names.add(c.name)
+            if c.hotkey:
+                seen_keys.add(c.hotkey)
+        if len(set(self.tags)) != len(self.tags):
+            raise XwbError(f"{where}.tags: duplicate tag")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Taxonomy":
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise XwbError(f"{path}: taxonomy file not found") from None
+        except yaml.YAMLError as e:
+            raise XwbError(f"{path}: not valid YAML ({_first_line(e)})") from None
+        if isinstance(data, dict) and "taxonomy" in data:  # a project.yaml works too
+            data = data["taxonomy"]
+        return cls.from_dict(data, where=str(path))
+
+
+def _check_class(c: RegionClass, key: str) -> None:
+    if not isinstance(c.id, int) or isinstance(c.id, bool) or not 1 <= c.id <= 255:
+        raise XwbError(f"{key}.id: must be an integer 1..255 (0 is background), got {c.id!r}")
+    if not isinstance(c.name, str) or not _NAME.match(c.name):
+        raise XwbError(f"{key}.name: must be a non-empty name of letters, digits, _-./ and spaces, got {c.name!r}")
+    if not isinstance(c.color, str) or not _COLOR.match(c.color):
+        raise XwbError(f"{key}.color: must be '#rrggbb', got {c.color!r}")
+    if c.hotkey and len(c.hotkey) != 1:
+        raise XwbError(f"{key}.hotkey: must be a single key, got {c.hotkey!r}")
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def default_taxonomy_path() -> Path:
+    """The taxonomy that ``xwb init`` uses when none is given (``configs/taxonomy.yaml``)."""
+    return Path(__file__).resolve().parent.parent / "configs" / "taxonomy.yaml"

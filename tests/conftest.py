@@ -1,0 +1,52 @@
+"""Shared fixtures. Qt must be told to run offscreen before it is imported."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path):
+    """An empty project with the default taxonomy, closed at the end."""
+    from datasets.project import Project
+
+    p = Project.create(tmp_path / "proj")
+    yield p
+    p.close()
+
+
+def write_scans(folder: Path, n: int, size=(64, 96), seed=0, dual=False, fmt="tiff") -> list[Path]:
+    """Small 16-bit scans on disk (real files, read back by the real readers)."""
+    from datasets.scanio import write_tiff
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        shape = (*size, 2) if dual else size
+        a = rng.integers(0, 65535, size=shape, dtype=np.uint16)
+        f = folder / f"scan_{i:03d}.{fmt}"
+        if fmt == "tiff":
+            write_tiff(f, a)
+        else:
+            import cv2
+
+            cv2.imwrite(str(f), a)
+        out.append(f)
+    return out
+
+
+@pytest.fixture
+def scans_project(project):
+    """A project with 6 small 16-bit scans in <project>/images."""
+    files = write_scans(project.folder / "images", 6)
+    project.add_scans(files)
+    return project

@@ -1,0 +1,44 @@
+"""``xwb``: one console script; each layer registers its own subcommands."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from datasets.errors import XwbError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from datasets import cli as dcli
+
+    parser = argparse.ArgumentParser(prog="xwb", description="X-ray Workbench: label scans, train and compare models.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    dcli.register(sub)
+    for mod in ("datasets.synth.cli", "training.cli", "workbench.gui_cli"):
+        try:
+            m = __import__(mod, fromlist=["register"])
+        except ModuleNotFoundError as e:
+            if e.name and mod.startswith(e.name):
+                continue  # that layer's commands are not built yet
+            raise
+        m.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except XwbError as e:
+        print(f"xwb {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"xwb {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
