@@ -1,0 +1,118 @@
+"""Property: any mutation of a COCO or labelme file ends in success or a clean
+XwbError, and a refused import leaves the store exactly as it was."""
+import copy
+import json
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from datasets.digest import snapshot_digest
+from datasets.errors import XwbError
+from datasets.formats.coco import export_coco, import_coco
+from datasets.formats.labelme import export_labelme, import_labelme
+from datasets.project import Project
+from datasets.regions import Region
+from tests.conftest import write_scans
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**12) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+mutation = st.tuples(st.integers(0, 10**6), st.sampled_from(["delete", "replace", "duplicate", "negate"]), json_values)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+def _mutate(doc, muts):
+    doc = copy.deepcopy(doc)
+    for idx, op, val in muts:
+        paths = [p for p in _paths(doc) if p]
+        if not paths:
+            return val
+        path = paths[idx % len(paths)]
+        parent = doc
+        for k in path[:-1]:
+            parent = parent[k]
+        k = path[-1]
+        if op == "delete":
+            del parent[k]
+        elif op == "replace":
+            parent[k] = val
+        elif op == "duplicate" and isinstance(parent, list):
+            parent.append(copy.deepcopy(parent[k]))
+        elif op == "negate" and isinstance(parent[k], (int, float)) and not isinstance(parent[k], bool):
+            parent[k] = -parent[k] - 1
+    return doc
+
+
+def _setup(tmp_path_factory, name):
+    root = tmp_path_factory.mktemp(name)
+    p = Project.create(root / "proj")
+    p.add_scans(write_scans(p.folder / "images", 2, size=(40, 50)))
+    for im in p.images():
+        m = np.zeros((6, 7), bool)
+        m[1:5, 2:6] = True
+        p.store.add_regions(im.id, [Region(1, polygon=np.array([[2, 2], [20, 3], [10, 30.0]])),
+                                    Region(4, mask=m, mask_x=30, mask_y=20)])
+        p.store.update_image(im.id, tags=["weapon"])
+    return root, p
+
+
+def _check(p, f, doc_or_bytes, importer):
+    if isinstance(doc_or_bytes, bytes):
+        f.write_bytes(doc_or_bytes)
+    else:
+        f.write_text(json.dumps(doc_or_bytes, allow_nan=True))
+    before = snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0], \
+        p.config.to_dict()
+    try:
+        importer(p, f)
+    except XwbError as e:
+        assert "\n" not in str(e)
+        after = snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0], \
+            p.config.to_dict()
+        assert after == before
+
+
+SETTINGS = settings(max_examples=120, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def test_mutated_coco(tmp_path_factory):
+    root, p = _setup(tmp_path_factory, "coco")
+    export_coco(p, root / "good.json", with_proposals=True)
+    good = json.loads((root / "good.json").read_text())
+    raw = (root / "good.json").read_bytes()
+
+    @SETTINGS
+    @given(st.lists(mutation, min_size=1, max_size=3), st.integers(0, len(raw)))
+    def run(muts, cut):
+        _check(p, root / "m.json", _mutate(good, muts), import_coco)
+        _check(p, root / "t.json", raw[:cut], import_coco)
+
+    run()
+    p.close()
+
+
+def test_mutated_labelme(tmp_path_factory):
+    root, p = _setup(tmp_path_factory, "labelme")
+    export_labelme(p, root / "lm")
+    f = sorted((root / "lm").rglob("*.json"))[0]
+    good = json.loads(f.read_text())
+
+    @SETTINGS
+    @given(st.lists(mutation, min_size=1, max_size=3))
+    def run(muts):
+        _check(p, f.with_name("m.json"), _mutate(good, muts), import_labelme)
+
+    run()
+    p.close()
