@@ -9,7 +9,8 @@ until its pixels are touched. ``scan_info`` reads headers only.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ class Scan:
     pixels: np.ndarray
     info: ScanInfo
     path: Path | None = None
+    meta: dict = field(default_factory=dict)  # scanner facts when the file carries them (i0, dark, regime)
 
     @property
     def high(self) -> np.ndarray:
@@ -229,7 +231,21 @@ def read_scan(path: str | Path, mmap: bool = True) -> Scan:
         pass  # float scans (rare: preprocessed data) are kept as they are
     elif a.dtype.kind not in "ui":
         raise XwbError(f"{path}: unsupported pixel type {a.dtype}")
-    return Scan(a, _info_from_array(a, fmt, hint), path)
+    meta = _tiff_meta(path) if fmt == "tiff" else {}
+    return Scan(a, _info_from_array(a, fmt, hint), path, meta)
+
+
+def _tiff_meta(path: Path) -> dict:
+    """The ``xwb`` JSON that xwb writes into a TIFF's ImageDescription (I0, dark, regime)."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tf:
+            desc = tf.pages[0].description
+        d = json.loads(desc) if desc and desc.lstrip().startswith("{") else {}
+        return d.get("xwb", {}) if isinstance(d, dict) else {}
+    except Exception:
+        return {}
 
 
 def scan_info(path: str | Path) -> ScanInfo:
@@ -265,12 +281,14 @@ def is_scan_file(path: Path) -> bool:
     return path.suffix.lower() in SCAN_SUFFIXES
 
 
-def write_tiff(path: str | Path, pixels: np.ndarray, compress: bool = False) -> None:
+def write_tiff(path: str | Path, pixels: np.ndarray, compress: bool = False, meta: dict | None = None) -> None:
     """Write a scan as TIFF at native depth; (H, W, 2) is written as two planes (high, low)."""
     import tifffile
 
     a = np.asarray(pixels)
-    kwargs = {"compression": "zlib"} if compress else {}
+    kwargs: dict = {"compression": "zlib"} if compress else {}
+    if meta:
+        kwargs.update(description=json.dumps({"xwb": meta}, sort_keys=True), metadata=None)
     if a.ndim == 3:
         tifffile.imwrite(path, np.ascontiguousarray(np.moveaxis(a, -1, 0)),
                          photometric="minisblack", planarconfig="separate", **kwargs)

@@ -43,21 +43,18 @@ def assign_splits(project: Project) -> dict[str, int]:
         return (rarity, hashlib.sha256(f"{im.sha256}:{im.path}".encode()).hexdigest())
 
     todo.sort(key=order)
+    quota = _quotas(target, len(images))
     assignment: dict[int, str] = {}
     added = {s: 0 for s in SPLITS}
     for im, cls in todo:
-        def deficit(s: str) -> tuple[float, float]:
-            n_all = sum(n_img.values()) + 1
-            img_def = target[s] * n_all - n_img[s]
-            if cls:
-                cls_def = sum(target[s] * (sum(n_cls.get(c, {}).values()) + 1) - n_cls.get(c, {}).get(s, 0)
-                              for c in cls) / len(cls)
-            else:
-                cls_def = img_def
-            return (cls_def, img_def)
+        open_ = [s for s in SPLITS if target[s] > 0 and n_img[s] < quota[s]] or [s for s in SPLITS if target[s] > 0]
 
-        eligible = [s for s in SPLITS if target[s] > 0]
-        best = max(eligible, key=lambda s: (deficit(s), -SPLITS.index(s)))
+        def score(s: str) -> tuple[float, float]:
+            # how far this split is below its share of each of the image's classes (known totals)
+            cls_def = sum(target[s] * total_per_class[c] - n_cls.get(c, {}).get(s, 0) for c in cls) / max(1, len(cls))
+            return (cls_def, quota[s] - n_img[s])
+
+        best = max(open_, key=lambda s: (score(s), -SPLITS.index(s)))
         assignment[im.id] = best
         n_img[best] += 1
         added[best] += 1
@@ -66,3 +63,17 @@ def assign_splits(project: Project) -> dict[str, int]:
     if assignment:
         store.set_splits(assignment)
     return added
+
+
+def _quotas(target: dict[str, float], n: int) -> dict[str, int]:
+    """Image counts per split for n images (largest remainder); val and test get at least one from 3 images."""
+    raw = {s: target[s] * n for s in SPLITS}
+    q = {s: int(raw[s]) for s in SPLITS}
+    for s in sorted(SPLITS, key=lambda s: -(raw[s] - q[s]))[: n - sum(q.values())]:
+        q[s] += 1
+    if n >= 3:
+        for s in ("val", "test"):
+            if target[s] > 0 and q[s] == 0:
+                q[s] = 1
+                q["train"] -= 1
+    return q

@@ -1,0 +1,150 @@
+"""``xwb synth``: write a complete synthetic project (scans, regions, tags, manifest, splits).
+
+The project is built in a temporary folder beside OUT and renamed into place
+at the end, so a failure leaves nothing behind. The same seed gives
+byte-identical scans: scan i draws from its own generator seeded (seed, i).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from datasets.errors import XwbError
+from datasets.project import Project
+from datasets.regions import Region
+from datasets.scanio import write_tiff
+from datasets.splits import assign_splits
+from datasets.synth import objects as O
+from datasets.synth.scenes import DEFAULT_SIZE, KINDS, OCCLUSIONS, Scene, build_scene
+from datasets.taxonomy import Taxonomy, default_taxonomy_path
+
+CLASS_TAGS = {"firearm": ["weapon"], "knife": ["weapon"], "drugs": ["narcotics"], "cigarettes": ["tobacco"],
+              "ivory": ["wildlife"], "solid_waste": ["waste"], "currency": ["cash"]}
+MIN_VISIBLE = 0.2  # a threat less than 20 % visible is taken out of the scene (no one could label it)
+
+
+@dataclass
+class SynthScan:
+    counts: np.ndarray  # (H, W, 2) uint16
+    regions: list[Region]
+    tags: list[str]
+    manifest: list[str]
+    truth: dict
+    meta: dict
+
+
+def make_scan(kind: str, seed: int, index: int, size: tuple[int, int], classes: list[str],
+              occlusion: str = "mixed", undeclared: float = 0.2) -> SynthScan:
+    rng = np.random.default_rng([seed, index])
+    scene = build_scene(kind, rng, size, classes, occlusion)
+    att = scene.attenuation()
+    regions, present, levels = _visible_regions(scene, att)
+    counts = scene.render(rng, att)
+    goods = sorted(scene.goods)
+    dropped = []
+    if goods and rng.random() < undeclared:
+        dropped = [str(rng.choice(goods))]
+    manifest = [g for g in goods if g not in dropped]
+    contraband = sorted({c for c in present if c in O.CONTRABAND})
+    tags = sorted({t for c in contraband for t in CLASS_TAGS[c]} | ({"contraband"} if contraband else set()))
+    if dropped:
+        tags.append("undeclared_goods")
+    if not contraband:
+        tags.append("clear")
+    truth = {"kind": kind, "goods": goods, "undeclared_goods": dropped, "contraband": contraband,
+             "objects": present, "occlusion": levels}
+    meta = {"regime": scene.regime.name, "energies": ["high", "low"], **scene.detector.meta(), "synthetic": True}
+    return SynthScan(counts, regions, sorted(set(tags)), manifest, truth, meta)
+
+
+def _visible_regions(scene: Scene, att: np.ndarray):
+    """Masks of what removing each threat would change; threats mostly hidden are removed first."""
+    threats = [k for k, th in enumerate(scene.things) if th.is_threat]
+    levels = list(scene.occlusion)
+    keep, masks = [], []
+    for n, k in enumerate(threats):
+        vis, x, y = scene.visible_mask(k, att)
+        fp = scene.things[k].footprint().sum()
+        if vis.sum() < max(1, MIN_VISIBLE * fp):
+            continue
+        keep.append(n)
+        masks.append((k, vis, x, y))
+    if len(keep) < len(threats):  # take out the hidden ones and measure again
+        drop = {threats[n] for n in range(len(threats)) if n not in keep}
+        scene.things = [th for k, th in enumerate(scene.things) if k not in drop]
+        scene.occlusion = [levels[n] for n in keep]
+        att[...] = scene.attenuation()
+        return _visible_regions(scene, att)
+    regions, present = [], []
+    for k, vis, x, y in masks:
+        name = scene.things[k].kind
+        regions.append((name, vis, x, y))
+        present.append(name)
+    return regions, present, levels
+
+
+def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: tuple[int, int] | None = None,
+                  occlusion: str = "mixed", classes: list[str] | None = None, undeclared: float = 0.2,
+                  unlabelled: int = 0, taxonomy: Taxonomy | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Path:
+    out = Path(out)
+    if kind not in KINDS:
+        raise XwbError(f"unknown kind {kind!r} (choose {', '.join(KINDS)})")
+    if count <= 0:
+        raise XwbError(f"--count must be at least 1, got {count}")
+    if occlusion not in (*OCCLUSIONS, "mixed"):
+        raise XwbError(f"unknown occlusion {occlusion!r} (choose {', '.join(OCCLUSIONS)}, mixed)")
+    if not 0 <= undeclared <= 1:
+        raise XwbError(f"--undeclared must be a share between 0 and 1, got {undeclared}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise XwbError(f"{out}: exists and is not empty; choose a new folder")
+    tax = taxonomy or Taxonomy.load(default_taxonomy_path())
+    known = [c for c in O.THREATS if tax.has_name(c)]
+    classes = list(classes) if classes else known
+    bad = [c for c in classes if c not in O.THREATS]
+    if bad:
+        raise XwbError(f"unknown class(es) {', '.join(bad)}: the generator makes {', '.join(O.THREATS)}")
+    missing = [c for c in classes if not tax.has_name(c)]
+    if missing:
+        raise XwbError(f"class(es) {', '.join(missing)} not in the taxonomy")
+    size = size or DEFAULT_SIZE[kind]
+    build_scene(kind, np.random.default_rng(0), size, [], occlusion="easy")  # size check before writing
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        p = Project.create(tmp, name=out.name, taxonomy=tax)
+        (tmp / "images").mkdir()
+        truth = {}
+        for i in range(count):
+            s = make_scan(kind, seed, i, size, classes, occlusion, undeclared)
+            rel = f"images/{kind}_{seed}_{i:05d}.tiff"
+            write_tiff(tmp / rel, s.counts, meta=s.meta)
+            rec = p.make_record(tmp / rel, rel)
+            labelled = i < count - unlabelled
+            rec.status = "done" if labelled else "new"
+            rec.tags, rec.manifest = (s.tags if labelled else []), s.manifest
+            iid = p.store.add_image(rec)
+            if labelled:
+                p.store.add_regions(iid, [Region(tax.by_name(n).id, mask=m, mask_x=x, mask_y=y, source="synthetic",
+                                                 author="xwb synth") for n, m, x, y in s.regions])
+            truth[rel] = {**s.truth, "tags": s.tags, "labelled": labelled}
+            if progress:
+                progress(i + 1, count)
+        assign_splits(p)
+        (tmp / "synth.json").write_text(json.dumps({"seed": seed, "kind": kind, "size": list(size),
+                                                    "occlusion": occlusion, "scans": truth}, indent=1))
+        p.close()
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
