@@ -47,8 +47,15 @@ class Thing:
 
 
 # -- primitives in the object frame (u, v in cm) -----------------------------------------
+def _bounded(f, cu, cv, radius):
+    """Tag a profile with a bounding circle so that it is evaluated only near it."""
+    f.bounds = (float(cu), float(cv), float(radius))
+    return f
+
+
 def box(cu, cv, length, width, t) -> Profile:
-    return lambda u, v: np.where((np.abs(u - cu) <= length / 2) & (np.abs(v - cv) <= width / 2), t, 0.0)
+    return _bounded(lambda u, v: np.where((np.abs(u - cu) <= length / 2) & (np.abs(v - cv) <= width / 2), t, 0.0),
+                    cu, cv, np.hypot(length, width) / 2)
 
 
 def rounded_box(cu, cv, length, width, t, r) -> Profile:
@@ -58,7 +65,7 @@ def rounded_box(cu, cv, length, width, t, r) -> Profile:
         dv = np.clip(width / 2 - np.abs(v - cv), 0, None)
         d = np.minimum(np.minimum(du, dv), r) / r
         return np.where((du > 0) & (dv > 0), t * np.sqrt(1 - (1 - d) ** 2), 0.0)
-    return f
+    return _bounded(f, cu, cv, np.hypot(length, width) / 2)
 
 
 def rod(cu, cv, length, radius, angle=0.0) -> Profile:
@@ -68,18 +75,19 @@ def rod(cu, cv, length, radius, angle=0.0) -> Profile:
         uu = (u - cu) * ca + (v - cv) * sa
         vv = -(u - cu) * sa + (v - cv) * ca
         return np.where(np.abs(uu) <= length / 2, 2 * np.sqrt(np.clip(radius ** 2 - vv ** 2, 0, None)), 0.0)
-    return f
+    return _bounded(f, cu, cv, np.hypot(length / 2, radius))
 
 
 def ellipsoid(cu, cv, a, b, c) -> Profile:
-    return lambda u, v: 2 * c * np.sqrt(np.clip(1 - ((u - cu) / a) ** 2 - ((v - cv) / b) ** 2, 0, None))
+    return _bounded(lambda u, v: 2 * c * np.sqrt(np.clip(1 - ((u - cu) / a) ** 2 - ((v - cv) / b) ** 2, 0, None)),
+                    cu, cv, max(a, b))
 
 
 def ring(cu, cv, radius, tube) -> Profile:
     def f(u, v):
         d = np.hypot(u - cu, v - cv) - radius
         return 2 * np.sqrt(np.clip(tube ** 2 - d ** 2, 0, None))
-    return f
+    return _bounded(f, cu, cv, radius + tube)
 
 
 def convex(points, t) -> Profile:
@@ -94,21 +102,38 @@ def convex(points, t) -> Profile:
     return f
 
 
+def _window(u: np.ndarray, v: np.ndarray, cu: float, cv: float, r: float):
+    """Array slices covering the disc (cu, cv, r) of the object frame; u, v are affine in the indices."""
+    if u.shape[0] < 2 or u.shape[1] < 2:
+        return slice(None), slice(None)
+    A = np.array([[u[1, 0] - u[0, 0], u[0, 1] - u[0, 0]], [v[1, 0] - v[0, 0], v[0, 1] - v[0, 0]]], np.float64)
+    i, j = np.linalg.solve(A, np.array([cu - u[0, 0], cv - v[0, 0]], np.float64))
+    step = float(np.sqrt(abs(np.linalg.det(A))))
+    rr = r / max(step, 1e-9) + 2
+    return (slice(max(0, int(i - rr)), max(0, int(i + rr) + 2)), slice(max(0, int(j - rr)), max(0, int(j + rr) + 2)))
+
+
 def tube_path(centre: np.ndarray, radii: np.ndarray) -> Profile:
     """A curved, tapering solid along a polyline (tusks, pipes): radius per vertex."""
     def f(u, v):
-        best = np.full(u.shape, np.inf)
-        rad = np.zeros(u.shape)
+        best = np.full(u.shape, np.inf, dtype=np.float32)
+        rad = np.zeros(u.shape, dtype=np.float32)
         for (p0, p1, r0, r1) in zip(centre[:-1], centre[1:], radii[:-1], radii[1:]):
+            mid = (p0 + p1) / 2
+            w = _window(u, v, mid[0], mid[1], float(np.hypot(*(p1 - p0))) / 2 + max(r0, r1))
+            uu, vv = u[w], v[w]
             d = p1 - p0
             L2 = float(d @ d) or 1e-9
-            s = np.clip(((u - p0[0]) * d[0] + (v - p0[1]) * d[1]) / L2, 0, 1)
-            dist = np.hypot(u - p0[0] - s * d[0], v - p0[1] - s * d[1])
-            closer = dist < best
-            best = np.where(closer, dist, best)
-            rad = np.where(closer, r0 + s * (r1 - r0), rad)
+            sp = np.clip(((uu - p0[0]) * d[0] + (vv - p0[1]) * d[1]) / L2, 0, 1)
+            dist = np.hypot(uu - p0[0] - sp * d[0], vv - p0[1] - sp * d[1])
+            bw, rw = best[w], rad[w]
+            closer = dist < bw
+            best[w] = np.where(closer, dist, bw)
+            rad[w] = np.where(closer, r0 + sp * (r1 - r0), rw)
         return 2 * np.sqrt(np.clip(rad ** 2 - best ** 2, 0, None))
-    return f
+    lo, hi = centre.min(axis=0), centre.max(axis=0)
+    mid = (lo + hi) / 2
+    return _bounded(f, mid[0], mid[1], float(np.hypot(*(hi - lo))) / 2 + float(np.max(radii)))
 
 
 def make_thing(kind: str, cx: float, cy: float, scale: float, angle: float, extent: float,
@@ -125,7 +150,19 @@ def make_thing(kind: str, cx: float, cy: float, scale: float, angle: float, exte
     v = -X * sa + Y * ca
     out: dict[str, np.ndarray] = {}
     for mat, prof in parts:
-        t = np.asarray(prof(u, v), dtype=np.float32)
+        b = getattr(prof, "bounds", None)
+        if b is None:
+            t = np.asarray(prof(u, v), dtype=np.float32)
+        else:  # evaluate only over the primitive's own pixel window
+            bu, bv, br = b
+            px = (bu * ca - bv * sa) * scale + cx - x0 - 0.5
+            py = (bu * sa + bv * ca) * scale + cy - y0 - 0.5
+            r = br * scale + 2
+            i0, i1 = max(0, int(py - r)), min(n, int(py + r) + 2)
+            j0, j1 = max(0, int(px - r)), min(n, int(px + r) + 2)
+            t = np.zeros((n, n), dtype=np.float32)
+            if i1 > i0 and j1 > j0:
+                t[i0:i1, j0:j1] = prof(u[i0:i1, j0:j1], v[i0:i1, j0:j1])
         out[mat] = out[mat] + t if mat in out else t
     th = Thing(kind, x0, y0, out, is_threat)
     return _trim(th)
