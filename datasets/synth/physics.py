@@ -104,11 +104,3 @@ def _blur3(a: np.ndarray) -> np.ndarray:
     c[:, 0] += b[:, 0] * np.float32(0.25)
     c[:, -1] += b[:, -1] * np.float32(0.25)
     return c
-
-
-def counts_to_attenuation(counts: np.ndarray, i0, dark: float = 0.0) -> np.ndarray:
-    """Invert the detector: uint16 counts (H, W, C) -> attenuation -ln(I/I0) (C, H, W) float32."""
-    c = np.moveaxis(np.asarray(counts, dtype=np.float32), -1, 0) if counts.ndim == 3 else \
-        np.asarray(counts, dtype=np.float32)[None]
-    i0 = np.asarray(i0, dtype=np.float32).reshape(-1, 1, 1)
-    return -np.log(np.clip(c - np.float32(dark), 1.0, None) / i0)

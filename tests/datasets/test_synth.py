@@ -148,14 +148,17 @@ def _air(shape, det):
     return np.broadcast_to(np.array([det.i0[0] + det.dark, det.i0[1] + det.dark], np.uint16), shape + (2,)).copy()
 
 
-def test_tip_into_air_reproduces_the_threat_attenuation():
+def _threat_in_air(maker, seed, size, x, y, scale, angle):
+    """Noiseless counts of one threat alone in air, and its footprint."""
     det = Detector(blur=False)
-    rng = np.random.default_rng(4)
-    th = firearm(rng, 80, 70, 3.0, 0.6)
-    att = np.zeros((2, 160, 160), np.float32)
+    th = maker(np.random.default_rng(seed), x, y, scale, angle)
+    att = np.zeros((2, size, size), np.float32)
     add_thing(att, th, REGIMES["kv"])
-    src = render_counts(att, det, None)
-    mask = att[1] > 0
+    return det, render_counts(att, det, None), att[1] > 0
+
+
+def test_tip_into_air_reproduces_the_threat_attenuation():
+    det, src, mask = _threat_in_air(firearm, 4, 160, 80, 70, 3.0, 0.6)
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = max(0, ys.min() - 4), ys.max() + 5, max(0, xs.min() - 4), xs.max() + 5
     meta = det.meta()
@@ -171,13 +174,7 @@ def test_tip_into_air_reproduces_the_threat_attenuation():
 
 
 def test_tip_multiplies_transmission_and_keeps_ratio():
-    det = Detector(blur=False)
-    rng = np.random.default_rng(5)
-    th = drugs(rng, 50, 50, 2.0, 0.0)
-    att = np.zeros((2, 100, 100), np.float32)
-    add_thing(att, th, REGIMES["kv"])
-    src = render_counts(att, det, None)
-    mask = att[1] > 0
+    det, src, mask = _threat_in_air(drugs, 5, 100, 50, 50, 2.0, 0.0)
     # destination: a uniform slab of steel
     mu = REGIMES["kv"].mu("steel") * 0.2
     dst = render_counts(np.broadcast_to(mu[:, None, None], (2, 200, 200)).astype(np.float32), det, None)
