@@ -97,24 +97,21 @@ def _info_from_array(a: np.ndarray, fmt: str, hint: str | None = None) -> ScanIn
 
 
 # -- TIFF ------------------------------------------------------------------------------
-def _tiff_pages(tf) -> list:
-    return [p for p in tf.pages]
-
-
-def _read_tiff(path: Path, mmap: bool) -> tuple[np.ndarray, str | None]:
+def _read_tiff(path: Path, mmap: bool) -> tuple[np.ndarray, str | None, dict]:
     import tifffile
 
     with tifffile.TiffFile(path) as tf:
-        pages = _tiff_pages(tf)
+        pages = list(tf.pages)
         if not pages:
             raise XwbError(f"{path}: TIFF has no image")
         p0 = pages[0]
+        meta = _xwb_meta(p0.description)
         # Two pages of the same size and dtype: high and low energy of a dual-energy scan.
         two_page = len(pages) == 2 and pages[1].shape == p0.shape and pages[1].dtype == p0.dtype \
             and p0.ndim == 2
         if two_page:
             a = np.stack([pages[0].asarray(), pages[1].asarray()], axis=-1)
-            return a, "dual"
+            return a, "dual", meta
         a = None
         if mmap and p0.is_memmappable:
             try:
@@ -126,14 +123,14 @@ def _read_tiff(path: Path, mmap: bool) -> tuple[np.ndarray, str | None]:
         planar = p0.planarconfig == 2 if hasattr(p0, "planarconfig") else False
     if a.ndim == 3 and (planar or a.shape[0] in (2, 3) and a.shape[2] not in (2, 3, 4)):
         a = np.moveaxis(a, 0, -1)  # (C, H, W) -> (H, W, C) view, no copy
-    return a, None
+    return a, None, meta
 
 
 def _tiff_info(path: Path) -> ScanInfo:
     import tifffile
 
     with tifffile.TiffFile(path) as tf:
-        pages = _tiff_pages(tf)
+        pages = list(tf.pages)
         if not pages:
             raise XwbError(f"{path}: TIFF has no image")
         p0 = pages[0]
@@ -215,8 +212,9 @@ def read_scan(path: str | Path, mmap: bool = True) -> Scan:
         raise XwbError(f"{path}: no such file")
     fmt = _sniff(path)
     try:
+        meta: dict = {}
         if fmt == "tiff":
-            a, hint = _read_tiff(path, mmap)
+            a, hint, meta = _read_tiff(path, mmap)
         elif fmt == "dicom":
             a, hint = _read_dicom(path)
         else:
@@ -231,21 +229,17 @@ def read_scan(path: str | Path, mmap: bool = True) -> Scan:
         pass  # float scans (rare: preprocessed data) are kept as they are
     elif a.dtype.kind not in "ui":
         raise XwbError(f"{path}: unsupported pixel type {a.dtype}")
-    meta = _tiff_meta(path) if fmt == "tiff" else {}
     return Scan(a, _info_from_array(a, fmt, hint), path, meta)
 
 
-def _tiff_meta(path: Path) -> dict:
+def _xwb_meta(desc: str | None) -> dict:
     """The ``xwb`` JSON that xwb writes into a TIFF's ImageDescription (I0, dark, regime)."""
-    import tifffile
-
     try:
-        with tifffile.TiffFile(path) as tf:
-            desc = tf.pages[0].description
         d = json.loads(desc) if desc and desc.lstrip().startswith("{") else {}
-        return d.get("xwb", {}) if isinstance(d, dict) else {}
-    except Exception:
+    except ValueError:
         return {}
+    meta = d.get("xwb", {}) if isinstance(d, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def scan_info(path: str | Path) -> ScanInfo:
