@@ -1,0 +1,317 @@
+"""Tensors from a project: crops of native 16-bit counts, augmented, turned into log-transmission.
+
+Everything the workers need is plain data (paths, region masks, metadata),
+so datasets pickle cheaply into DataLoader workers and never hold the SQLite
+connection. Augmentation happens on uint16 counts (albumentations handles
+uint16 correctly, float32 it would clip to [0, 1]); TIP adds threats in
+attenuation space; only then are counts turned into model features.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import albumentations as A
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from datasets.errors import XwbError
+from datasets.project import Project
+from datasets.regions import Region, paint
+from datasets.scanio import read_scan
+from datasets.synth.tip import project_threat
+from training import model_code
+from training.config import TrainConfig
+
+OPEN_BEAM = 65535  # fill for padding: clamps to zero attenuation
+
+
+@dataclass
+class ScanItem:
+    """One scan as the loader sees it: where it is, its scanner facts and its labels."""
+
+    image_id: int
+    path: str
+    width: int
+    height: int
+    channels: int
+    i0: list[float]
+    dark: float
+    regions: list[tuple[int, Region]] = field(default_factory=list)  # (model class index 1..K, region)
+    tags: np.ndarray | None = None  # (K,) float 0/1 for classification
+
+    def counts(self) -> np.ndarray:
+        """(H, W, C) counts at native depth (memory-mapped when the file allows)."""
+        px = read_scan(self.path).pixels
+        return px[..., None] if px.ndim == 2 else px
+
+    def label_map(self, y0=0, x0=0, h=None, w=None) -> np.ndarray:
+        h = self.height if h is None else h
+        w = self.width if w is None else w
+        out = np.zeros((h, w), np.uint8)
+        for k, r in sorted(self.regions, key=lambda t: -t[1].area()):
+            shifted = r.copy(mask_x=r.mask_x - x0, mask_y=r.mask_y - y0) if r.mask is not None else \
+                r.copy(polygon=r.polygon - np.array([x0, y0]))
+            paint(out, shifted, k)
+        return out
+
+
+def _meta(meta: dict, channels: int) -> tuple[list[float], float]:
+    if meta and "i0" in meta:
+        i0 = [float(v) for v in meta["i0"]][:channels]
+        return i0 + [i0[-1]] * (channels - len(i0)), float(meta.get("dark", 0.0))
+    return [float(OPEN_BEAM)] * channels, 0.0
+
+
+def class_names(project: Project, cfg: TrainConfig) -> list[str]:
+    """The model's classes: the config's subset, else every taxonomy class (seg) or tag (cls)."""
+    tax = project.taxonomy
+    pool = tax.names if cfg.task == "seg" else list(tax.tags)
+    if cfg.model.classes:
+        bad = [c for c in cfg.model.classes if c not in pool]
+        if bad:
+            raise XwbError(f"model.classes: {', '.join(bad)} not in the project's "
+                           f"{'classes' if cfg.task == 'seg' else 'tags'} ({', '.join(pool)})")
+        return list(cfg.model.classes)
+    return pool
+
+
+def load_items(project: Project, split: str, names: list[str], task: str) -> list[ScanItem]:
+    """Labelled scans of a split (status done/reviewed or any accepted region) with their labels."""
+    tax = project.taxonomy
+    index = {tax.by_name(n).id: i + 1 for i, n in enumerate(names)} if task == "seg" else {}
+    items = []
+    for rec in project.store.images(split=split):
+        regs = project.store.regions(rec.id, state="accepted")
+        if task == "seg":
+            if not regs and rec.status not in ("done", "reviewed"):
+                continue  # not labelled yet: an empty label map would teach "nothing here"
+            labels = [(index[r.class_id], r) for r in regs if r.class_id in index]
+            tags = None
+        else:
+            if not rec.tags and rec.status not in ("done", "reviewed"):
+                continue
+            labels, tags = [], np.array([1.0 if n in rec.tags else 0.0 for n in names], np.float32)
+        try:
+            info_meta = read_scan(project.image_path(rec)).meta
+        except XwbError as e:
+            raise XwbError(f"{split} scan {rec.path}: {e}") from None
+        i0, dark = _meta(info_meta, rec.channels)
+        items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
+                              i0, dark, labels, tags))
+    return items
+
+
+def resolve_channels(cfg: TrainConfig, raw_channels: int) -> list[str]:
+    """Input channels the data can give: single-energy scans only have ``high``."""
+    if raw_channels >= 2:
+        return list(cfg.data.channels)
+    kept = [c for c in cfg.data.channels if c == "high"]
+    return kept or ["high"]
+
+
+def feature_stats(items: list[ScanItem], channels: list[str], max_scans: int = 16) -> tuple[list[float], list[float]]:
+    """Per-channel mean/std of the features over (a sample of) training scans."""
+    step = max(1, len(items) // max_scans)
+    sums, sq, n = np.zeros(len(channels)), np.zeros(len(channels)), 0
+    for it in items[::step][:max_scans]:
+        c = it.counts()
+        sub = c[:: max(1, c.shape[0] // 512), :: max(1, c.shape[1] // 512)]
+        f = model_code.features(np.moveaxis(sub, -1, 0), {"channels": channels}, it.i0, it.dark)
+        f = f.reshape(len(channels), -1).astype(np.float64)
+        sums += f.sum(1)
+        sq += (f ** 2).sum(1)
+        n += f.shape[1]
+    mean = sums / max(n, 1)
+    std = np.sqrt(np.maximum(sq / max(n, 1) - mean ** 2, 1e-6))
+    return mean.tolist(), std.tolist()
+
+
+class QuantumNoise(A.ImageOnlyTransform):
+    """Counts-dependent noise (sigma ~ sqrt(I)), as a detector with fewer photons would give."""
+
+    def __init__(self, scale=(0.5, 2.0), p: float = 0.5):
+        super().__init__(p=p)
+        self.scale = scale
+
+    def apply(self, img, **params):
+        s = np.float32(self.random_generator.uniform(*self.scale))
+        f = img.astype(np.float32)
+        noisy = f + self.random_generator.standard_normal(f.shape, dtype=np.float32) * np.sqrt(np.maximum(f, 1.0)) * s
+        return np.clip(np.rint(noisy), 0, np.iinfo(img.dtype).max if img.dtype.kind in "ui" else None).astype(img.dtype)
+
+    def get_transform_init_args_names(self):
+        return ("scale",)
+
+
+class DetectorGain(A.ImageOnlyTransform):
+    """Scale counts by a gain (one for all channels, or one per channel), clipped to the dtype's range."""
+
+    def __init__(self, limit: float = 0.15, per_channel: bool = False, p: float = 0.5):
+        super().__init__(p=p)
+        self.limit, self.per_channel = limit, per_channel
+
+    def apply(self, img, **params):
+        n = img.shape[2] if self.per_channel and img.ndim == 3 else 1
+        g = self.random_generator.uniform(1 - self.limit, 1 + self.limit, size=n).astype(np.float32)
+        top = np.iinfo(img.dtype).max if img.dtype.kind in "ui" else None
+        return np.clip(np.rint(img.astype(np.float32) * g), 0, top).astype(img.dtype)
+
+    def get_transform_init_args_names(self):
+        return ("limit", "per_channel")
+
+
+def build_augment(cfg: TrainConfig) -> A.Compose:
+    a = cfg.augment
+    ops = [A.HorizontalFlip(p=a.hflip), A.VerticalFlip(p=a.vflip), A.RandomRotate90(p=a.rot90)]
+    if a.scale:
+        ops.append(A.Affine(scale=(0.8, 1.25), fill=OPEN_BEAM, fill_mask=0, p=a.scale))
+    if a.gain:
+        ops.append(DetectorGain(a.gain_limit, per_channel=False, p=a.gain))
+    if a.channel_gain:
+        ops.append(DetectorGain(a.gain_limit, per_channel=True, p=a.channel_gain))
+    if a.noise:
+        ops.append(QuantumNoise(p=a.noise))
+    return A.Compose(ops, seed=None)
+
+
+@dataclass
+class Threat:
+    counts: np.ndarray  # (h, w, C) crop around the threat
+    mask: np.ndarray    # (h, w) bool
+    cls: int
+    meta: dict
+
+
+def threat_bank(items: list[ScanItem], limit: int = 200, seed: int = 0) -> list[Threat]:
+    """Crops of accepted training regions, the source of TIP augmentation."""
+    rng = np.random.default_rng(seed)
+    pool = [(it, k, r) for it in items for k, r in it.regions]
+    rng.shuffle(pool)
+    bank = []
+    for it, k, r in pool[:limit]:
+        m, x0, y0 = r.crop_mask(it.width, it.height)
+        if m.size == 0 or not m.any():
+            continue
+        c = it.counts()
+        xs0, ys0 = max(0, x0 - 4), max(0, y0 - 4)
+        xs1, ys1 = min(it.width, x0 + m.shape[1] + 4), min(it.height, y0 + m.shape[0] + 4)
+        full = np.zeros((ys1 - ys0, xs1 - xs0), bool)
+        full[y0 - ys0:y0 - ys0 + m.shape[0], x0 - xs0:x0 - xs0 + m.shape[1]] = m[:ys1 - y0, :xs1 - x0]
+        bank.append(Threat(np.array(c[ys0:ys1, xs0:xs1]), full, k, {"i0": it.i0, "dark": it.dark}))
+    return bank
+
+
+class SegCrops(Dataset):
+    """Random training crops, positive-biased or class-balanced, deterministic per (seed, epoch, index)."""
+
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1,
+                 bank: list[Threat] | None = None):
+        self.items, self.cfg, self.pre = items, cfg, pre
+        self.rank, self.world, self.epoch = rank, world, 0
+        self.tile = cfg.data.tile
+        self.length = max(1, math.ceil(cfg.data.crops_per_epoch / world))
+        self.aug = build_augment(cfg)
+        self.bank = bank or []
+        self.by_class: dict[int, list[tuple[int, int]]] = {}
+        for i, it in enumerate(self.items):
+            for j, (k, _) in enumerate(it.regions):
+                self.by_class.setdefault(k, []).append((i, j))
+        self._cache: dict[int, np.ndarray] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _counts(self, i: int) -> np.ndarray:
+        c = self._cache.get(i)
+        if c is None:
+            c = self.items[i].counts()
+            if len(self._cache) < 64:
+                self._cache[i] = c
+        return c
+
+    def _pick(self, rng: np.random.Generator) -> tuple[int, int, int]:
+        """(item, y0, x0) of the crop's top-left corner (may be negative/overhanging: padded later)."""
+        t, s = self.tile, self.cfg.data.sampling
+        if s != "uniform" and self.by_class and rng.random() < self.cfg.data.positive_fraction:
+            if s == "balanced":
+                k = list(self.by_class)[rng.integers(len(self.by_class))]
+                i, j = self.by_class[k][rng.integers(len(self.by_class[k]))]
+            else:
+                flat = [p for v in self.by_class.values() for p in v]
+                i, j = flat[rng.integers(len(flat))]
+            it = self.items[i]
+            x0, y0, x1, y1 = it.regions[j][1].pixel_box(it.width, it.height)
+            cy = rng.integers(y0, max(y0 + 1, y1))
+            cx = rng.integers(x0, max(x0 + 1, x1))
+            jitter = rng.integers(-t // 3, t // 3 + 1, size=2)
+            y, x = cy - t // 2 + jitter[0], cx - t // 2 + jitter[1]
+        else:
+            i = int(rng.integers(len(self.items)))
+            it = self.items[i]
+            y = int(rng.integers(0, max(1, it.height - t + 1)))
+            x = int(rng.integers(0, max(1, it.width - t + 1)))
+        it = self.items[i]
+        y = int(np.clip(y, min(0, it.height - t), max(0, it.height - t)))
+        x = int(np.clip(x, min(0, it.width - t), max(0, it.width - t)))
+        return i, y, x
+
+    def sample(self, index: int) -> tuple[np.ndarray, np.ndarray, ScanItem]:
+        """Augmented (counts (t, t, C) uint16, labels (t, t) uint8) before feature conversion."""
+        rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+        i, y, x = self._pick(rng)
+        it, t = self.items[i], self.tile
+        src = self._counts(i)
+        counts = np.full((t, t, src.shape[2]), OPEN_BEAM, src.dtype)
+        ys, xs = max(0, y), max(0, x)
+        ye, xe = min(it.height, y + t), min(it.width, x + t)
+        counts[ys - y:ye - y, xs - x:xe - x] = src[ys:ye, xs:xe]
+        labels = it.label_map(y0=y, x0=x, h=t, w=t)
+        if self.bank and rng.random() < self.cfg.augment.tip:
+            th = self.bank[rng.integers(len(self.bank))]
+            if th.counts.shape[2] == counts.shape[2]:
+                counts, m = project_threat(th.counts, th.mask, counts, float(rng.uniform(0, t)),
+                                           float(rng.uniform(0, t)), scale=float(rng.uniform(0.8, 1.2)),
+                                           angle_deg=float(rng.uniform(0, 360)), density=float(rng.uniform(0.8, 1.2)),
+                                           src_meta=th.meta, dst_meta={"i0": it.i0, "dark": it.dark})
+                labels[m] = th.cls
+        self.aug.set_random_seed(int(rng.integers(1 << 31)))
+        out = self.aug(image=counts, mask=labels)
+        return out["image"], out["mask"], it
+
+    def __getitem__(self, index: int):
+        counts, labels, it = self.sample(index)
+        f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
+        x = torch.from_numpy(np.ascontiguousarray(model_code.normalise(f, self.pre)))
+        return x, torch.from_numpy(np.ascontiguousarray(labels)).long()
+
+
+class ClsImages(Dataset):
+    """Whole scans, letterboxed to ``image_size``, with their tag vectors; this rank's share of them."""
+
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1,
+                 train: bool = True):
+        self.items = items[rank::world]
+        self.cfg, self.pre, self.train, self.epoch, self.rank = cfg, pre, train, 0, rank
+        self.aug = build_augment(cfg) if train else None
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int):
+        it = self.items[index]
+        counts = it.counts()
+        if self.aug is not None:
+            self.aug.set_random_seed(int(np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+                                         .integers(1 << 31)))
+            counts = self.aug(image=np.ascontiguousarray(counts))["image"]
+        f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
+        x = model_code.normalise(model_code.letterbox(f, self.cfg.data.image_size), self.pre)
+        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(it.tags)

@@ -1,0 +1,88 @@
+"""Measure a predictor on labelled scans and write what a reviewer reads.
+
+Used by training (validation each epoch, the full report at the end) and by
+``xwb evaluate`` / ``xwb compare``, so every number comes from one code path.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from training import plots
+from training.data import ScanItem
+from training.metrics import ClsAccumulator, SegAccumulator
+from training.predict import Predictor
+
+
+def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), threshold: float = 0.5,
+                   keep: int = 0, progress=None) -> dict:
+    """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays."""
+    seg = pred.task == "seg"
+    acc = SegAccumulator(pred.classes) if seg else ClsAccumulator(pred.classes)
+    kept, seconds = [], []
+    for n, it in enumerate(items):
+        counts = it.counts()
+        p = pred.predict_counts(counts, it.i0, it.dark)
+        seconds.append(p.seconds)
+        if seg:
+            truth = it.label_map()
+            acc.add(p.probs, truth)
+            if n < keep:
+                kept.append((it, np.array(counts), truth, p.labels()))
+        else:
+            acc.add(p.probs, it.tags)
+        if progress:
+            progress(n + 1, len(items))
+    res = acc.result(pfas) if seg else acc.result(pfas, threshold)
+    res["headline"]["seconds_per_scan"] = float(np.mean(seconds)) if seconds else math.nan
+    res["n_scans"] = len(items)
+    res["scores"] = np.array(acc.scores).tolist()
+    res["present"] = np.array(acc.present).astype(int).tolist()
+    res["_kept"] = kept
+    return res
+
+
+def write_report(res: dict, pred: Predictor, out: Path, colors: list[tuple[int, int, int]], title: str = "",
+                 regime: str = "kv") -> list[Path]:
+    """metrics.json, per_class.csv, roc_pr.png, confusion.png, overlays/*.png under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    public = {k: v for k, v in res.items() if not k.startswith("_")}
+    (out / "metrics.json").write_text(json.dumps(public, indent=1, default=float))
+    files.append(out / "metrics.json")
+    per = res["per_class"]
+    cols = sorted({k for row in per.values() for k in row}, key=lambda k: (k not in ("IoU", "Dice", "AP"), k))
+    with open(out / "per_class.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["class", *cols])
+        for name, row in per.items():
+            w.writerow([name, *[_fmt(row.get(c)) for c in cols]])
+    files.append(out / "per_class.csv")
+    S, P = np.array(res["scores"]), np.array(res["present"]).astype(bool)
+    if len(S):
+        files.append(plots.roc_pr(S, P, pred.classes, out / "roc_pr.png", title))
+    if pred.task == "seg":
+        files.append(plots.confusion(np.array(res["confusion"]), ["background", *pred.classes], out / "confusion.png"))
+        for it, counts, truth, labels in res.get("_kept", []):
+            rgb = plots.scan_rgb(counts, it.i0, it.dark, regime)
+            name = Path(it.path).stem
+            (out / "overlays").mkdir(exist_ok=True)
+            files.append(plots.truth_vs_prediction(rgb, truth, labels, colors, out / "overlays" / f"{name}.png"))
+    else:
+        conf = np.array(res["confusion"]).sum(0)
+        files.append(plots.confusion(conf, ["clear", "present"], out / "confusion.png",
+                                     "tag confusion at threshold, all tags"))
+    return files
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.4f}"
+    return str(v)
+

@@ -1,0 +1,134 @@
+"""Metrics the way screening systems are judged.
+
+Pixel quality (IoU, Dice) says how well regions are drawn; image-level
+detection says what a screener sees: a scan *alarms* for a class when its
+score (the highest pixel probability, or the tag probability) exceeds a
+threshold. Pd at PFA = x is the share of scans holding the class that alarm
+when the threshold is set so that at most x of the scans without it alarm.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def pd_key(pfa: float) -> str:
+    """Metric name for Pd at a false-alarm rate: 0.01 -> Pd_pfa1 (MLflow names allow no '@' or '%')."""
+    return f"Pd_pfa{pfa * 100:g}".replace(".", "_")
+
+
+def pd_at_pfa(scores: np.ndarray, positive: np.ndarray, pfa: float) -> tuple[float, float]:
+    """(Pd, threshold) at a false-alarm rate no higher than ``pfa``; NaN without positives or negatives."""
+    scores = np.asarray(scores, np.float64)
+    positive = np.asarray(positive, bool)
+    neg = np.sort(scores[~positive])[::-1]
+    if positive.sum() == 0 or len(neg) == 0:
+        return math.nan, math.nan
+    allowed = int(math.floor(pfa * len(neg) + 1e-9))  # false alarms we may raise
+    thr = neg[allowed] if allowed < len(neg) else -math.inf  # alarm = score strictly above thr
+    return float((scores[positive] > thr).mean()), float(thr)
+
+
+def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(PFA, Pd) points over all thresholds."""
+    from sklearn.metrics import roc_curve as sk_roc
+
+    if positive.all() or not positive.any():
+        return np.array([0.0, 1.0]), np.array([math.nan, math.nan])
+    fpr, tpr, _ = sk_roc(positive.astype(int), scores)
+    return fpr, tpr
+
+
+def ap_auroc(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    positive = np.asarray(positive, bool)
+    if not positive.any():
+        return math.nan, math.nan
+    ap = float(average_precision_score(positive.astype(int), scores))
+    auc = float(roc_auc_score(positive.astype(int), scores)) if not positive.all() else math.nan
+    return ap, auc
+
+
+def nanmean(values) -> float:
+    v = [x for x in values if x is not None and not math.isnan(x)]
+    return float(np.mean(v)) if v else math.nan
+
+
+@dataclass
+class SegAccumulator:
+    """Pixel confusion over a set of scans plus per-scan, per-class scores for detection."""
+
+    classes: list[str]
+    confusion: np.ndarray = field(init=False)
+    scores: list[np.ndarray] = field(default_factory=list)    # per scan: (K,) max probability per class
+    present: list[np.ndarray] = field(default_factory=list)   # per scan: (K,) class in the ground truth
+
+    def __post_init__(self) -> None:
+        k = len(self.classes) + 1
+        self.confusion = np.zeros((k, k), np.int64)
+
+    def add(self, probs: np.ndarray, truth: np.ndarray) -> None:
+        """probs (K+1, H, W) softmax output; truth (H, W) class indices."""
+        k = len(self.classes) + 1
+        pred = probs.argmax(0)
+        self.confusion += np.bincount(truth.astype(np.int64).ravel() * k + pred.ravel(),
+                                      minlength=k * k).reshape(k, k)
+        self.scores.append(probs[1:].reshape(k - 1, -1).max(1))
+        self.present.append(np.array([(truth == c).any() for c in range(1, k)]))
+
+    def result(self, pfas=(0.01, 0.05)) -> dict:
+        cm = self.confusion.astype(np.float64)
+        tp = np.diag(cm)
+        fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
+        per = {}
+        S, P = np.array(self.scores), np.array(self.present)
+        for c, name in enumerate(self.classes, start=1):
+            denom = tp[c] + fp[c] + fn[c]
+            row = {"IoU": tp[c] / denom if cm[c].sum() > 0 else math.nan,
+                   "Dice": 2 * tp[c] / (2 * tp[c] + fp[c] + fn[c]) if cm[c].sum() > 0 else math.nan,
+                   "support_px": int(cm[c].sum()), "scans_with": int(P[:, c - 1].sum()) if len(P) else 0}
+            if len(S):
+                ap, auc = ap_auroc(S[:, c - 1], P[:, c - 1])
+                row["AP"], row["AUROC"] = ap, auc
+                for pfa in pfas:
+                    row[pd_key(pfa)] = pd_at_pfa(S[:, c - 1], P[:, c - 1], pfa)[0]
+            per[name] = row
+        headline = {"mIoU": nanmean(r["IoU"] for r in per.values()),
+                    "mDice": nanmean(r["Dice"] for r in per.values()),
+                    "pixel_acc": float(tp.sum() / max(cm.sum(), 1))}
+        for pfa in pfas:
+            headline["m" + pd_key(pfa)] = nanmean(r.get(pd_key(pfa), math.nan) for r in per.values())
+        return {"headline": headline, "per_class": per, "confusion": self.confusion.tolist()}
+
+
+@dataclass
+class ClsAccumulator:
+    classes: list[str]
+    scores: list[np.ndarray] = field(default_factory=list)
+    present: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, probs: np.ndarray, truth: np.ndarray) -> None:
+        self.scores.append(np.asarray(probs, np.float64))
+        self.present.append(np.asarray(truth) > 0.5)
+
+    def result(self, pfas=(0.01, 0.05), threshold: float = 0.5) -> dict:
+        S, P = np.array(self.scores), np.array(self.present)
+        per = {}
+        for c, name in enumerate(self.classes):
+            ap, auc = ap_auroc(S[:, c], P[:, c])
+            row = {"AP": ap, "AUROC": auc, "scans_with": int(P[:, c].sum())}
+            for pfa in pfas:
+                row[pd_key(pfa)] = pd_at_pfa(S[:, c], P[:, c], pfa)[0]
+            per[name] = row
+        # 2x2 confusion per class at the threshold: [[TN, FP], [FN, TP]]
+        conf = [[[int(((S[:, c] <= threshold) & ~P[:, c]).sum()), int(((S[:, c] > threshold) & ~P[:, c]).sum())],
+                 [int(((S[:, c] <= threshold) & P[:, c]).sum()), int(((S[:, c] > threshold) & P[:, c]).sum())]]
+                for c in range(len(self.classes))]
+        headline = {"mAP": nanmean(r["AP"] for r in per.values()),
+                    "mAUROC": nanmean(r["AUROC"] for r in per.values())}
+        for pfa in pfas:
+            headline["m" + pd_key(pfa)] = nanmean(r[pd_key(pfa)] for r in per.values())
+        return {"headline": headline, "per_class": per, "confusion": conf}

@@ -1,0 +1,226 @@
+"""A logged xwb model: rebuilds the network from JSON + safetensors, never unpickles.
+
+This file is logged as MLflow "model from code" and executed on load, so it
+imports only third-party packages (numpy, torch, smp, timm, safetensors). It
+is also the one implementation of preprocessing and sliding-window inference
+that training, evaluation, ``xwb predict`` and the workbench use.
+
+Input of ``predict``: raw detector counts, float32 (B, C_raw, H, W), any batch
+and scan size; params ``i0`` (open-beam counts per channel) and ``dark``.
+Output: per-class probabilities, (B, K+1, H, W) for segmentation (channel 0
+is background) or (B, K) for multi-label classification.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SPEC_VERSION = 1
+
+
+# ---------------------------------------------------------------- preprocessing
+def attenuation(counts: np.ndarray, i0, dark: float) -> np.ndarray:
+    """(C_raw, H, W) counts -> log attenuation -ln((I - dark) / I0), float32 >= 0."""
+    c = np.asarray(counts, np.float32)
+    i0 = np.asarray(i0, np.float32).reshape(-1, 1, 1)[: c.shape[0]]
+    return np.maximum(-np.log(np.clip(c - np.float32(dark), 1.0, None) / i0), 0.0)
+
+
+def input_channels(att: np.ndarray, channels: list[str]) -> np.ndarray:
+    """Pick/derive model input channels from the (C_raw, H, W) attenuation."""
+    out = []
+    for name in channels:
+        if name == "high":
+            out.append(att[0])
+        elif name == "low":
+            out.append(att[1])
+        elif name == "diff":   # low minus high attenuation: the material (Z) signal
+            out.append(att[1] - att[0])
+        else:
+            raise ValueError(f"unknown input channel {name!r}")
+    return np.stack(out).astype(np.float32)
+
+
+def normalise(x: np.ndarray | torch.Tensor, pre: dict):
+    mean = np.asarray(pre["mean"], np.float32).reshape(-1, 1, 1)
+    std = np.asarray(pre["std"], np.float32).reshape(-1, 1, 1)
+    if isinstance(x, torch.Tensor):
+        return (x - torch.as_tensor(mean, device=x.device)) / torch.as_tensor(std, device=x.device)
+    return (x - mean) / std
+
+
+def features(counts_chw: np.ndarray, pre: dict, i0=None, dark=None) -> np.ndarray:
+    """Raw counts (C_raw, H, W) -> un-normalised model channels (C_in, H, W), 0 = open beam."""
+    i0 = pre["default_i0"] if i0 is None else i0
+    dark = pre.get("default_dark", 0.0) if dark is None else dark
+    return input_channels(attenuation(counts_chw, i0, dark), pre["channels"])
+
+
+# ---------------------------------------------------------------- network
+def build_net(spec: dict) -> torch.nn.Module:
+    """The network named by the spec, with fresh (or given) weights."""
+    m = spec["model"]
+    n_in = len(spec["preprocess"]["channels"])
+    if spec["task"] == "seg":
+        import segmentation_models_pytorch as smp
+
+        return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=None,
+                                in_channels=n_in, classes=len(spec["classes"]) + 1)
+    if m["arch"] == "smp":  # an smp encoder with a classification head
+        import segmentation_models_pytorch as smp
+
+        net = smp.Unet(m["encoder"], encoder_weights=None, in_channels=n_in, classes=1,
+                       aux_params={"classes": len(spec["classes"]), "dropout": m.get("dropout", 0.0)})
+        return _SmpClassifier(net)
+    import timm
+
+    return timm.create_model(m["encoder"], pretrained=False, num_classes=len(spec["classes"]),
+                             in_chans=n_in, drop_rate=m.get("dropout", 0.0))
+
+
+class _SmpClassifier(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.encoder = net.encoder
+        self.head = net.classification_head
+
+    def forward(self, x):
+        return self.head(self.encoder(x)[-1])
+
+
+# ---------------------------------------------------------------- inference
+def _starts(n: int, tile: int, stride: int) -> list[int]:
+    if n <= tile:
+        return [0]
+    s = list(range(0, n - tile, stride))
+    return s + [n - tile]
+
+
+def blend_window(th: int, tw: int) -> np.ndarray:
+    """Separable weights, highest in the middle, small but non-zero at the tile border."""
+    def w1(n: int) -> np.ndarray:
+        return np.clip(np.sin(np.pi * (np.arange(n) + 0.5) / n), 1e-3, None)
+    return np.outer(w1(th), w1(tw)).astype(np.float32)
+
+
+def _pad_to(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    ph, pw = h - x.shape[-2], w - x.shape[-1]
+    return F.pad(x, (0, pw, 0, ph)) if ph or pw else x
+
+
+@torch.no_grad()
+def segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", batch: int = 4,
+            overlap: float | None = None, tile: int | None = None, channels_last: bool = False) -> np.ndarray:
+    """Sliding-window softmax probabilities (K+1, H, W) for one scan's features (C_in, H, W).
+
+    Tiles overlap and are blended with a smooth window, so borders leave no seams;
+    a scan smaller than a tile is padded with open beam to what the encoder needs.
+    """
+    tile = int(tile or spec["tile"])
+    mult = int(spec.get("pad_multiple", 32))
+    overlap = spec.get("overlap", 0.25) if overlap is None else overlap
+    c, h, w = feats.shape
+    th, tw = min(tile, math.ceil(h / mult) * mult), min(tile, math.ceil(w / mult) * mult)
+    stride_h, stride_w = max(1, int(th * (1 - overlap))), max(1, int(tw * (1 - overlap)))
+    k = len(spec["classes"]) + 1
+    hp, wp = max(h, th), max(w, tw)
+    x = _pad_to(torch.from_numpy(np.ascontiguousarray(feats)), hp, wp)
+    x = normalise(x, spec["preprocess"])
+    acc = torch.zeros((k, hp, wp), dtype=torch.float32)
+    wsum = torch.zeros((hp, wp), dtype=torch.float32)
+    win = torch.from_numpy(blend_window(th, tw))
+    boxes = [(y, x0) for y in _starts(hp, th, stride_h) for x0 in _starts(wp, tw, stride_w)]
+    was_training = net.training
+    net.eval()
+    for i in range(0, len(boxes), batch):
+        part = boxes[i:i + batch]
+        xb = torch.stack([x[:, y:y + th, x0:x0 + tw] for y, x0 in part]).to(device)
+        if channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type="cuda", enabled=str(device).startswith("cuda")):
+            p = torch.softmax(net(xb).float(), dim=1).cpu()
+        for (y, x0), pi in zip(part, p):
+            acc[:, y:y + th, x0:x0 + tw] += pi * win
+            wsum[y:y + th, x0:x0 + tw] += win
+    net.train(was_training)
+    return (acc / wsum)[:, :h, :w].numpy()
+
+
+def letterbox(feats: np.ndarray, size: int) -> np.ndarray:
+    """Resize (C, H, W) so the long side is ``size`` and pad to a square with open beam (0)."""
+    c, h, w = feats.shape
+    s = size / max(h, w)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    t = torch.from_numpy(np.ascontiguousarray(feats))[None]
+    t = F.interpolate(t, size=(nh, nw), mode="area")[0]
+    out = torch.zeros((c, size, size), dtype=torch.float32)
+    out[:, :nh, :nw] = t
+    return out.numpy()
+
+
+@torch.no_grad()
+def classify(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu") -> np.ndarray:
+    """Multi-label probabilities (K,) for one scan's features (C_in, H, W)."""
+    x = normalise(torch.from_numpy(letterbox(feats, int(spec["image_size"]))), spec["preprocess"])
+    was_training = net.training
+    net.eval()
+    p = torch.sigmoid(net(x[None].to(device)).float())[0].cpu().numpy()
+    net.train(was_training)
+    return p
+
+
+# ---------------------------------------------------------------- MLflow pyfunc
+try:
+    import mlflow.pyfunc as _pyfunc
+
+    _Base = _pyfunc.PythonModel
+except ImportError:  # pragma: no cover - training always has mlflow
+    _Base = object
+
+
+class ScanModel(_Base):
+    """The pyfunc face of an xwb model: raw counts in, probabilities out."""
+
+    spec: dict
+    net: torch.nn.Module
+
+    def load_context(self, context) -> None:
+        from safetensors.torch import load_file
+
+        with open(context.artifacts["spec"]) as f:
+            self.spec = json.load(f)
+        if self.spec.get("xwb_model") != SPEC_VERSION:
+            raise ValueError(f"model spec version {self.spec.get('xwb_model')} is not {SPEC_VERSION}")
+        self.net = build_net(self.spec)
+        self.net.load_state_dict(load_file(context.artifacts["weights"]))
+        self.net.eval()
+
+    def predict(self, context, model_input: np.ndarray, params: dict | None = None) -> np.ndarray:
+        params = params or {}
+        if isinstance(model_input, dict):  # a named tensor spec arrives as {"counts": array}
+            model_input = model_input.get("counts", next(iter(model_input.values())))
+        x = np.asarray(model_input, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        i0 = params.get("i0") or None
+        dark = params.get("dark")
+        outs = []
+        for counts in x:
+            f = features(counts, self.spec["preprocess"], i0, dark)
+            if self.spec["task"] == "seg":
+                outs.append(segment(self.net, f, self.spec))
+            else:
+                outs.append(classify(self.net, f, self.spec))
+        return np.stack(outs)
+
+
+try:
+    from mlflow.models import set_model
+
+    set_model(ScanModel())
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,127 @@
+"""The predictor: one object that turns scans into class probabilities, the API above training.
+
+``load_predictor("models:/NAME@champion")`` gives the same object that
+training's validation uses, so the workbench, ``xwb predict``, evaluation
+and the training loop share one inference path (model_code.segment/classify).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from datasets.errors import XwbError
+from datasets.scanio import Scan
+from training import model_code
+
+OPEN_BEAM = 65535
+
+
+@dataclass
+class Prediction:
+    task: str
+    classes: list[str]
+    probs: np.ndarray                       # seg: (K+1, H, W); cls: (K,)
+    scores: dict[str, float] = field(default_factory=dict)  # per class: image-level score
+    seconds: float = 0.0
+
+    def labels(self) -> np.ndarray:
+        """Seg: (H, W) uint8 model class index (0 = background)."""
+        return self.probs.argmax(0).astype(np.uint8)
+
+    def detected(self, threshold: float) -> list[str]:
+        return [c for c, s in self.scores.items() if s > threshold]
+
+
+def scanner_facts(scan_meta: dict | None, channels: int) -> tuple[list[float], float]:
+    if scan_meta and "i0" in scan_meta:
+        i0 = [float(v) for v in scan_meta["i0"]][:channels]
+        return i0 + [i0[-1]] * (channels - len(i0)), float(scan_meta.get("dark", 0.0))
+    return [float(OPEN_BEAM)] * channels, 0.0
+
+
+class Predictor:
+    """A network plus the spec that says how to feed it (classes, preprocessing, tile)."""
+
+    def __init__(self, net: torch.nn.Module, spec: dict, device: str = "cpu", uri: str | None = None,
+                 channels_last: bool = False):
+        self.net, self.spec, self.device, self.uri = net, spec, device, uri
+        self.channels_last = channels_last
+        self.task = spec["task"]
+        self.classes = list(spec["classes"])
+
+    @property
+    def raw_channels(self) -> int:
+        return int(self.spec["preprocess"]["raw_channels"])
+
+    def _counts_chw(self, counts: np.ndarray) -> np.ndarray:
+        c = counts[..., None] if counts.ndim == 2 else counts
+        if c.shape[2] < self.raw_channels:
+            raise XwbError(f"the model needs {self.raw_channels} energy channels, the scan has {c.shape[2]}")
+        return np.moveaxis(c[..., : self.raw_channels], -1, 0)
+
+    def predict_counts(self, counts: np.ndarray, i0=None, dark=None, overlap: float | None = None,
+                       batch: int = 4) -> Prediction:
+        """counts: (H, W) or (H, W, C) at native depth."""
+        t = time.perf_counter()
+        f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
+        if self.task == "seg":
+            p = model_code.segment(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,
+                                   channels_last=self.channels_last)
+            scores = {c: float(p[k + 1].max()) for k, c in enumerate(self.classes)}
+        else:
+            p = model_code.classify(self.net, f, self.spec, self.device)
+            scores = {c: float(p[k]) for k, c in enumerate(self.classes)}
+        return Prediction(self.task, self.classes, p, scores, time.perf_counter() - t)
+
+    def predict_scan(self, scan: Scan, **kw) -> Prediction:
+        i0, dark = scanner_facts(scan.meta, self.raw_channels)
+        return self.predict_counts(scan.pixels, i0, dark, **kw)
+
+
+def _device(device: str | None) -> str:
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise XwbError("--device cuda: no CUDA device is available")
+    return device
+
+
+def load_predictor(uri: str, device: str | None = None) -> Predictor:
+    """Load a logged xwb model (``models:/NAME/VERSION``, ``models:/NAME@alias``, ``runs:/...``)."""
+    import mlflow
+
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except Exception as e:  # MlflowException, OSError, ...: say what was asked for and what exists
+        raise XwbError(f"{uri}: cannot load the model ({_first_line(e)}){_known_versions(uri)}") from None
+    inner = model.unwrap_python_model()
+    if not isinstance(getattr(inner, "spec", None), dict):
+        raise XwbError(f"{uri}: not an xwb model (no spec)")
+    dev = _device(device)
+    inner.net.to(dev)
+    return Predictor(inner.net, inner.spec, dev, uri)
+
+
+def _first_line(e: Exception) -> str:
+    s = str(e).strip().splitlines()
+    return s[0][:200] if s else type(e).__name__
+
+
+def _known_versions(uri: str) -> str:
+    if not uri.startswith("models:/"):
+        return ""
+    name = uri[len("models:/"):].split("/")[0].split("@")[0]
+    try:
+        from mlflow import MlflowClient
+
+        vs = MlflowClient().search_model_versions(f"name='{name}'")
+    except Exception:
+        return ""
+    if not vs:
+        return f"; no registered model named {name!r}"
+    listed = ", ".join(sorted((v.version for v in vs), key=int))
+    return f"; registered versions of {name}: {listed}"
+

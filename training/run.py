@@ -1,0 +1,295 @@
+"""``xwb train``: a config and a project in, an MLflow run and a registered model version out."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from datasets.digest import snapshot_digest
+from datasets.errors import XwbError
+from datasets.project import Project
+from training import data as D
+from training import models, tracking
+from training.config import TrainConfig, load_config, parse_config
+from training.evaluation import evaluate_items, write_report
+from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
+from training.metrics import pd_key
+from training.predict import Predictor
+from training.progress import Progress
+
+
+@dataclass
+class TrainResult:
+    run_id: str | None
+    model_uri: str | None
+    registered_model: str | None
+    version: str | None
+    metrics: dict
+
+
+def checkpoint_dir(project_folder: Path, run_id: str) -> Path:
+    return Path(project_folder) / "mlflow" / "checkpoints" / run_id
+
+
+def _val_keys(cfg: TrainConfig) -> list[str]:
+    base = ["mIoU", "mDice", "pixel_acc"] if cfg.task == "seg" else ["mAP", "mAUROC"]
+    return [f"val_{k}" for k in base + ["m" + pd_key(p) for p in cfg.eval.pfa]]
+
+
+def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, channels: list[str],
+               stats: tuple[list[float], list[float]], i0: list[float], digest: str) -> dict:
+    tax = project.taxonomy
+    seg = cfg.task == "seg"
+    return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
+            "model": {"arch": models.canonical_arch(cfg.model.arch) if seg else cfg.model.arch,
+                      "encoder": cfg.model.encoder, "dropout": cfg.model.dropout},
+            "classes": names,
+            "class_ids": [tax.by_name(n).id for n in names] if seg else [],
+            "colors": [list(tax.by_name(n).rgb) for n in names] if seg else [],
+            "preprocess": {"kind": "log_transmission", "channels": channels, "raw_channels": raw,
+                           "default_i0": i0, "default_dark": 0.0, "mean": stats[0], "std": stats[1]},
+            "tile": cfg.eval.tile or min(1024, 2 * cfg.data.tile), "overlap": cfg.eval.overlap, "pad_multiple": 32,
+            "image_size": cfg.data.image_size, "threshold": cfg.eval.threshold,
+            "project": project.name, "dataset_digest": digest,
+            "taxonomy": {"classes": tax.names, "tags": list(tax.tags)}}
+
+
+def _check_labels(cfg: TrainConfig, split: str, items: list[D.ScanItem], total: int) -> None:
+    if not items:
+        what = "labelled scans" if total else "scans"
+        raise XwbError(f"the {split} split has no {what} ({total} scans assigned to it); "
+                       f"label scans (status done) or run `xwb split`")
+    if split == "train":
+        if cfg.task == "seg" and not any(it.regions for it in items):
+            raise XwbError("no accepted regions in the train split: nothing to learn; accept proposals or draw regions")
+        if cfg.task == "cls" and not any(it.tags is not None and it.tags.any() for it in items):
+            raise XwbError("no image tags in the train split: nothing to learn; tag scans first")
+
+
+def _log_inputs(mlflow, project: Project, digest: str, splits: dict[str, list[D.ScanItem]]) -> None:
+    import pandas as pd
+
+    for split, items in splits.items():
+        df = pd.DataFrame([{"path": project.relpath(it.path), "image_id": it.image_id, "split": split,
+                            "regions": len(it.regions),
+                            "tags": "" if it.tags is None else int(it.tags.sum())} for it in items])
+        ds = mlflow.data.from_pandas(df, source=str(project.folder), name=f"{project.name}-{split}",
+                                     digest=digest[:32])
+        n_reg = sum(len(it.regions) for it in items)
+        mlflow.log_input(ds, context="training" if split == "train" else "validation",
+                         tags={"xwb.dataset_digest": digest, "xwb.split": split, "xwb.images": str(len(items)),
+                               "xwb.regions": str(n_reg)})
+
+
+def _tags(cfg: TrainConfig, project: Project, digest: str, device: str, ckdir: Path) -> dict:
+    tags = {"xwb.task": cfg.task, "xwb.recipe": cfg.name, "xwb.project": project.name,
+            "xwb.project_folder": str(project.folder.resolve()), "xwb.dataset_digest": digest,
+            "xwb.host": socket.gethostname(), "xwb.device": device, "xwb.torch": torch.__version__,
+            "xwb.platform": platform.platform(), "xwb.checkpoint_dir": str(ckdir.resolve()),
+            "xwb.world_size": os.environ.get("WORLD_SIZE", "1")}
+    if device.startswith("cuda"):
+        tags["xwb.gpu"] = torch.cuda.get_device_name(0)
+    commit = tracking.git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+        tags["xwb.git_commit"] = commit
+    return tags
+
+
+def train(config: str | Path | TrainConfig, project_path: str | Path, overrides: list[str] | None = None,
+          resume: str | None = None, tracking_uri: str | None = None, device: str | None = None,
+          quiet: bool = False) -> TrainResult:
+    progress = Progress(enabled=not quiet)
+    folder = Path(project_path)
+    ck = None
+    if resume:
+        ck = load_checkpoint(checkpoint_dir(folder, resume) / "last.pt")
+        cfg = parse_config(yaml.safe_load(ck["config"]), f"checkpoint of run {resume}")
+        progress.note(f"resuming run {resume} at epoch {ck['state']['epoch'] + 1} (config from its checkpoint)")
+    else:
+        cfg = config if isinstance(config, TrainConfig) else load_config(config, overrides)
+    if cfg.optim.monitor and cfg.optim.monitor not in _val_keys(cfg):
+        raise XwbError(f"optim.monitor: {cfg.optim.monitor!r} is not a validation metric "
+                       f"({', '.join(_val_keys(cfg))})")
+    models.check_names(cfg.task, cfg.model.arch, cfg.model.encoder)
+    dev = pick_device(cfg, device, None)
+    d = init_distributed(dev)
+    if d.on and dev.startswith("cuda"):
+        dev = f"cuda:{d.local_rank}"
+        torch.cuda.set_device(d.local_rank)
+    if cfg.runtime.threads:
+        torch.set_num_threads(cfg.runtime.threads)
+    torch.manual_seed(cfg.runtime.seed)
+    np.random.seed(cfg.runtime.seed)
+
+    import mlflow
+
+    uri = tracking.resolve_uri(tracking_uri, folder)
+    if d.main:
+        tracking.setup(uri, folder)  # before the slow part: a dead server fails within seconds
+
+    with Project.open(folder, readonly=True) as project:
+        names = D.class_names(project, cfg)
+        totals = {s: len(project.store.images(split=s)) for s in ("train", "val")}
+        items = {s: D.load_items(project, s, names, cfg.task) for s in ("train", "val")}
+        for s in ("train", "val"):
+            _check_labels(cfg, s, items[s], totals[s])
+        raws = {it.channels for it in items["train"] + items["val"]}
+        raw = min(raws)
+        channels = D.resolve_channels(cfg, raw)
+        digest = snapshot_digest(project)
+        if ck is not None:
+            spec = json.loads(ck["spec"])
+            if spec["dataset_digest"] != digest:
+                progress.note(f"note: the labels changed since run {resume} started "
+                              f"(digest {spec['dataset_digest'][:12]} -> {digest[:12]}); training goes on with the new labels")
+                spec["dataset_digest"] = digest
+        else:
+            i0 = items["train"][0].i0[:raw]
+            spec = build_spec(cfg, project, names, raw, channels, D.feature_stats(items["train"], channels), i0, digest)
+        net = models.create(spec, cfg.model.encoder_weights if ck is None else None)
+        bank = D.threat_bank(items["train"], seed=cfg.runtime.seed) if cfg.task == "seg" and cfg.augment.tip else []
+        pre = spec["preprocess"]
+        train_ds = (D.SegCrops(items["train"], cfg, pre, d.rank, d.world, bank) if cfg.task == "seg"
+                    else D.ClsImages(items["train"], cfg, pre, d.rank, d.world))
+        val_items = items["val"][: cfg.data.val_max_images or None]
+
+        trainer = Trainer(cfg, net, train_ds, dev, d, progress)
+        if ck is not None:
+            trainer.restore(ck)
+
+        run_id = None
+        if d.main:
+            run_id = _start_run(mlflow, cfg, project, uri, resume, digest, dev, items)
+            ckdir = checkpoint_dir(folder, run_id)
+    try:
+        metrics = _epochs(mlflow, trainer, cfg, spec, val_items, progress, d, ckdir if d.main else None)
+        result = TrainResult(run_id, None, None, None, metrics)
+        if d.main:
+            result = _finish(mlflow, trainer, cfg, spec, val_items, ckdir, run_id, metrics, progress)
+        if d.on:
+            torch.distributed.barrier()
+        return result
+    except Diverged as e:
+        if d.main:
+            mlflow.set_tag("xwb.failure", str(e))
+            mlflow.end_run(status="FAILED")
+        raise XwbError(f"{e}; run {run_id} marked FAILED" if run_id else str(e)) from None
+    except KeyboardInterrupt:
+        if d.main:
+            mlflow.end_run(status="KILLED")
+        raise
+    except BaseException:
+        if d.main:
+            mlflow.end_run(status="FAILED")
+        raise
+    finally:
+        if d.on and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str | None, digest: str, dev: str,
+               items: dict) -> str:
+    exp_name = cfg.mlflow.experiment or f"{project.name}/{cfg.task}"
+    exp_id = tracking.experiment_id(exp_name, uri, project.folder)
+    if resume:
+        try:
+            run = mlflow.get_run(resume)
+        except Exception:
+            raise XwbError(f"--resume {resume}: no such run in {uri}") from None
+        mlflow.start_run(run_id=resume)
+        mlflow.set_tag("xwb.resumed_at", time.strftime("%Y-%m-%dT%H:%M:%S"))
+        return run.info.run_id
+    run = mlflow.start_run(experiment_id=exp_id, run_name=cfg.mlflow.run_name or f"{cfg.name}-{time.strftime('%m%d-%H%M%S')}")
+    flat = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in cfg.flat().items()}
+    mlflow.log_params(flat)
+    mlflow.set_tags(_tags(cfg, project, digest, dev, checkpoint_dir(project.folder, run.info.run_id)))
+    mlflow.log_text(cfg.to_yaml(), "config/config.yaml")
+    _log_inputs(mlflow, project, digest, items)
+    return run.info.run_id
+
+
+def _validate(trainer: Trainer, cfg: TrainConfig, spec: dict, items: list[D.ScanItem]) -> dict:
+    pred = Predictor(trainer.net, spec, trainer.device, channels_last=trainer.cuda and cfg.runtime.channels_last)
+    res = evaluate_items(pred, items, cfg.eval.pfa, cfg.eval.threshold)
+    return {f"val_{k}": v for k, v in res["headline"].items() if k != "seconds_per_scan"}
+
+
+def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, progress: Progress, d, ckdir) -> dict:
+    from safetensors.torch import save_file
+
+    first = trainer.state.epoch
+    last_val: dict = {}
+    for epoch in range(first, cfg.optim.epochs):
+        trainer.state.epoch = epoch
+        stats = trainer.run_epoch()
+        stop = False
+        if d.main:
+            val = _validate(trainer, cfg, spec, val_items)
+            last_val = val
+            ckdir.mkdir(parents=True, exist_ok=True)
+            if trainer.improved(val.get(cfg.monitor, math.nan)):
+                save_file({k: v.detach().cpu().contiguous() for k, v in trainer.net.state_dict().items()},
+                          str(ckdir / "best.safetensors"))
+            trainer.state.epoch = epoch + 1
+            save_checkpoint(ckdir / "last.pt", trainer.net, trainer.opt, trainer.sched, trainer.scaler,
+                            trainer.state, cfg.to_yaml(), spec)
+            mlflow.log_metrics({k: v for k, v in {**stats, **val}.items() if not math.isnan(v)}, step=epoch)
+            progress.epoch_done(epoch, cfg.optim.epochs, stats, val, cfg.monitor, first)
+            stop = trainer.should_stop()
+            if stop:
+                progress.note(f"early stop: {cfg.monitor} has not improved for {cfg.optim.patience} epochs "
+                              f"(best {trainer.state.best:.4f} at epoch {trainer.state.best_epoch + 1})")
+        else:
+            trainer.state.epoch = epoch + 1
+        if trainer.broadcast_stop(stop):
+            break
+    return last_val
+
+
+def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, ckdir: Path, run_id: str,
+            last_val: dict, progress: Progress) -> TrainResult:
+    from mlflow import MlflowClient
+    from safetensors.torch import load_file
+
+    best = ckdir / "best.safetensors"
+    if best.is_file():
+        trainer.net.load_state_dict(load_file(str(best)))
+    trainer.net.to("cpu")
+    progress.note("evaluating the best checkpoint on the val split and logging the model")
+    pred = Predictor(trainer.net, spec, "cpu")
+    res = evaluate_items(pred, val_items, cfg.eval.pfa, cfg.eval.threshold, keep=cfg.eval.overlays)
+    with tempfile.TemporaryDirectory(prefix="xwb-report-") as tmp:
+        write_report(res, pred, Path(tmp), [tuple(c) for c in spec["colors"]],
+                     f"{spec['recipe']} on {spec['project']} (val)")
+        mlflow.log_artifacts(tmp, "evaluation/val")
+    final = {f"best_val_{k}": v for k, v in res["headline"].items()}
+    for cname, row in res["per_class"].items():
+        for k in ("IoU", "Dice", "AP", "AUROC", pd_key(0.01), pd_key(0.05)):
+            if k in row:
+                final[f"val_{k}_{cname}"] = row[k]
+    final["best_epoch"] = trainer.state.best_epoch + 1
+    mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
+    registered = (cfg.mlflow.registered_model or f"{spec['project']}-{cfg.task}") if cfg.mlflow.register_model else None
+    model_uri, version = tracking.log_model(trainer.net, spec, registered)
+    if version:
+        client = MlflowClient()
+        head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
+        tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
+                "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
+        for k, v in tags.items():
+            client.set_model_version_tag(registered, version, k, str(v))
+        mlflow.set_tag("xwb.registered_model", f"{registered}/{version}")
+        progress.note(f"registered {registered} version {version} (models:/{registered}/{version})")
+    mlflow.end_run()
+    return TrainResult(run_id, model_uri, registered, version, {**last_val, **final})

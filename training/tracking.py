@@ -1,0 +1,132 @@
+"""MLflow plumbing: where the store is, experiments per project and task, logged model versions.
+
+The embedded default is a SQLite store inside the project folder
+(``<project>/mlflow/mlflow.db``, artifacts in ``<project>/mlflow/artifacts``),
+so a project folder carries its own history. The same code runs against an
+``mlflow server``; a server that does not answer is reported within seconds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from datasets.errors import XwbError
+
+MODEL_CODE = Path(__file__).with_name("model_code.py")
+HTTP_TIMEOUT_S = 5
+
+
+def default_uri(project_folder: Path) -> str:
+    db = (Path(project_folder) / "mlflow" / "mlflow.db").resolve()
+    return f"sqlite:///{db}"
+
+
+def artifact_root(project_folder: Path) -> str:
+    return (Path(project_folder) / "mlflow" / "artifacts").resolve().as_uri()
+
+
+def resolve_uri(explicit: str | None, project_folder: Path) -> str:
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or default_uri(project_folder)
+
+
+def check_server(uri: str, timeout: float = HTTP_TIMEOUT_S) -> None:
+    """Fail fast, with the address, when an HTTP tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    url = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            if r.status != 200:
+                raise XwbError(f"MLflow server {uri} answered /health with HTTP {r.status}")
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise XwbError(f"MLflow server {uri} does not answer ({reason}); start it or pass another --tracking-uri") from None
+
+
+def setup(uri: str, project_folder: Path) -> None:
+    """Point MLflow at ``uri`` with short HTTP timeouts and no retries (no hangs on a dead server)."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    check_server(uri)
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+
+
+def experiment_id(name: str, uri: str, project_folder: Path) -> str:
+    import mlflow
+
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            raise XwbError(f"MLflow experiment {name!r} is deleted; restore it or set mlflow.experiment")
+        return exp.experiment_id
+    loc = artifact_root(project_folder) if uri.startswith("sqlite:") else None
+    return mlflow.create_experiment(name, artifact_location=loc)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def pip_requirements() -> list[str]:
+    """What loading the model needs, pinned to the versions that trained it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for pkg in ("torch", "segmentation-models-pytorch", "timm", "safetensors", "numpy", "mlflow"):
+        try:
+            reqs.append(f"{pkg}=={version(pkg).split('+')[0]}")
+        except PackageNotFoundError:
+            pass
+    return reqs
+
+
+def log_model(net, spec: dict, registered_name: str | None) -> tuple[str, str | None]:
+    """Log ``net`` as a self-contained pyfunc model (code + JSON + safetensors); register it.
+
+    Returns (model URI of the logged model, registered version or None).
+    """
+    import mlflow
+    import numpy as np
+    from mlflow.models import ModelSignature
+    from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
+    from safetensors.torch import save_file
+
+    n_raw = int(spec["preprocess"]["raw_channels"])
+    k = len(spec["classes"])
+    out_shape = (-1, k + 1, -1, -1) if spec["task"] == "seg" else (-1, k)
+    sig = ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, n_raw, -1, -1), "counts")]),
+        outputs=Schema([TensorSpec(np.dtype(np.float32), out_shape, "probabilities")]),
+        params=ParamSchema([ParamSpec("i0", "double", list(map(float, spec["preprocess"]["default_i0"])), (-1,)),
+                            ParamSpec("dark", "double", float(spec["preprocess"].get("default_dark", 0.0)))]))
+    with tempfile.TemporaryDirectory(prefix="xwb-model-") as tmp:
+        wpath, spath = Path(tmp) / "weights.safetensors", Path(tmp) / "spec.json"
+        state = {k_: v.detach().cpu().contiguous() for k_, v in net.state_dict().items()}
+        save_file(state, str(wpath))
+        spath.write_text(json.dumps(spec, indent=1))
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*type hints.*")
+            info = mlflow.pyfunc.log_model(name="model", python_model=str(MODEL_CODE),
+                                           artifacts={"weights": str(wpath), "spec": str(spath)},
+                                           signature=sig, pip_requirements=pip_requirements(),
+                                           registered_model_name=registered_name)
+    version = getattr(info, "registered_model_version", None)
+    return info.model_uri, (str(version) if version is not None else None)
