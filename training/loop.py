@@ -107,8 +107,13 @@ class State:
     history: list[dict] = field(default_factory=list)
 
 
-def save_checkpoint(path: Path, model, opt, sched, scaler, state: State, config_yaml: str, spec: dict) -> None:
-    """Atomic: a kill during the save leaves the previous checkpoint intact."""
+def save_checkpoint(path: Path, model, opt, sched, scaler, state: State, config_yaml: str, spec: dict,
+                    pending: dict | None = None) -> None:
+    """Atomic: a kill during the save leaves the previous checkpoint intact.
+
+    ``pending``: the epoch's metrics, logged to MLflow right after the save; a
+    resumed run logs them if the kill came in between (each epoch once).
+    """
     import json
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +122,8 @@ def save_checkpoint(path: Path, model, opt, sched, scaler, state: State, config_
                 "scaler": scaler.state_dict() if scaler is not None else {},
                 "state": {"epoch": state.epoch, "global_step": state.global_step, "best": state.best,
                           "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs},
-                "config": config_yaml, "spec": json.dumps(spec), "torch_rng": torch.get_rng_state()}, tmp)
+                "config": config_yaml, "spec": json.dumps(spec), "torch_rng": torch.get_rng_state(),
+                "pending": pending or {}}, tmp)
     os.replace(tmp, path)
 
 

@@ -19,8 +19,7 @@ from training import model_code
 def seg_architectures() -> list[str]:
     import segmentation_models_pytorch as smp
 
-    return sorted(smp.MODEL_ARCHITECTURES_MAPPING.keys() if hasattr(smp, "MODEL_ARCHITECTURES_MAPPING")
-                  else ["Unet", "UnetPlusPlus", "FPN", "DeepLabV3", "DeepLabV3Plus", "PSPNet", "Linknet", "PAN", "MAnet"])
+    return sorted(cls.__name__ for cls in smp.MODEL_ARCHITECTURES_MAPPING.values())
 
 
 def seg_encoders() -> list[str]:

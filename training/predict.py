@@ -89,14 +89,20 @@ def _device(device: str | None) -> str:
     return device
 
 
-def load_predictor(uri: str, device: str | None = None) -> Predictor:
-    """Load a logged xwb model (``models:/NAME/VERSION``, ``models:/NAME@alias``, ``runs:/...``)."""
+def load_predictor(uri: str, device: str | None = None, tracking_uri: str | None = None) -> Predictor:
+    """Load a logged xwb model (``models:/NAME/VERSION``, ``models:/NAME@alias``, ``runs:/...``).
+
+    ``tracking_uri``: the MLflow store to resolve ``models:/`` in (default: MLflow's current one).
+    """
     import mlflow
 
-    try:
-        model = mlflow.pyfunc.load_model(uri)
-    except Exception as e:  # MlflowException, OSError, ...: say what was asked for and what exists
-        raise XwbError(f"{uri}: cannot load the model ({_first_line(e)}){_known_versions(uri)}") from None
+    from training.tracking import using
+
+    with using(tracking_uri):
+        try:
+            model = mlflow.pyfunc.load_model(uri)
+        except Exception as e:  # MlflowException, OSError, ...: say what was asked for and what exists
+            raise XwbError(f"{uri}: cannot load the model ({_first_line(e)}){_known_versions(uri)}") from None
     inner = model.unwrap_python_model()
     if not isinstance(getattr(inner, "spec", None), dict):
         raise XwbError(f"{uri}: not an xwb model (no spec)")

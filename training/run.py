@@ -109,6 +109,12 @@ def _tags(cfg: TrainConfig, project: Project, digest: str, device: str, ckdir: P
 def train(config: str | Path | TrainConfig, project_path: str | Path, overrides: list[str] | None = None,
           resume: str | None = None, tracking_uri: str | None = None, device: str | None = None,
           quiet: bool = False) -> TrainResult:
+    """Train one model; returns the run, the logged model and its registered version."""
+    with tracking.using(None):  # whatever MLflow sets in the environment is undone afterwards
+        return _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
+
+
+def _train(config, project_path, overrides, resume, tracking_uri, device, quiet) -> TrainResult:
     progress = Progress(enabled=not quiet)
     folder = Path(project_path)
     ck = None
@@ -170,7 +176,9 @@ def train(config: str | Path | TrainConfig, project_path: str | Path, overrides:
 
         run_id = None
         if d.main:
-            run_id = _start_run(mlflow, cfg, project, uri, resume, digest, dev, items)
+            run_id = _start_run(mlflow, cfg, project, uri, resume, digest, dev, items, spec)
+            if ck is not None:
+                _log_pending(mlflow, run_id, ck.get("pending") or {})
             ckdir = checkpoint_dir(folder, run_id)
     try:
         metrics = _epochs(mlflow, trainer, cfg, spec, val_items, progress, d, ckdir if d.main else None)
@@ -199,7 +207,7 @@ def train(config: str | Path | TrainConfig, project_path: str | Path, overrides:
 
 
 def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str | None, digest: str, dev: str,
-               items: dict) -> str:
+               items: dict, spec: dict) -> str:
     exp_name = cfg.mlflow.experiment or f"{project.name}/{cfg.task}"
     exp_id = tracking.experiment_id(exp_name, uri, project.folder)
     if resume:
@@ -215,8 +223,18 @@ def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str
     mlflow.log_params(flat)
     mlflow.set_tags(_tags(cfg, project, digest, dev, checkpoint_dir(project.folder, run.info.run_id)))
     mlflow.log_text(cfg.to_yaml(), "config/config.yaml")
+    mlflow.log_dict(spec, "config/spec.json")  # what the model will carry: classes, preprocessing, tiles
     _log_inputs(mlflow, project, digest, items)
     return run.info.run_id
+
+
+def _log_pending(mlflow, run_id: str, pending: dict) -> None:
+    """Metrics of the last checkpointed epoch, if the kill came before MLflow got them."""
+    if not pending.get("metrics"):
+        return
+    steps = {m.step for m in mlflow.MlflowClient().get_metric_history(run_id, "train_loss")}
+    if pending["step"] not in steps:
+        mlflow.log_metrics(pending["metrics"], step=pending["step"])
 
 
 def _validate(trainer: Trainer, cfg: TrainConfig, spec: dict, items: list[D.ScanItem]) -> dict:
@@ -242,9 +260,10 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
                 save_file({k: v.detach().cpu().contiguous() for k, v in trainer.net.state_dict().items()},
                           str(ckdir / "best.safetensors"))
             trainer.state.epoch = epoch + 1
+            logged = {k: v for k, v in {**stats, **val}.items() if not math.isnan(v)}
             save_checkpoint(ckdir / "last.pt", trainer.net, trainer.opt, trainer.sched, trainer.scaler,
-                            trainer.state, cfg.to_yaml(), spec)
-            mlflow.log_metrics({k: v for k, v in {**stats, **val}.items() if not math.isnan(v)}, step=epoch)
+                            trainer.state, cfg.to_yaml(), spec, {"step": epoch, "metrics": logged})
+            mlflow.log_metrics(logged, step=epoch)
             progress.epoch_done(epoch, cfg.optim.epochs, stats, val, cfg.monitor, first)
             stop = trainer.should_stop()
             if stop:

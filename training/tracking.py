@@ -7,6 +7,7 @@ so a project folder carries its own history. The same code runs against an
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -47,6 +48,33 @@ def check_server(uri: str, timeout: float = HTTP_TIMEOUT_S) -> None:
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise XwbError(f"MLflow server {uri} does not answer ({reason}); start it or pass another --tracking-uri") from None
+
+
+_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@contextlib.contextmanager
+def using(uri: str | None):
+    """Point MLflow at ``uri`` for a block, then put the URI environment back.
+
+    ``mlflow.set_tracking_uri`` also writes MLFLOW_TRACKING_URI into the process
+    environment; without this a second project in the same process (the demo,
+    tests) would silently log into the first project's store.
+    """
+    saved = {k: os.environ.get(k) for k in _URI_VARS}
+    try:
+        if uri:
+            import mlflow
+
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_registry_uri(uri)
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def setup(uri: str, project_folder: Path) -> None:

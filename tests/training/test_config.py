@@ -1,0 +1,60 @@
+"""Recipes are validated before anything runs: unknown keys and wrong types name their key path."""
+import pytest
+import yaml
+
+from datasets.errors import XwbError
+from tests.conftest import REPO
+from training.config import load_config, parse_config
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_recipes_validate(path):
+    data = yaml.safe_load(path.read_text())
+    if "classes" in data and "task" not in data:
+        pytest.skip("taxonomy file")
+    cfg = load_config(path)
+    assert cfg.model.encoder_weights is None  # no network by default
+
+
+def test_required_recipes_exist():
+    names = {p.name for p in (REPO / "configs").glob("*.yaml")}
+    assert any("tiny" in n for n in names)
+    kinds = {(load_config(REPO / "configs" / n).task, load_config(REPO / "configs" / n).model.arch)
+             for n in names if n != "taxonomy.yaml"}
+    assert ("seg", "Unet") in kinds and ("cls", "timm") in kinds
+    assert {("seg", "FPN"), ("seg", "DeepLabV3Plus")} & kinds
+
+
+def test_unknown_key_names_its_path():
+    with pytest.raises(XwbError, match=r"cfg.yaml: model.archh: unknown key"):
+        parse_config({"model": {"archh": "Unet"}}, "cfg.yaml")
+
+
+def test_wrong_type_names_its_path():
+    with pytest.raises(XwbError, match=r"optim.epochs: .*integer.*'many'"):
+        parse_config({"optim": {"epochs": "many"}}, "cfg.yaml")
+    with pytest.raises(XwbError, match=r"data.sampling"):
+        parse_config({"data": {"sampling": "sometimes"}}, "cfg.yaml")
+
+
+def test_overrides_are_yaml_scalars_and_validated():
+    cfg = parse_config({}, "c", ["optim.epochs=3", "optim.lr=1e-4", "data.channels=[high]", "mlflow.register_model=false"])
+    assert cfg.optim.epochs == 3 and cfg.optim.lr == 1e-4 and cfg.data.channels == ["high"]
+    assert cfg.mlflow.register_model is False
+    with pytest.raises(XwbError, match="optim.epochs"):
+        parse_config({}, "c", ["optim.epochs=0"])
+    with pytest.raises(XwbError, match="expected key=value"):
+        parse_config({}, "c", ["optim.epochs"])
+
+
+def test_flat_params_and_round_trip():
+    cfg = parse_config({"task": "seg", "model": {"encoder": "resnet34"}}, "c")
+    flat = cfg.flat()
+    assert flat["model.encoder"] == "resnet34" and "optim.lr" in flat
+    again = parse_config(yaml.safe_load(cfg.to_yaml()), "again")
+    assert again == cfg
+
+
+def test_task_and_loss_must_agree():
+    with pytest.raises(XwbError, match="loss.name"):
+        parse_config({"task": "cls", "loss": {"name": "dice_ce"}}, "c")
