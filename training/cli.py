@@ -13,7 +13,7 @@ def _offline_hub() -> None:
     quiet_mlflow()
 
 
-def quiet_mlflow() -> None:
+def quiet_mlflow() -> None:  # noqa: D103 - also called by training.run for in-process callers
     """MLflow's advice to notebook users (type hints, input examples, integer columns) is noise here."""
     import logging
     import warnings

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 SPEC_VERSION = 1
+MIN_INPUT = {"PAN": 128}  # architectures whose pooling needs a larger input than the usual 32 px
 
 
 # ---------------------------------------------------------------- preprocessing
@@ -124,7 +125,9 @@ def segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", b
     mult = int(spec.get("pad_multiple", 32))
     overlap = spec.get("overlap", 0.25) if overlap is None else overlap
     c, h, w = feats.shape
-    th, tw = min(tile, math.ceil(h / mult) * mult), min(tile, math.ceil(w / mult) * mult)
+    least = MIN_INPUT.get(spec["model"]["arch"], mult)
+    th = max(least, min(tile, math.ceil(h / mult) * mult))
+    tw = max(least, min(tile, math.ceil(w / mult) * mult))
     stride_h, stride_w = max(1, int(th * (1 - overlap))), max(1, int(tw * (1 - overlap)))
     k = len(spec["classes"]) + 1
     hp, wp = max(h, th), max(w, tw)

@@ -110,6 +110,9 @@ def train(config: str | Path | TrainConfig, project_path: str | Path, overrides:
           resume: str | None = None, tracking_uri: str | None = None, device: str | None = None,
           quiet: bool = False) -> TrainResult:
     """Train one model; returns the run, the logged model and its registered version."""
+    from training.cli import quiet_mlflow
+
+    quiet_mlflow()
     with tracking.using(None):  # whatever MLflow sets in the environment is undone afterwards
         return _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
 
@@ -128,6 +131,10 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
         raise XwbError(f"optim.monitor: {cfg.optim.monitor!r} is not a validation metric "
                        f"({', '.join(_val_keys(cfg))})")
     models.check_names(cfg.task, cfg.model.arch, cfg.model.encoder)
+    least = models.model_code.MIN_INPUT.get(models.canonical_arch(cfg.model.arch), 32) if cfg.task == "seg" else 32
+    if cfg.data.tile < least or cfg.data.tile % 32:
+        raise XwbError(f"data.tile: {cfg.model.arch} needs tiles of at least {least} px, in steps of 32 "
+                       f"(got {cfg.data.tile})")
     dev = pick_device(cfg, device, None)
     d = init_distributed(dev)
     if d.on and dev.startswith("cuda"):
