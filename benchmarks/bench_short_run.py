@@ -25,10 +25,8 @@ def main() -> None:
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     a = ap.parse_args()
     from datasets.synth.build import synth_project
-    from training.cli import quiet_mlflow
     from training.run import train
 
-    quiet_mlflow()
     import torch
 
     with tempfile.TemporaryDirectory() as tmp:

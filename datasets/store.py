@@ -28,7 +28,7 @@ import numpy as np
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
 SPLITS = ("train", "val", "test")
 
@@ -85,6 +85,14 @@ MIGRATIONS: dict[int, str] = {
         kind TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
         user TEXT NOT NULL DEFAULT '', started_at REAL NOT NULL, heartbeat REAL NOT NULL
     );
+    """,
+    # v3: image-level suggestions of classification models (tags to accept or reject).
+    2: """
+    CREATE TABLE tag_proposals (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL, source TEXT NOT NULL, score REAL NOT NULL,
+        PRIMARY KEY (image_id, tag, source)
+    ) WITHOUT ROWID;
     """,
 }
 
@@ -358,6 +366,20 @@ class Store:
         with self.transaction() as c:
             c.execute("DELETE FROM regions WHERE image_id=? AND source=? AND state='proposal'", (image_id, source))
             return [self._insert_region(c, image_id, r) for r in regions]
+
+    def replace_tag_proposals(self, image_id: int, source: str, scores: dict[str, float]) -> None:
+        """Swap one source's suggested tags (with scores) on one image; the image's own tags stay."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM tag_proposals WHERE image_id=? AND source=?", (image_id, source))
+            c.executemany("INSERT INTO tag_proposals (image_id, tag, source, score) VALUES (?, ?, ?, ?)",
+                          [(image_id, t, source, float(s)) for t, s in scores.items()])
+
+    def tag_proposals(self, image_id: int) -> list[tuple[str, str, float]]:
+        """(tag, source, score) suggested for an image, best first."""
+        if self.schema_version() < 3:
+            return []
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT tag, source, score FROM tag_proposals WHERE image_id=? ORDER BY score DESC", (image_id,))]
 
     def _region_from_row(self, row) -> Region:
         (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua) = row

@@ -33,6 +33,7 @@ class RegionClass:
     color: str
     hotkey: str = ""
     description: str = ""
+    declared_as: tuple[str, ...] = ()  # manifest words that declare this class (image-manifest comparison)
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -88,6 +89,8 @@ class Taxonomy:
                 d["hotkey"] = c.hotkey
             if c.description:
                 d["description"] = c.description
+            if c.declared_as:
+                d["declared_as"] = list(c.declared_as)
             out.append(d)
         return {"classes": out, "tags": list(self.tags)}
 
@@ -106,7 +109,7 @@ class Taxonomy:
             key = f"{where}.classes[{i}]"
             if not isinstance(rc, dict):
                 raise XwbError(f"{key}: expected a mapping")
-            bad = set(rc) - {"id", "name", "color", "hotkey", "description"}
+            bad = set(rc) - {"id", "name", "color", "hotkey", "description", "declared_as"}
             if bad:
                 raise XwbError(f"{key}: unknown key(s) {', '.join(sorted(bad))}")
             for req in ("id", "name", "color"):
@@ -115,6 +118,7 @@ class Taxonomy:
             c = RegionClass(
                 id=rc["id"], name=rc["name"], color=rc["color"],
                 hotkey=str(rc.get("hotkey", "")), description=str(rc.get("description", "")),
+                declared_as=_words(rc.get("declared_as", []), f"{key}.declared_as"),
             )
             _check_class(c, key)
             classes.append(c)
@@ -166,6 +170,12 @@ def _check_class(c: RegionClass, key: str) -> None:
         raise XwbError(f"{key}.color: must be '#rrggbb', got {c.color!r}")
     if c.hotkey and len(c.hotkey) != 1:
         raise XwbError(f"{key}.hotkey: must be a single key, got {c.hotkey!r}")
+
+
+def _words(v: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(w, str) and w for w in v):
+        raise XwbError(f"{key}: expected a list of manifest words")
+    return tuple(v)
 
 
 def _first_line(e: Exception) -> str:

@@ -10,19 +10,9 @@ def _offline_hub() -> None:
     if os.environ.get("XWB_ALLOW_DOWNLOAD") != "1":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    from training.tracking import quiet_mlflow
+
     quiet_mlflow()
-
-
-def quiet_mlflow() -> None:  # noqa: D103 - also called by training.run for in-process callers
-    """MLflow's advice to notebook users (type hints, input examples, integer columns) is noise here."""
-    import logging
-    import warnings
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for pattern in (".*type hints.*", ".*input example was not provided.*", ".*integer column.*",
-                    ".*can be interpreted in multiple ways.*"):
-        warnings.filterwarnings("ignore", message=pattern)
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
@@ -73,3 +63,146 @@ def register(sub) -> None:
     g.add_argument("--backbone", action="store_true", help="timm backbones for classification")
     p.add_argument("filter", nargs="?", help="only names containing this text")
     p.set_defaults(func=cmd_models)
+    register_review(sub)
+
+
+def _uri_args(p) -> None:
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the project's store)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"))
+
+
+def cmd_evaluate(a) -> int:
+    _offline_hub()
+    from training.evaluate import evaluate, key_metrics
+
+    e = evaluate(a.model, a.project, a.split, a.force, a.tracking_uri, a.device)
+    figures = "  ".join(f"{k} {e.headline.get(k, float('nan')):.4f}" for k in key_metrics(e.task))
+    print(f"{e.ref.label} on {a.split}: {figures}  ({e.headline.get('seconds_per_scan', 0):.2f} s/scan)")
+    print(f"evaluation run: {e.run_id}{' (reused)' if e.reused else ''}")
+    return 0
+
+
+def cmd_compare(a) -> int:
+    _offline_hub()
+    from training.compare import compare
+
+    compare(a.name, a.project, None if a.all else a.versions, a.split, a.tracking_uri)
+    return 0
+
+
+def cmd_promote(a) -> int:
+    _offline_hub()
+    from training.evaluate import promote
+
+    print(promote(a.name, a.version, a.alias, a.project, a.force, a.reason, a.split, a.metric, a.tracking_uri))
+    return 0
+
+
+def cmd_predict(a) -> int:
+    _offline_hub()
+    from pathlib import Path
+
+    from training.infer import predict_files
+
+    s = predict_files(a.model, a.scans, Path(a.out), a.batch, a.device, a.probs, a.tracking_uri, a.project)
+    print(f"wrote {len(s.written)} files to {a.out}; {len(s.failed)} scans skipped")
+    return 1 if s.failed else 0
+
+
+def cmd_prelabel(a) -> int:
+    _offline_hub()
+    from training.infer import prelabel
+
+    c = prelabel(a.model, a.project, a.images, a.status, a.tracking_uri, a.device, a.min_area)
+    print(f"pre-labelled {c['scans']} scans: {c['regions']} region proposals, {c['tags']} tag proposals; "
+          f"{c['failed']} skipped")
+    return 1 if c["failed"] else 0
+
+
+def cmd_manifest_check(a) -> int:
+    _offline_hub()
+    from pathlib import Path
+
+    from training.infer import manifest_check
+
+    s = manifest_check(a.model, a.project, Path(a.out) if a.out else None, a.split, a.tracking_uri, a.device)
+    return 1 if s["failed"] else 0
+
+
+def cmd_mlflow_ui(a) -> int:
+    from pathlib import Path
+
+    from training.tracking import serve_ui
+
+    proc, address = serve_ui(Path(a.project), port=a.port)
+    print(f"MLflow UI for {a.project}: {address}  (Ctrl-C stops it)", flush=True)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return 0
+
+
+def register_review(sub) -> None:
+    p = sub.add_parser("evaluate", help="measure a model version on a frozen split; logged as an MLflow run")
+    p.add_argument("model", help="models:/NAME/VERSION, models:/NAME@ALIAS or runs:/...")
+    p.add_argument("--project", required=True)
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--force", action="store_true", help="measure again even if this version was measured on these labels")
+    _uri_args(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("compare", help="versions side by side on one split: table, HTML report, MLflow run")
+    p.add_argument("name", help="registered model name, e.g. demo-seg")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--versions", nargs="+", metavar="V")
+    g.add_argument("--all", action="store_true", help="every version (the default)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--tracking-uri")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("promote", help="move an alias (e.g. champion) to a version, unless it measures worse")
+    p.add_argument("name")
+    p.add_argument("version")
+    p.add_argument("--alias", default="champion")
+    p.add_argument("--project", required=True)
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--metric", help="primary metric (default: mIoU for segmentation, mAP for tags)")
+    p.add_argument("--force", action="store_true", help="promote even if worse (needs --reason)")
+    p.add_argument("--reason", help="why a worse version is promoted; kept in a version tag")
+    p.add_argument("--tracking-uri")
+    p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser("predict", help="run a model on scan files: label PNG, overlay, JSON per scan")
+    p.add_argument("model")
+    p.add_argument("scans", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--batch", type=int, default=4, help="tiles per forward pass")
+    p.add_argument("--probs", action="store_true", help="also write per-class probability maps (.npz)")
+    p.add_argument("--project", help="project whose MLflow store resolves models:/ URIs")
+    _uri_args(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("prelabel", help="write a model's output into a project as proposals to review")
+    p.add_argument("model")
+    p.add_argument("--project", required=True)
+    p.add_argument("--images", nargs="+", metavar="ID_OR_PATH", help="these scans (default: unlabelled scans)")
+    p.add_argument("--status", default="new", help="scans with this status (default: new, without accepted regions)")
+    p.add_argument("--min-area", type=int, default=16, help="smallest proposal in pixels")
+    _uri_args(p)
+    p.set_defaults(func=cmd_prelabel)
+
+    p = sub.add_parser("manifest-check", help="flag scans whose content the declared manifest does not cover")
+    p.add_argument("model")
+    p.add_argument("--project", required=True)
+    p.add_argument("--split", choices=("train", "val", "test"), help="only this split (default: every scan)")
+    p.add_argument("--out", help="CSV path (default: <project>/reports/manifest-check-....csv)")
+    _uri_args(p)
+    p.set_defaults(func=cmd_manifest_check)
+
+    p = sub.add_parser("mlflow-ui", help="start the MLflow UI on the project's store (127.0.0.1)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_mlflow_ui)

@@ -78,9 +78,9 @@ class RuntimeCfg(_Section):
 
 
 class EvalCfg(_Section):
-    tile: Optional[int] = Field(None, ge=32, le=8192)  # inference tile; default twice data.tile, at most 1024
+    tile: int = Field(1024, ge=64, le=8192)         # largest inference tile (px); tiles shrink to spread evenly
     threshold: float = Field(0.5, gt=0, lt=1)
-    overlap: float = Field(0.25, ge=0, lt=0.9)
+    overlap: int = Field(64, ge=0, le=1024)         # px shared by neighbouring tiles, blended smoothly
     overlays: int = Field(4, ge=0)
     pfa: list[float] = Field(default_factory=lambda: [0.01, 0.05])
 

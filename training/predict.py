@@ -128,6 +128,6 @@ def _known_versions(uri: str) -> str:
         return ""
     if not vs:
         return f"; no registered model named {name!r}"
-    listed = ", ".join(sorted((v.version for v in vs), key=int))
+    listed = ", ".join(sorted((str(v.version) for v in vs), key=int))
     return f"; registered versions of {name}: {listed}"
 

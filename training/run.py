@@ -58,7 +58,7 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
             "colors": [list(tax.by_name(n).rgb) for n in names] if seg else [],
             "preprocess": {"kind": "log_transmission", "channels": channels, "raw_channels": raw,
                            "default_i0": i0, "default_dark": 0.0, "mean": stats[0], "std": stats[1]},
-            "tile": cfg.eval.tile or min(1024, 2 * cfg.data.tile), "overlap": cfg.eval.overlap, "pad_multiple": 32,
+            "tile": cfg.eval.tile, "overlap": cfg.eval.overlap, "pad_multiple": 32,
             "image_size": cfg.data.image_size, "threshold": cfg.eval.threshold,
             "project": project.name, "dataset_digest": digest,
             "taxonomy": {"classes": tax.names, "tags": list(tax.tags)}}
@@ -110,9 +110,7 @@ def train(config: str | Path | TrainConfig, project_path: str | Path, overrides:
           resume: str | None = None, tracking_uri: str | None = None, device: str | None = None,
           quiet: bool = False) -> TrainResult:
     """Train one model; returns the run, the logged model and its registered version."""
-    from training.cli import quiet_mlflow
-
-    quiet_mlflow()
+    tracking.quiet_mlflow()
     with tracking.using(None):  # whatever MLflow sets in the environment is undone afterwards
         return _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
 
@@ -312,6 +310,7 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
         client = MlflowClient()
         head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
         tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
+                "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",
                 "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
         for k, v in tags.items():
             client.set_model_version_tag(registered, version, k, str(v))

@@ -50,6 +50,18 @@ def check_server(uri: str, timeout: float = HTTP_TIMEOUT_S) -> None:
         raise XwbError(f"MLflow server {uri} does not answer ({reason}); start it or pass another --tracking-uri") from None
 
 
+def quiet_mlflow() -> None:
+    """MLflow's advice to notebook users (type hints, input examples, integer columns) is noise here."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for pattern in (".*type hints.*", ".*input example was not provided.*", ".*integer column.*",
+                    ".*can be interpreted in multiple ways.*"):
+        warnings.filterwarnings("ignore", message=pattern)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
 _URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
@@ -158,3 +170,33 @@ def log_model(net, spec: dict, registered_name: str | None) -> tuple[str, str | 
                                            registered_model_name=registered_name)
     version = getattr(info, "registered_model_version", None)
     return info.model_uri, (str(version) if version is not None else None)
+
+
+def serve_ui(project_folder: Path, host: str = "127.0.0.1", port: int = 5000, wait: bool = True):
+    """Start the MLflow UI on the project's embedded store; returns (process, address) once it answers."""
+    import subprocess
+    import sys
+    import time
+
+    uri = default_uri(project_folder)
+    if not Path(uri[len("sqlite:///"):]).is_file():
+        raise XwbError(f"{project_folder}: no MLflow store yet (train a model first: xwb train ... --project {project_folder})")
+    with socket.socket() as s:
+        if s.connect_ex((host, port)) == 0:
+            raise XwbError(f"port {port} on {host} is taken; choose another with --port")
+    proc = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
+                             "--default-artifact-root", artifact_root(project_folder), "--host", host,
+                             "--port", str(port), "--workers", "1"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    address = f"http://{host}:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise XwbError(f"mlflow server exited: {(proc.stderr.read() or '').strip().splitlines()[-1:]}")
+        try:
+            check_server(address, timeout=2)
+            return proc, address
+        except XwbError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise XwbError(f"mlflow server on {address} did not answer within 90 s")

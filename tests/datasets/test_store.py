@@ -103,7 +103,19 @@ def test_old_schema_is_migrated_forward(tmp_path):
     s = Store(path)
     assert s.schema_version() == SCHEMA_VERSION
     assert s.claim_editor("ann") is not None  # the v2 table exists and works
+    assert s.tag_proposals(1) == []             # and the v3 one
     s.close()
+
+
+def test_tag_proposals_are_replaced_per_source(scans_project):
+    st = scans_project.store
+    iid = st.images()[0].id
+    st.update_image(iid, tags=["weapon"])
+    st.replace_tag_proposals(iid, "model:m/1", {"narcotics": 0.9, "tobacco": 0.6})
+    st.replace_tag_proposals(iid, "model:m/2", {"narcotics": 0.7})
+    st.replace_tag_proposals(iid, "model:m/1", {"cash": 0.8})
+    assert st.tag_proposals(iid) == [("cash", "model:m/1", 0.8), ("narcotics", "model:m/2", 0.7)]
+    assert st.image(iid).tags == ["weapon"]  # the image's own tags are not touched
 
 
 def test_not_a_store_is_a_clear_error(tmp_path):

@@ -12,7 +12,7 @@ SEG = [("Unet", "resnet18"), ("UnetPlusPlus", "resnet18"), ("FPN", "mobilenet_v2
 
 def _spec(task, arch, encoder, channels=("high", "low", "diff"), classes=("gun", "knife")):
     return {"xwb_model": 1, "task": task, "model": {"arch": arch, "encoder": encoder},
-            "classes": list(classes), "tile": 64, "overlap": 0.25, "pad_multiple": 32, "image_size": 64,
+            "classes": list(classes), "tile": 64, "overlap": 16, "pad_multiple": 32, "image_size": 64,
             "preprocess": {"channels": list(channels), "raw_channels": 2, "default_i0": [60000.0, 60000.0],
                            "default_dark": 0.0, "mean": [0.0] * len(channels), "std": [1.0] * len(channels)}}
 
@@ -52,10 +52,21 @@ def test_tiles_leave_no_seams():
     import cv2
 
     feats = np.stack([cv2.GaussianBlur(rng.random((256, 320)).astype(np.float32), (0, 0), 6) * 8 for _ in range(3)])
-    whole = model_code.segment(net, feats, spec, tile=320 + 64, overlap=0.0).argmax(0)
-    tiled = model_code.segment(net, feats, spec, tile=96, overlap=0.5).argmax(0)
+    whole = model_code.segment(net, feats, spec, tile=384, overlap=0).argmax(0)
+    tiled = model_code.segment(net, feats, spec, tile=96, overlap=48).argmax(0)
     inner = (slice(16, -16), slice(16, -16))
     agree = (whole[inner] == tiled[inner]).mean()
     assert agree > 0.97, agree
-    naive = model_code.segment(net, feats, spec, tile=96, overlap=0.0).argmax(0)
+    naive = model_code.segment(net, feats, spec, tile=96, overlap=0).argmax(0)
     assert (whole[inner] == naive[inner]).mean() <= agree  # blending beats butting tiles edge to edge
+
+
+def test_tiling_covers_evenly_with_little_extra_work():
+    for n, tile, ov in [(2048, 1024, 64), (8192, 1024, 64), (768, 1024, 64), (100, 64, 16), (1000, 256, 32)]:
+        t, starts = model_code.tiling(n, tile, ov)
+        assert t % 32 == 0 and t <= max(tile, 32)
+        assert starts[0] == 0 and starts[-1] + t >= n          # covered to the end
+        assert all(b - a <= t - ov for a, b in zip(starts, starts[1:]))  # neighbours share >= overlap
+        if n > t:
+            assert len(starts) * t / n < 1.3
+    assert model_code.tiling(2048, 1024, 64) == (736, [0, 656, 1312])

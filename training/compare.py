@@ -1,0 +1,198 @@
+"""``xwb compare``: versions side by side on one frozen split, as a table, an HTML report and an MLflow run."""
+from __future__ import annotations
+
+import base64
+import html
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from datasets.errors import XwbError
+from training import registry, tracking
+from training.evaluate import Evaluation, evaluate, key_metrics
+from training.plots import _plt
+
+
+@dataclass
+class Comparison:
+    rows: list[dict]
+    report: Path
+    run_id: str
+    table: str
+
+
+def _versions(name: str, versions: list[str] | None) -> list[str]:
+    from mlflow import MlflowClient
+
+    have = sorted((str(v.version) for v in MlflowClient().search_model_versions(f"name='{name}'")), key=int)
+    if not have:
+        raise XwbError(f"no registered model named {name!r} (or it has no versions)")
+    if not versions:
+        return have
+    missing = [v for v in versions if v not in have]
+    if missing:
+        raise XwbError(f"{name} has no version {', '.join(missing)} (versions: {', '.join(have)})")
+    return list(versions)
+
+
+def compare(name: str, project_path: str | Path, versions: list[str] | None = None, split: str = "test",
+            tracking_uri: str | None = None, out: Path | None = None, quiet: bool = False) -> Comparison:
+    import mlflow
+    from mlflow import MlflowClient
+
+    folder = Path(project_path)
+    uri = tracking.resolve_uri(tracking_uri, folder)
+    tracking.quiet_mlflow()
+    with tracking.using(uri):
+        tracking.check_server(uri)
+        vs = _versions(name, [str(v) for v in versions] if versions else None)
+        evals = [evaluate(f"models:/{name}/{v}", folder, split, quiet=quiet) for v in vs]
+        tasks = {e.task for e in evals}
+        if len(tasks) > 1:
+            raise XwbError(f"{name}: versions mix tasks ({', '.join(sorted(tasks))}); compare one task at a time")
+        digests = {e.digest for e in evals}
+        task = evals[0].task
+        c = MlflowClient()
+        aliases = registry.aliases_of(name)
+        rows = []
+        for v, e in zip(vs, evals):
+            mv = c.get_model_version(name, v)
+            rows.append({"version": v, "aliases": ",".join(aliases.get(v, [])), "recipe": mv.tags.get("recipe", ""),
+                         "model": mv.tags.get("architecture", ""),
+                         "trained_on": mv.tags.get("dataset_digest", "")[:12],
+                         **{k: e.headline.get(k, math.nan) for k in key_metrics(task)},
+                         "s_per_scan": e.headline.get("seconds_per_scan", math.nan), "eval_run": e.run_id})
+        table = format_table(rows, key_metrics(task))
+        if not quiet:
+            print(f"\n{name} on the {split} split (digest {evals[0].digest[:12]}, {len(evals[0].scores)} scans)\n{table}")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = Path(out) if out else folder / "reports" / f"compare-{name}-{split}-{stamp}"
+        out.mkdir(parents=True, exist_ok=True)
+        report = write_html(out, name, split, evals, rows, task, next(iter(digests)))
+        exp_id = c.get_run(evals[0].run_id).info.experiment_id
+        with mlflow.start_run(experiment_id=exp_id, run_name=f"compare {name} v{','.join(vs)} {split}") as run:
+            mlflow.set_tags({"xwb.kind": "comparison", "xwb.model_name": name, "xwb.versions": ",".join(vs),
+                             "xwb.split": split, "xwb.dataset_digest": evals[0].digest,
+                             "mlflow.note.content": f"**{name}** on `{split}` (digest `{evals[0].digest[:12]}`)\n\n"
+                                                    + markdown_table(rows, key_metrics(task))})
+            for r in rows:
+                mlflow.log_metrics({f"v{r['version']}_{k}": float(r[k]) for k in key_metrics(task) + ["s_per_scan"]
+                                    if not math.isnan(r[k])})
+            mlflow.log_artifacts(str(out), "comparison")
+            run_id = run.info.run_id
+    if not quiet:
+        print(f"report: {report}\ncomparison run: {run_id}")
+    return Comparison(rows, report, run_id, table)
+
+
+def format_table(rows: list[dict], keys: list[str]) -> str:
+    head = ["version", "aliases", "recipe", "model", "trained_on", *keys, "s/scan"]
+    lines = [[r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
+              *[_f(r[k]) for k in keys], _f(r["s_per_scan"], 2)] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*l) for l in lines])
+
+
+def markdown_table(rows: list[dict], keys: list[str]) -> str:
+    head = ["version", "aliases", "recipe", "model", "trained on", *keys, "s/scan"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        out.append("| " + " | ".join([r["version"], r["aliases"] or "-", r["recipe"], r["model"], f"`{r['trained_on']}`",
+                                      *[_f(r[k]) for k in keys], _f(r["s_per_scan"], 2)]) + " |")
+    return "\n".join(out)
+
+
+def _f(v, nd: int = 4) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{nd}f}"
+
+
+def _curves(out: Path, evals: list[Evaluation], split: str) -> tuple[Path, Path]:
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    plt = _plt()
+    classes = [c for i, c in enumerate(evals[0].classes)
+               if evals[0].present[:, i].any() and not evals[0].present[:, i].all()]
+    n = max(1, len(classes))
+    cols = min(4, n)
+    rows = math.ceil(n / cols)
+    paths = []
+    for kind in ("roc", "pr"):
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.2 * rows), squeeze=False)
+        for ax in axes.flat[n:]:
+            ax.axis("off")
+        for ax, cname in zip(axes.flat, classes):
+            for e in evals:
+                i = e.classes.index(cname)
+                y, s = e.present[:, i].astype(int), e.scores[:, i]
+                if kind == "roc":
+                    fpr, tpr, _ = roc_curve(y, s)
+                    ax.plot(np.maximum(fpr, 1e-3), tpr, label=f"v{e.ref.version}")
+                else:
+                    p, r, _ = precision_recall_curve(y, s)
+                    ax.plot(r, p, label=f"v{e.ref.version}")
+            if kind == "roc":
+                ax.set(xscale="log", xlim=(1e-3, 1), ylim=(0, 1.02), xlabel="PFA", ylabel="Pd")
+                for pfa in (0.01, 0.05):
+                    ax.axvline(pfa, color="grey", ls=":", lw=1)
+            else:
+                ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision")
+            ax.set_title(cname, fontsize=9)
+            ax.legend(fontsize=7, loc="lower right")
+        fig.suptitle(f"{'ROC (image level)' if kind == 'roc' else 'precision-recall (image level)'}, {split} split")
+        fig.tight_layout()
+        p = out / f"{kind}.png"
+        fig.savefig(p, dpi=80)
+        plt.close(fig)
+        paths.append(p)
+    return paths[0], paths[1]
+
+
+def _bars(out: Path, evals: list[Evaluation], task: str) -> Path:
+    plt = _plt()
+    metric = "IoU" if task == "seg" else "AP"
+    classes = evals[0].classes
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(classes) + 2), 3.8))
+    w = 0.8 / len(evals)
+    for j, e in enumerate(evals):
+        vals = [e.per_class.get(c, {}).get(metric, math.nan) for c in classes]
+        ax.bar(np.arange(len(classes)) + j * w - 0.4 + w / 2, np.nan_to_num(vals), w, label=f"v{e.ref.version}")
+    ax.set_xticks(range(len(classes)), classes, rotation=40, ha="right", fontsize=8)
+    ax.set(ylim=(0, 1), ylabel=metric, title=f"per-class {metric}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = out / "per_class.png"
+    fig.savefig(p, dpi=80)
+    plt.close(fig)
+    return p
+
+
+def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: list[dict], task: str,
+               digest: str) -> Path:
+    roc, pr = _curves(out, evals, split)
+    bars = _bars(out, evals, task)
+    keys = key_metrics(task)
+
+    def img(p: Path) -> str:
+        return f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["version", "aliases", "recipe", "model", "trained on", *keys,
+                                                          "s/scan"])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in
+                                    [r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
+                                     *[_f(r[k]) for k in keys], _f(r["s_per_scan"], 2)]) + "</tr>" for r in rows)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(name)}: versions on {split}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f3f3f3}}img{{max-width:100%}}</style>
+</head><body><h1>{html.escape(name)}: {len(evals)} versions on the {split} split</h1>
+<p>Same frozen split, dataset digest <code>{digest[:12]}</code>, {len(evals[0].scores)} scans. Pd at PFA: share of
+scans holding a class that alarm when at most 1 % / 5 % of the scans without it do (image level).</p>
+<table><tr>{head}</tr>{body}</table>
+<h2>ROC</h2>{img(roc)}<h2>Precision-recall</h2>{img(pr)}<h2>Per class</h2>{img(bars)}
+<p>Evaluation runs: {", ".join(f"v{r['version']}: <code>{r['eval_run']}</code>" for r in rows)}</p>
+</body></html>"""
+    p = out / "report.html"
+    p.write_text(page)
+    return p

@@ -1,0 +1,237 @@
+"""``xwb predict`` / ``prelabel`` / ``manifest-check``: a model's output as files, as proposals, as flags."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from datasets.errors import XwbError
+from datasets.project import Project
+from datasets.regions import Region
+from datasets.scanio import read_scan
+from training import plots, registry, tracking
+from training.predict import Prediction, Predictor, load_predictor
+
+
+def components(pred: Prediction, spec: dict, min_area: int = 16) -> list[dict]:
+    """Connected regions per class: class name, score (highest probability inside), box, mask crop, outline."""
+    out = []
+    labels = pred.labels()
+    for k, cname in enumerate(pred.classes, start=1):
+        m = (labels == k).astype(np.uint8)
+        if not m.any():
+            continue
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        for j in range(1, n):
+            x, y, w, h, area = (int(v) for v in stats[j])
+            if area < min_area:
+                continue
+            crop = lab[y:y + h, x:x + w] == j
+            score = float(pred.probs[k, y:y + h, x:x + w][crop].max())
+            cs, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            outline = (max(cs, key=cv2.contourArea)[:, 0, :] + [x, y]).tolist() if cs else []
+            out.append({"class": cname, "score": score, "area": area, "box": [x, y, w, h], "mask": crop,
+                        "outline": outline})
+    return sorted(out, key=lambda r: -r["score"])
+
+
+@dataclass
+class PredictSummary:
+    written: list[Path] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, device: str | None = None,
+                  probs: bool = False, tracking_uri: str | None = None, project: str | None = None,
+                  min_area: int = 16) -> PredictSummary:
+    uri = tracking.resolve_uri(tracking_uri, Path(project)) if (tracking_uri or project) else None
+    tracking.quiet_mlflow()
+    with tracking.using(uri):
+        ref = registry.resolve(model_uri) if model_uri.startswith("models:/") else registry.VersionRef(None, None, model_uri)
+        pred = load_predictor(ref.uri, device)
+    out.mkdir(parents=True, exist_ok=True)
+    thr = float(pred.spec.get("threshold", 0.5))
+    summary = PredictSummary()
+    for s in scans:
+        path = Path(s)
+        try:
+            scan = read_scan(path)
+            p = pred.predict_scan(scan, batch=batch)
+        except XwbError as e:
+            print(f"skipped {path}: {e}", file=sys.stderr)
+            summary.failed.append(str(path))
+            continue
+        summary.written += _write_prediction(pred, ref, scan, p, out / path.stem, thr, probs, min_area)
+        print(f"{path.name}: {', '.join(p.detected(thr)) or 'nothing detected'} ({p.seconds:.2f} s)")
+    return summary
+
+
+def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr: float, probs: bool,
+                      min_area: int) -> list[Path]:
+    files = []
+    doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
+           "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
+    i0 = scan.meta.get("i0", [65535.0] * scan.info.channels)
+    rgb = plots.scan_rgb(scan.pixels, list(i0), float(scan.meta.get("dark", 0.0)), scan.meta.get("regime", "kv"))
+    if pred.task == "seg":
+        ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
+        cv2.imwrite(str(stem.with_suffix(".labels.png")), ids[p.labels()])  # taxonomy ids, 0 = background
+        files.append(stem.with_suffix(".labels.png"))
+        regs = components(p, pred.spec, min_area)
+        doc["regions"] = [{k: v for k, v in r.items() if k != "mask"} for r in regs]
+        colors = [tuple(c) for c in pred.spec["colors"]]
+        pic = plots.overlay(rgb, p.labels(), colors)
+        if probs:
+            np.savez_compressed(stem.with_suffix(".probs.npz"), classes=np.array(pred.classes),
+                                probs=p.probs[1:].astype(np.float16))
+            files.append(stem.with_suffix(".probs.npz"))
+    else:
+        pic = rgb.copy()
+        for i, name in enumerate(sorted(p.scores, key=lambda n: -p.scores[n])[:5]):
+            cv2.putText(pic, f"{name} {p.scores[name]:.2f}", (8, 22 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                        (255, 255, 255) if p.scores[name] > thr else (160, 160, 160), 1, cv2.LINE_AA)
+    cv2.imwrite(str(stem.with_suffix(".overlay.png")), pic[..., ::-1])
+    stem.with_suffix(".json").write_text(json.dumps(doc, indent=1))
+    return files + [stem.with_suffix(".overlay.png"), stem.with_suffix(".json")]
+
+
+def _targets(p: Project, images: list[str] | None, status: str | None):
+    if images:
+        out = []
+        for key in images:
+            rec = None
+            if key.isdigit():
+                try:
+                    rec = p.store.image(int(key))
+                except XwbError:
+                    rec = None
+            if rec is None:
+                iid = p.store.image_id_by_path(key) or p.store.image_id_by_path(p.relpath(key))
+                rec = p.store.image(iid) if iid else None
+            if rec is None:
+                raise XwbError(f"--images {key}: not an image id or path of {p.name}")
+            out.append(rec)
+        return out
+    recs = p.store.images(status=status) if status else p.store.images()
+    labelled = set(p.store.region_classes_by_image("accepted"))
+    return [r for r in recs if r.id not in labelled] if status == "new" else recs
+
+
+def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None = None, status: str | None = "new",
+             tracking_uri: str | None = None, device: str | None = None, min_area: int = 16,
+             quiet: bool = False) -> dict:
+    """Write the model's output as proposals (source ``model:<name>/<version>``) for annotators to review."""
+    folder = Path(project_path)
+    uri = tracking.resolve_uri(tracking_uri, folder)
+    tracking.quiet_mlflow()
+    with tracking.using(uri):
+        tracking.check_server(uri)
+        ref = registry.resolve(model_uri)
+        pred = load_predictor(ref.uri, device)
+    counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0}
+    with Project.open(folder) as p:
+        registry.check_taxonomy(pred.spec, p, model_uri)
+        thr = float(pred.spec.get("threshold", 0.5))
+        for rec in _targets(p, images, None if images else status):
+            try:
+                scan = p.read_scan(rec)
+                out = pred.predict_scan(scan)
+            except XwbError as e:
+                print(f"skipped {rec.path}: {e}", file=sys.stderr)
+                counts["failed"] += 1
+                continue
+            if pred.task == "seg":
+                regs = [Region(p.taxonomy.by_name(r["class"]).id, mask=r["mask"], mask_x=r["box"][0],
+                               mask_y=r["box"][1], state="proposal", source=ref.source, score=r["score"],
+                               author=ref.source) for r in components(out, pred.spec, min_area)]
+                p.store.replace_proposals(rec.id, ref.source, regs)
+                counts["regions"] += len(regs)
+                line = f"{len(regs)} proposals"
+            else:
+                tags = {t: s for t, s in out.scores.items() if s > thr}
+                p.store.replace_tag_proposals(rec.id, ref.source, tags)
+                counts["tags"] += len(tags)
+                line = f"tags {', '.join(tags) or '-'}"
+            counts["scans"] += 1
+            if not quiet:
+                print(f"{rec.path}: {line}")
+    return counts
+
+
+def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = None, split: str | None = None,
+                   tracking_uri: str | None = None, device: str | None = None, min_area: int = 16,
+                   quiet: bool = False) -> dict:
+    """Flag scans whose content the declared manifest does not cover; score the flags where truth is known."""
+    folder = Path(project_path)
+    uri = tracking.resolve_uri(tracking_uri, folder)
+    tracking.quiet_mlflow()
+    with tracking.using(uri):
+        tracking.check_server(uri)
+        ref = registry.resolve(model_uri)
+        pred = load_predictor(ref.uri, device)
+    truth = _synth_truth(folder)
+    rows, failed = [], 0
+    with Project.open(folder, readonly=True) as p:
+        registry.check_taxonomy(pred.spec, p, model_uri)
+        tax = p.taxonomy
+        thr = float(pred.spec.get("threshold", 0.5))
+        for rec in p.store.images(split=split) if split else p.store.images():
+            try:
+                res = pred.predict_scan(p.read_scan(rec))
+            except XwbError as e:
+                print(f"skipped {rec.path}: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            declared = {m.lower() for m in rec.manifest}
+            if pred.task == "seg":
+                found = sorted({r["class"] for r in components(res, pred.spec, min_area) if r["score"] > thr})
+                undeclared = [c for c in found if c.lower() not in declared and
+                              not ({w.lower() for w in tax.by_name(c).declared_as} & declared)]
+            else:
+                found = sorted(t for t, s in res.scores.items() if s > thr and t not in ("clear", "contraband"))
+                undeclared = [t for t in found if t.lower() not in declared]
+            row = {"scan": rec.path, "manifest": ";".join(rec.manifest), "found": ";".join(found),
+                   "undeclared": ";".join(undeclared), "flag": int(bool(undeclared))}
+            t = truth.get(rec.path)
+            if t is not None:
+                row["truth_flag"] = int(bool(t.get("contraband") or t.get("undeclared_goods")))
+                row["truth"] = ";".join(t.get("contraband", []) + [f"undeclared:{g}" for g in t.get("undeclared_goods", [])])
+            rows.append(row)
+    out = out or folder / "reports" / f"manifest-check-{ref.name or 'model'}-v{ref.version or ''}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keys = ["scan", "manifest", "found", "undeclared", "flag"] + (["truth_flag", "truth"] if truth else [])
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    summary = {"scans": len(rows), "flagged": sum(r["flag"] for r in rows), "failed": failed, "csv": str(out)}
+    scored = [r for r in rows if "truth_flag" in r]
+    if scored:
+        tp = sum(r["flag"] and r["truth_flag"] for r in scored)
+        fp = sum(r["flag"] and not r["truth_flag"] for r in scored)
+        fn = sum(not r["flag"] and r["truth_flag"] for r in scored)
+        summary["precision"] = tp / (tp + fp) if tp + fp else float("nan")
+        summary["recall"] = tp / (tp + fn) if tp + fn else float("nan")
+        summary["truth_flags"] = tp + fn
+    if not quiet:
+        line = f"{summary['flagged']}/{summary['scans']} scans flagged; CSV: {out}"
+        if scored:
+            line += (f"\nagainst the synthetic truth ({summary['truth_flags']} scans carry contraband or undeclared "
+                     f"goods): flag precision {summary['precision']:.2f}, recall {summary['recall']:.2f}")
+        print(line)
+    return summary
+
+
+def _synth_truth(folder: Path) -> dict:
+    f = folder / "synth.json"
+    if not f.is_file():
+        return {}
+    try:
+        return json.loads(f.read_text()).get("scans", {})
+    except (OSError, ValueError):
+        return {}
