@@ -41,8 +41,12 @@ def attenuation(counts: np.ndarray, i0: float, dark: float = 0.0) -> np.ndarray:
 
 
 def material_rgb(high: np.ndarray, low: np.ndarray, i0=(65535.0, 65535.0), dark: float = 0.0,
-                 regime: str = "kv") -> np.ndarray:
-    """(H, W, 3) uint8 material colouring of a dual-energy pair of counts."""
+                 regime: str = "kv", strip: str | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 material colouring of a dual-energy pair of counts.
+
+    ``strip``: ``"organic"`` or ``"inorganic"`` paints that material class white,
+    as screening consoles do to make what is left stand out.
+    """
     ah = attenuation(high, i0[0], dark)
     al = attenuation(low, i0[1], dark)
     r = ah / np.maximum(al, 1e-3)
@@ -56,6 +60,10 @@ def material_rgb(high: np.ndarray, low: np.ndarray, i0=(65535.0, 65535.0), dark:
     # thin material fades to white (air), thick to dark
     weight = np.clip(al / 0.15, 0, 1)[..., None]
     rgb = (255 * (1 - weight) + col * weight) * bright
+    if strip == "organic":
+        rgb[t < 1 / 3] = 255
+    elif strip == "inorganic":
+        rgb[(t >= 1 / 3) & (t < 2 / 3)] = 255
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 

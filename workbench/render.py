@@ -1,0 +1,140 @@
+"""The display pipeline, free of Qt: a resolution pyramid of the native scan and tile rendering.
+
+Native pixels are never changed: the pyramid holds mean-pooled copies at the
+scan's own depth (uint16 stays uint16), and a tile is mapped to 8-bit RGB only
+when it is about to be drawn. A window/level change therefore costs one LUT
+lookup per *visible* pixel, whatever the scan's size.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from datasets.display import auto_window, material_rgb, window_lut
+
+TILE = 256
+MODES = ("high", "low", "fused", "material")
+
+
+def halve(a: np.ndarray) -> np.ndarray:
+    """2x2 mean pooling at native depth (odd edges dropped)."""
+    h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
+    b = a[:h, :w]
+    if b.ndim == 2:
+        b = b[..., None]
+    out = cv2.resize(np.ascontiguousarray(b), (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return out[..., None] if out.ndim == 2 else out
+
+
+class Pyramid:
+    """Level 0 is the scan (often a memory map); level k is 2^k times smaller, built off the GUI thread."""
+
+    def __init__(self, pixels: np.ndarray, smallest: int = 256):
+        px = pixels[..., None] if pixels.ndim == 2 else pixels
+        self.levels: list[np.ndarray] = [px]
+        self.smallest = smallest
+        self.preview: np.ndarray | None = None
+        self.preview_step = 1
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.levels[0].shape
+
+    def make_preview(self, target: int = 1024) -> None:
+        """A strided sample for the first frame, long side about ``target`` px (fast even on huge scans)."""
+        h, w = self.shape[:2]
+        step = max(1, int(np.ceil(max(h, w) / target)))
+        self.preview_step = step
+        self.preview = np.ascontiguousarray(self.levels[0][::step, ::step])
+
+    def build(self, cancel: threading.Event | None = None) -> None:
+        cur = self.levels[0]
+        while max(cur.shape[:2]) > self.smallest and min(cur.shape[:2]) >= 2:
+            if cancel is not None and cancel.is_set():
+                return
+            cur = halve(cur)
+            with self._lock:
+                self.levels.append(cur)
+        self.done.set()
+
+    def best(self, level: int) -> tuple[int, np.ndarray]:
+        """The finest level >= ``level`` that exists (during the build, level 0 always does)."""
+        with self._lock:
+            if level < len(self.levels):
+                return level, self.levels[level]
+            if level == 0 or len(self.levels) == 1:
+                return 0, self.levels[0]
+            return len(self.levels) - 1, self.levels[-1]
+
+
+@dataclass(frozen=True)
+class Display:
+    """How raw values become screen colours. Immutable: a change makes a new one (and new tiles)."""
+
+    mode: str = "high"
+    window: tuple[float, float] = (0.0, 65535.0)
+    invert: bool = False
+    gamma: float = 1.0
+    strip: str | None = None   # "organic" | "inorganic" (material mode)
+    enhance: bool = False      # local contrast (CLAHE)
+    i0: tuple[float, float] = (65535.0, 65535.0)
+    dark: float = 0.0
+    regime: str = "kv"
+    max_value: int = 65535
+    lut: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def with_lut(self) -> "Display":
+        return replace(self, lut=window_lut(*self.window, invert=self.invert, gamma=self.gamma,
+                                            size=self.max_value + 1))
+
+    def change(self, **kw) -> "Display":
+        return replace(self, **kw, lut=None).with_lut()
+
+
+def default_display(pixels: np.ndarray, meta: dict | None, bit_depth: int) -> Display:
+    meta = meta or {}
+    mode = "material" if pixels.ndim == 3 and pixels.shape[2] >= 2 else "high"
+    high = pixels[..., 0] if pixels.ndim == 3 else pixels
+    i0 = tuple(float(v) for v in meta.get("i0", [2 ** bit_depth - 1] * 2))[:2]
+    if len(i0) == 1:
+        i0 = (i0[0], i0[0])
+    return Display(mode=mode, window=auto_window(high), i0=i0, dark=float(meta.get("dark", 0.0)),
+                   regime=str(meta.get("regime", "kv")), max_value=(1 << bit_depth) - 1 if bit_depth <= 16 else 65535
+                   ).with_lut()
+
+
+def render(raw: np.ndarray, d: Display) -> np.ndarray:
+    """(h, w, C) raw pixels -> (h, w, 3) uint8 RGB for the screen."""
+    if d.mode == "material" and raw.shape[2] >= 2:
+        rgb = material_rgb(raw[..., 0], raw[..., 1], d.i0, d.dark, d.regime, d.strip)
+        if d.invert:
+            rgb = 255 - rgb
+    else:
+        if d.mode == "low" and raw.shape[2] >= 2:
+            ch = raw[..., 1]
+        elif d.mode == "fused" and raw.shape[2] >= 2:
+            ch = ((raw[..., 0].astype(np.uint32) + raw[..., 1]) // 2).astype(raw.dtype)
+        elif raw.shape[2] == 3 and raw.dtype == np.uint8:
+            return np.ascontiguousarray(raw)  # a colour photo-like scan: shown as is
+        else:
+            ch = raw[..., 0]
+        lut = d.lut if d.lut is not None else d.with_lut().lut
+        g = np.take(lut, np.minimum(ch, len(lut) - 1)) if ch.dtype != np.uint8 else cv2.LUT(ch, lut[:256])
+        rgb = np.repeat(g[..., None], 3, axis=2)
+    if d.enhance:
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+        lab[..., 0] = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(4, 4)).apply(lab[..., 0])
+        rgb = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    return np.ascontiguousarray(rgb)
+
+
+def level_for(scale: float) -> int:
+    """Pyramid level to draw at a view scale (screen px per scan px)."""
+    if scale >= 1:
+        return 0
+    return max(0, int(np.floor(np.log2(1.0 / scale))))
