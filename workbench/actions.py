@@ -1,0 +1,76 @@
+"""Menus, toolbar and keyboard shortcuts from one table (the Help dialog lists the same table)."""
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+# (name, menu, text, shortcuts, method on the main window)
+ACTIONS = [
+    ("open", "File", "Open project…", ["Ctrl+O"], "choose_project"),
+    ("refresh", "File", "Refresh from the store", ["F5"], "refresh"),
+    ("annotator", "File", "Annotator name…", [], "ask_annotator"),
+    ("quit", "File", "Quit", ["Ctrl+Q"], "close"),
+    ("undo", "Edit", "Undo", ["Ctrl+Z"], "do_undo"),
+    ("redo", "Edit", "Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "do_redo"),
+    ("delete", "Edit", "Delete selected region", ["Del"], "delete_selected"),
+    ("fill", "Edit", "Fill holes of selected mask", ["Ctrl+F"], "fill_holes"),
+    ("accept", "Edit", "Accept selected proposal", ["Ctrl+Return"], "accept_selected"),
+    ("next", "Image", "Next image", ["D", "PgDown"], "next_image"),
+    ("prev", "Image", "Previous image", ["A", "PgUp"], "prev_image"),
+    ("done", "Image", "Mark done and go to next", ["Ctrl+D"], "mark_done_next"),
+    ("select", "Tools", "Select / move / edit vertices", ["V"], "tool_select"),
+    ("polygon", "Tools", "Polygon (Enter or first vertex closes)", ["P"], "tool_polygon"),
+    ("rectangle", "Tools", "Rectangle", ["R"], "tool_rectangle"),
+    ("brush", "Tools", "Brush", ["B"], "tool_brush"),
+    ("eraser", "Tools", "Eraser", ["E"], "tool_eraser"),
+    ("smaller", "Tools", "Smaller brush", ["["], "brush_smaller"),
+    ("bigger", "Tools", "Bigger brush", ["]"], "brush_bigger"),
+    ("fit", "View", "Fit to window", ["F"], "fit"),
+    ("one", "View", "Actual pixels (1:1)", ["O"], "one_to_one"),
+    ("zoom_in", "View", "Zoom in", ["+", "="], "zoom_in"),
+    ("zoom_out", "View", "Zoom out", ["-"], "zoom_out"),
+    ("overlays", "View", "Show/hide regions", ["H"], "toggle_overlays"),
+    ("auto_wl", "View", "Auto window/level", ["W"], "auto_window"),
+    ("invert", "View", "Invert", ["I"], "toggle_invert"),
+    ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "next_mode"),
+    ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
+]
+EXTRA = [("1 … 9, 0", "class of the taxonomy's hotkey (and of the selected region)"),
+         ("Space + drag, middle drag", "pan"), ("wheel", "zoom at the cursor"),
+         ("right drag", "window (left/right) and level (up/down)"),
+         ("Shift+click vertex", "delete a polygon vertex"), ("double-click edge", "insert a polygon vertex"),
+         ("Esc / Backspace", "cancel polygon / remove its last point")]
+
+
+def build(window) -> dict[str, QAction]:
+    menus: dict[str, object] = {}
+    out = {}
+    for name, menu, text, keys, method in ACTIONS:
+        m = menus.get(menu) or window.menuBar().addMenu(menu)
+        menus[menu] = m
+        a = QAction(text, window)
+        a.setShortcuts([QKeySequence(k) for k in keys])
+        a.triggered.connect(getattr(window, method))
+        m.addAction(a)
+        out[name] = a
+    for n in ("select", "polygon", "rectangle", "brush", "eraser"):
+        out[n].setCheckable(True)
+    return out
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = [(", ".join(k), f"{m}: {t}") for _, m, t, k, _ in ACTIONS if k] + EXTRA
+        table = QTableWidget(len(rows), 2, self)
+        table.setHorizontalHeaderLabels(["keys", "action"])
+        for i, (k, t) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(k))
+            table.setItem(i, 1, QTableWidgetItem(t))
+        table.resizeColumnsToContents()
+        table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(table)
+        self.resize(560, 640)
+        self.table = table

@@ -1,0 +1,112 @@
+"""The scan on the canvas: tiles from the pyramid level that matches the zoom, mapped at paint time.
+
+Only tiles that intersect the exposed area are drawn; rendered tiles are kept
+in an LRU cache keyed by (level, tile, display), so panning over seen areas is
+free and a display change re-renders what is on screen and nothing else.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem
+
+from workbench.render import TILE, Display, Pyramid, level_for, render
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    h, w = rgb.shape[:2]
+    img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    img.ndarray = rgb  # keep the buffer alive as long as the image
+    return img
+
+
+class TileCache:
+    def __init__(self, max_tiles: int = 768):
+        self.max = max_tiles
+        self.data: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        img = self.data.get(key)
+        if img is not None:
+            self.data.move_to_end(key)
+        return img
+
+    def put(self, key, img) -> None:
+        self.data[key] = img
+        if len(self.data) > self.max:
+            self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        self.data.clear()
+
+
+class ScanItem(QGraphicsItem):
+    """Draws a Pyramid under a Display. Scene units are level-0 scan pixels."""
+
+    def __init__(self, pyramid: Pyramid, display: Display):
+        super().__init__()
+        self.pyramid = pyramid
+        self.display = display
+        self.cache = TileCache()
+        self.rendered = 0  # tiles rendered (not served from cache): benchmarks and tests read it
+        h, w = pyramid.shape[:2]
+        self._rect = QRectF(0, 0, w, h)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        self.setZValue(-10)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def set_display(self, d: Display) -> None:
+        if d != self.display:
+            self.display = d
+            self.update()
+
+    def refresh(self) -> None:
+        """New pyramid levels are ready: redraw (tiles of the old level stay cached)."""
+        self.update()
+
+    def _tile(self, level: int, tx: int, ty: int, arr: np.ndarray) -> QImage:
+        key = (level, tx, ty, self.display)
+        img = self.cache.get(key)
+        if img is None:
+            raw = arr[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
+            img = to_qimage(render(np.ascontiguousarray(raw), self.display))
+            self.cache.put(key, img)
+            self.rendered += 1
+        return img
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        scale = painter.worldTransform().m11()
+        want = level_for(scale)
+        level, arr = self.pyramid.best(want)
+        if level < want and self.pyramid.preview is not None and not self.pyramid.done.is_set():
+            # the pyramid is still being built: draw the quick preview instead of thousands of level-0 tiles
+            self._paint_preview(painter)
+            return
+        f = float(1 << level)
+        exposed = option.exposedRect.intersected(self._rect)
+        x0, y0 = int(exposed.left() / f) // TILE, int(exposed.top() / f) // TILE
+        x1 = int(np.ceil(exposed.right() / f / TILE))
+        y1 = int(np.ceil(exposed.bottom() / f / TILE))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+        lh, lw = arr.shape[:2]
+        for ty in range(max(0, y0), min(y1, (lh + TILE - 1) // TILE)):
+            for tx in range(max(0, x0), min(x1, (lw + TILE - 1) // TILE)):
+                img = self._tile(level, tx, ty, arr)
+                painter.drawImage(QRectF(tx * TILE * f, ty * TILE * f, img.width() * f, img.height() * f), img)
+
+    def _paint_preview(self, painter: QPainter) -> None:
+        key = ("preview", self.display)
+        img = self.cache.get(key)
+        if img is None:
+            img = to_qimage(render(self.pyramid.preview, self.display))
+            self.cache.put(key, img)
+            self.rendered += 1
+        s = self.pyramid.preview_step
+        painter.fillRect(self._rect, QColor(Qt.GlobalColor.black))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(QRectF(0, 0, img.width() * s, img.height() * s), img)

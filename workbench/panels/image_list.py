@@ -1,0 +1,175 @@
+"""The image list: thumbnail, file, status, regions, split; filters; the order next/previous walks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QTableView, QVBoxLayout, QWidget
+
+COLS = ["", "file", "status", "regions", "split"]
+STATUS_COLORS = {"new": "#888888", "in_progress": "#d9a400", "done": "#2e9e44", "reviewed": "#2f6fd6",
+                 "rejected": "#c23b3b"}
+
+
+class ImageModel(QAbstractTableModel):
+    def __init__(self):
+        super().__init__()
+        self.rows: list = []          # ImageRecord
+        self.counts: dict[int, int] = {}
+        self.classes: dict[int, set[int]] = {}
+        self.errors: dict[int, str] = {}
+        self.thumbs: dict[int, QPixmap] = {}
+
+    def load(self, records, counts, classes) -> None:
+        self.beginResetModel()
+        self.rows, self.counts, self.classes = list(records), counts, classes
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(COLS)
+
+    def headerData(self, s, o, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and o == Qt.Orientation.Horizontal:
+            return COLS[s]
+        return None
+
+    def data(self, idx, role=Qt.ItemDataRole.DisplayRole):
+        rec = self.rows[idx.row()]
+        c = idx.column()
+        err = self.errors.get(rec.id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if c == 1:
+                return Path(rec.path).name
+            if c == 2:
+                return "error" if err else rec.status
+            if c == 3:
+                return self.counts.get(rec.id, 0)
+            if c == 4:
+                return rec.split or "-"
+        if role == Qt.ItemDataRole.DecorationRole and c == 0:
+            return self.thumbs.get(rec.id)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return err or rec.path
+        if role == Qt.ItemDataRole.ForegroundRole and c == 2:
+            return QColor("#c23b3b") if err else QColor(STATUS_COLORS.get(rec.status, "#000"))
+        if role == Qt.ItemDataRole.UserRole:
+            return rec.id
+        return None
+
+    def row_of(self, image_id: int) -> int:
+        for i, r in enumerate(self.rows):
+            if r.id == image_id:
+                return i
+        return -1
+
+    def set_thumb(self, image_id: int, pix: QPixmap) -> None:
+        self.thumbs[image_id] = pix
+        i = self.row_of(image_id)
+        if i >= 0:
+            self.dataChanged.emit(self.index(i, 0), self.index(i, 0))
+
+    def set_error(self, image_id: int, msg: str) -> None:
+        self.errors[image_id] = msg
+        i = self.row_of(image_id)
+        if i >= 0:
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLS) - 1))
+
+
+class Filter(QSortFilterProxyModel):
+    def __init__(self, model: ImageModel):
+        super().__init__()
+        self.m = model
+        self.setSourceModel(model)
+        self.status = self.split = self.tag = ""
+        self.class_id = 0
+        self.text = ""
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        rec = self.m.rows[row]
+        if self.status and rec.status != self.status:
+            return False
+        if self.split and (rec.split or "") != self.split:
+            return False
+        if self.tag and self.tag not in rec.tags:
+            return False
+        if self.class_id and self.class_id not in self.m.classes.get(rec.id, set()):
+            return False
+        return not self.text or self.text.lower() in rec.path.lower()
+
+    def lessThan(self, a, b) -> bool:
+        va, vb = self.m.data(a), self.m.data(b)
+        try:
+            return va < vb
+        except TypeError:
+            return str(va) < str(vb)
+
+
+class ImageListPanel(QWidget):
+    activated = Signal(int)  # image id
+
+    def __init__(self, taxonomy, parent=None):
+        super().__init__(parent)
+        self.model = ImageModel()
+        self.proxy = Filter(self.model)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(36)
+        self.view.setColumnWidth(0, 52)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.clicked.connect(lambda i: self.activated.emit(self.proxy.data(i, Qt.ItemDataRole.UserRole)))
+        self.status = QComboBox()
+        self.status.addItems(["any status", "new", "in_progress", "done", "reviewed", "rejected"])
+        self.split = QComboBox()
+        self.split.addItems(["any split", "train", "val", "test"])
+        self.cls = QComboBox()
+        self.cls.addItem("any class", 0)
+        for c in taxonomy.classes:
+            self.cls.addItem(c.name, c.id)
+        self.tag = QComboBox()
+        self.tag.addItems(["any tag", *taxonomy.tags])
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("file name contains…")
+        for w in (self.status, self.split, self.cls, self.tag):
+            w.currentIndexChanged.connect(self._refilter)
+        self.text.textChanged.connect(self._refilter)
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        row1.addWidget(self.status)
+        row1.addWidget(self.split)
+        row2.addWidget(self.cls)
+        row2.addWidget(self.tag)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(row1)
+        lay.addLayout(row2)
+        lay.addWidget(self.text)
+        lay.addWidget(self.view)
+
+    def _refilter(self) -> None:
+        p = self.proxy
+        p.status = "" if self.status.currentIndex() == 0 else self.status.currentText()
+        p.split = "" if self.split.currentIndex() == 0 else self.split.currentText()
+        p.tag = "" if self.tag.currentIndex() == 0 else self.tag.currentText()
+        p.class_id = self.cls.currentData() or 0
+        p.text = self.text.text()
+        p.invalidateFilter()
+
+    def order(self) -> list[int]:
+        """Image ids in the order shown (filtered and sorted)."""
+        return [self.proxy.data(self.proxy.index(i, 0), Qt.ItemDataRole.UserRole) for i in range(self.proxy.rowCount())]
+
+    def highlight(self, image_id: int) -> None:
+        r = self.model.row_of(image_id)
+        if r < 0:
+            return
+        idx = self.proxy.mapFromSource(self.model.index(r, 1))
+        if idx.isValid():
+            self.view.selectRow(idx.row())
+            self.view.scrollTo(idx)
