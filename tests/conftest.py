@@ -4,6 +4,10 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+import tempfile  # noqa: E402
+
+# the workbench's QSettings (recent projects, annotator) must not touch the user's own
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="xwb-test-config-")
 
 from pathlib import Path  # noqa: E402
 

@@ -469,8 +469,10 @@ class MainWindow(QMainWindow):
             self._others = getattr(self, "_others", []) + [w]
 
     def closeEvent(self, e) -> None:
-        self.panel.flush()
-        self.loader.shutdown()
-        self._beat.stop()
-        self.session.close()
+        if not getattr(self, "_closed", False):
+            self._closed = True
+            self.panel.flush()
+            self.loader.shutdown()
+            self._beat.stop()
+            self.session.close()
         super().closeEvent(e)

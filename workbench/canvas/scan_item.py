@@ -13,12 +13,17 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
-from workbench.render import TILE, Display, Pyramid, level_for, render
+from workbench.render import TILE, Display, Pyramid, level_for, render_argb
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
     h, w = rgb.shape[:2]
-    img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    if rgb.dtype == np.uint32:
+        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB32)
+    elif rgb.ndim == 2:
+        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_Grayscale8)
+    else:
+        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888)
     img.ndarray = rgb  # keep the buffer alive as long as the image
     return img
 
@@ -74,7 +79,7 @@ class ScanItem(QGraphicsItem):
         img = self.cache.get(key)
         if img is None:
             raw = arr[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
-            img = to_qimage(render(np.ascontiguousarray(raw), self.display))
+            img = to_qimage(render_argb(raw, self.display))
             self.cache.put(key, img)
             self.rendered += 1
         return img
@@ -103,7 +108,7 @@ class ScanItem(QGraphicsItem):
         key = ("preview", self.display)
         img = self.cache.get(key)
         if img is None:
-            img = to_qimage(render(self.pyramid.preview, self.display))
+            img = to_qimage(render_argb(self.pyramid.preview, self.display))
             self.cache.put(key, img)
             self.rendered += 1
         s = self.pyramid.preview_step
