@@ -74,15 +74,20 @@ class ScanItem(QGraphicsItem):
         """New pyramid levels are ready: redraw (tiles of the old level stay cached)."""
         self.update()
 
-    def _tile(self, level: int, tx: int, ty: int, arr: np.ndarray) -> QImage:
+    def _tile(self, level: int, tx: int, ty: int, arr: np.ndarray) -> tuple[QImage, QRectF]:
+        """The tile's image with a 1-px margin of its neighbours (so smooth scaling leaves no seams)
+        and the source rectangle of the tile proper inside it."""
         key = (level, tx, ty, self.display)
-        img = self.cache.get(key)
-        if img is None:
-            raw = arr[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
-            img = to_qimage(render_argb(raw, self.display))
-            self.cache.put(key, img)
+        hit = self.cache.get(key)
+        if hit is None:
+            y0, x0 = ty * TILE, tx * TILE
+            y1, x1 = min(y0 + TILE, arr.shape[0]), min(x0 + TILE, arr.shape[1])
+            my, mx = (1 if y0 > 0 else 0), (1 if x0 > 0 else 0)
+            raw = arr[y0 - my:min(y1 + 1, arr.shape[0]), x0 - mx:min(x1 + 1, arr.shape[1])]
+            hit = (to_qimage(render_argb(raw, self.display)), QRectF(mx, my, x1 - x0, y1 - y0))
+            self.cache.put(key, hit)
             self.rendered += 1
-        return img
+        return hit
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         scale = painter.worldTransform().m11()
@@ -98,11 +103,12 @@ class ScanItem(QGraphicsItem):
         x1 = int(np.ceil(exposed.right() / f / TILE))
         y1 = int(np.ceil(exposed.bottom() / f / TILE))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # antialiased tile edges show as seams
         lh, lw = arr.shape[:2]
         for ty in range(max(0, y0), min(y1, (lh + TILE - 1) // TILE)):
             for tx in range(max(0, x0), min(x1, (lw + TILE - 1) // TILE)):
-                img = self._tile(level, tx, ty, arr)
-                painter.drawImage(QRectF(tx * TILE * f, ty * TILE * f, img.width() * f, img.height() * f), img)
+                img, src = self._tile(level, tx, ty, arr)
+                painter.drawImage(QRectF(tx * TILE * f, ty * TILE * f, src.width() * f, src.height() * f), img, src)
 
     def _paint_preview(self, painter: QPainter) -> None:
         key = ("preview", self.display)
