@@ -33,3 +33,14 @@ bench: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The newcomer's path, for real: a fresh clone in a new folder (committed files only, no venv, no demo
+# state), then `make demo` and `make test` there, with their times. Not part of CI (it takes ~10 minutes).
+fresh-check:
+	@set -e; tmp=$$(mktemp -d /tmp/xwb-fresh.XXXXXX); \
+	git clone -q "$(CURDIR)" "$$tmp/xwb"; cd "$$tmp/xwb"; \
+	echo "== fresh clone in $$tmp/xwb ($$(git rev-parse --short HEAD))"; \
+	s=$$(date +%s); env -u DISPLAY -u WAYLAND_DISPLAY $(MAKE) --no-print-directory demo; d=$$(date +%s); \
+	$(MAKE) --no-print-directory test; e=$$(date +%s); \
+	echo "== fresh-check passed: make demo $$((d - s)) s (venv set-up included), make test $$((e - d)) s"; \
+	rm -rf "$$tmp"

@@ -113,7 +113,7 @@ def cmd_prelabel(a) -> int:
     _offline_hub()
     from training.infer import prelabel
 
-    c = prelabel(a.model, a.project, a.images, a.status, a.tracking_uri, a.device, a.min_area)
+    c = prelabel(a.model, a.project, a.images, a.status, a.tracking_uri, a.device, a.min_area, min_score=a.min_score)
     print(f"pre-labelled {c['scans']} scans: {c['regions']} region proposals, {c['tags']} tag proposals; "
           f"{c['failed']} skipped")
     return 1 if c["failed"] else 0
@@ -191,6 +191,7 @@ def register_review(sub) -> None:
     p.add_argument("--images", nargs="+", metavar="ID_OR_PATH", help="these scans (default: unlabelled scans)")
     p.add_argument("--status", default="new", help="scans with this status (default: new, without accepted regions)")
     p.add_argument("--min-area", type=int, default=16, help="smallest proposal in pixels")
+    p.add_argument("--min-score", type=float, help="weakest proposal kept (default: the model's threshold, 0.5)")
     _uri_args(p)
     p.set_defaults(func=cmd_prelabel)
 

@@ -124,7 +124,7 @@ def _targets(p: Project, images: list[str] | None, status: str | None):
 
 def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None = None, status: str | None = "new",
              tracking_uri: str | None = None, device: str | None = None, min_area: int = 16,
-             quiet: bool = False) -> dict:
+             quiet: bool = False, min_score: float | None = None) -> dict:
     """Write the model's output as proposals (source ``model:<name>/<version>``) for annotators to review."""
     folder = Path(project_path)
     uri = tracking.resolve_uri(tracking_uri, folder)
@@ -136,7 +136,7 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
     counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0}
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
-        thr = float(pred.spec.get("threshold", 0.5))
+        thr = float(pred.spec.get("threshold", 0.5)) if min_score is None else min_score
         for rec in _targets(p, images, None if images else status):
             try:
                 scan = p.read_scan(rec)
@@ -148,7 +148,8 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
             if pred.task == "seg":
                 regs = [Region(p.taxonomy.by_name(r["class"]).id, mask=r["mask"], mask_x=r["box"][0],
                                mask_y=r["box"][1], state="proposal", source=ref.source, score=r["score"],
-                               author=ref.source) for r in components(out, pred.spec, min_area)]
+                               author=ref.source) for r in components(out, pred.spec, min_area)
+                        if r["score"] > thr]
                 p.store.replace_proposals(rec.id, ref.source, regs)
                 counts["regions"] += len(regs)
                 line = f"{len(regs)} proposals"

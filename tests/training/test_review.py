@@ -94,10 +94,12 @@ def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):
         manual = Region(1, polygon=np.array([[5, 5], [40, 5], [40, 30]], float), author="ann")
         manual_id = p.store.add_region(target.id, manual)
     with using(default_uri(proj)):
-        c1 = prelabel("models:/rev-seg/2", proj, min_area=1, quiet=True)
-        c2 = prelabel("models:/rev-seg/2", proj, min_area=1, quiet=True)
-        prelabel("models:/rev-seg/1", proj, images=[str(target.id)], min_area=1, quiet=True)
+        strict = prelabel("models:/rev-seg/2", proj, min_area=1, quiet=True, min_score=0.999)
+        c1 = prelabel("models:/rev-seg/2", proj, min_area=1, quiet=True, min_score=0.0)
+        c2 = prelabel("models:/rev-seg/2", proj, min_area=1, quiet=True, min_score=0.0)
+        prelabel("models:/rev-seg/1", proj, images=[str(target.id)], min_area=1, quiet=True, min_score=0.0)
     assert c1["scans"] >= 1 and c1["regions"] > 0 and c1["regions"] == c2["regions"]
+    assert strict["regions"] < c1["regions"]  # weak proposals are left out by default
     with Project.open(proj, readonly=True) as p:
         regs = p.store.regions(target.id)
         props = [r for r in regs if r.state == "proposal"]
