@@ -223,3 +223,25 @@ def test_filters_walk_only_matching_images(window, known_project):
     assert w.images.order() == [first]
     w.images.status.setCurrentIndex(0)
     assert len(w.images.order()) == 3
+
+
+def test_polygon_vertices_drag_insert_delete(window, known_project, qtbot):
+    w = window
+    iid = w.image.id
+    w.tool_rectangle()
+    drag(w, [(50, 50), (150, 130)])
+    w.tool_select()
+    click(w, 100, 90)
+    assert w.selected is not None and len(w.selected.region.polygon) == 4
+    drag(w, [(150, 50), (170, 40)])                   # drag the top-right vertex
+    (r,) = regions(known_project, iid)
+    assert [170, 40] in np.round(r.polygon).tolist()
+    QTest.mouseDClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      w.canvas.mapFromScene(100, 130))  # on the bottom edge: a new vertex
+    (r,) = regions(known_project, iid)
+    assert len(r.polygon) == 5
+    click(w, 100, 130, mods=Qt.KeyboardModifier.ShiftModifier)  # Shift+click deletes it again
+    (r,) = regions(known_project, iid)
+    assert len(r.polygon) == 4
+    w.do_undo()
+    assert len(regions(known_project, iid)[0].polygon) == 5
