@@ -159,7 +159,7 @@ class ImageListPanel(QWidget):
         p.tag = "" if self.tag.currentIndex() == 0 else self.tag.currentText()
         p.class_id = self.cls.currentData() or 0
         p.text = self.text.text()
-        p.invalidateFilter()
+        p.invalidateRowsFilter()
 
     def order(self) -> list[int]:
         """Image ids in the order shown (filtered and sorted)."""
