@@ -134,13 +134,23 @@ def cmd_mlflow_ui(a) -> int:
 
     from training.tracking import serve_ui
 
+    import signal
+
+    from training.tracking import stop_ui
+
     proc, address = serve_ui(Path(a.project), port=a.port)
     print(f"MLflow UI for {a.project}: {address}  (Ctrl-C stops it)", flush=True)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     try:
         proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=20)
+        pass
+    finally:
+        stop_ui(proc)
     return 0
 
 

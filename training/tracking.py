@@ -200,3 +200,20 @@ def serve_ui(project_folder: Path, host: str = "127.0.0.1", port: int = 5000, wa
             time.sleep(0.5)
     proc.terminate()
     raise XwbError(f"mlflow server on {address} did not answer within 90 s")
+
+
+def stop_ui(proc) -> None:
+    """Stop a server from ``serve_ui`` and every worker it started (its own process group)."""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, PermissionError):
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)

@@ -179,7 +179,7 @@ def test_empty_split_is_refused(versions, tmp_path):
 def test_mlflow_ui_serves_the_project_store(versions):
     import socket
 
-    from training.tracking import serve_ui
+    from training.tracking import serve_ui, stop_ui
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -190,5 +190,4 @@ def test_mlflow_ui_serves_the_project_store(versions):
         body = urllib.request.urlopen(address + "/api/2.0/mlflow/registered-models/search", timeout=10).read()
         assert b"rev-seg" in body
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_ui(proc)
