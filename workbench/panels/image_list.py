@@ -154,12 +154,15 @@ class ImageListPanel(QWidget):
 
     def _refilter(self) -> None:
         p = self.proxy
+        new_api = hasattr(p, "beginFilterChange")  # Qt 6.9+; invalidateFilter() is deprecated there
+        if new_api:
+            p.beginFilterChange()
         p.status = "" if self.status.currentIndex() == 0 else self.status.currentText()
         p.split = "" if self.split.currentIndex() == 0 else self.split.currentText()
         p.tag = "" if self.tag.currentIndex() == 0 else self.tag.currentText()
         p.class_id = self.cls.currentData() or 0
         p.text = self.text.text()
-        p.invalidateRowsFilter()
+        p.endFilterChange() if new_api else p.invalidateFilter()
 
     def order(self) -> list[int]:
         """Image ids in the order shown (filtered and sorted)."""
