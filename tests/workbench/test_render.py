@@ -1,0 +1,64 @@
+"""The display pipeline: native depth in the pyramid, LUT mapping, level choice, progressive frames."""
+import numpy as np
+
+from workbench.render import Display, Pyramid, halve, level_for, render, render_argb
+
+
+def test_pyramid_keeps_native_depth_and_means():
+    a = np.arange(16, dtype=np.uint16).reshape(4, 4) * 1000
+    h = halve(a)
+    assert h.dtype == np.uint16 and h.shape == (2, 2, 1)
+    assert h[0, 0, 0] == round((0 + 1000 + 4000 + 5000) / 4)
+    p = Pyramid(np.zeros((1000, 3000, 2), np.uint16), smallest=200)
+    p.make_preview(target=500)
+    assert p.preview.shape[1] <= 500 and p.preview.dtype == np.uint16
+    p.build()
+    assert p.done.is_set() and [lv.shape[:2] for lv in p.levels][-1] == (62, 187)
+    assert all(lv.dtype == np.uint16 and lv.shape[2] == 2 for lv in p.levels)
+
+
+def test_lut_mapping_and_argb_agree():
+    raw = np.array([[[0], [15000], [30000], [65535]]], np.uint16)
+    d = Display(window=(0.0, 30000.0)).with_lut()
+    g = render(raw, d)[..., 0]
+    assert g.tolist() == [[0, 128, 255, 255]]
+    argb = render_argb(raw, d)
+    assert ((argb & 0xFF) == g).all() and ((argb >> 24) == 255).all()
+    inv = render(raw, d.change(invert=True))[..., 0]
+    assert inv.tolist() == [[255, 128, 0, 0]]  # 1 - 0.5 rounds the same way
+
+
+def test_level_choice_maps_at_most_twice_the_screen():
+    assert level_for(1.0) == 0 and level_for(0.8) == 0
+    for scale in (0.6, 0.3, 0.1, 0.02):
+        k = level_for(scale)
+        rel = scale * 2 ** k
+        assert 0.70 <= rel <= 1.42, (scale, k, rel)
+
+
+def test_big_display_change_draws_coarse_first_then_sharp(qtbot):
+    from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
+
+    from workbench.canvas.scan_item import ScanItem
+
+    rng = np.random.default_rng(0)
+    pyr = Pyramid(rng.integers(0, 65535, (2048, 4096, 1), dtype=np.uint16))
+    pyr.build()
+    item = ScanItem(pyr, Display(window=(0.0, 65535.0)).with_lut())
+    item.budget = 4
+    scene = QGraphicsScene()
+    scene.addItem(item)
+    view = QGraphicsView(scene)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.scale(0.9, 0.9)
+    view.viewport().repaint()
+    qtbot.wait(50)  # the first frame and its refinement
+    before = item.coarse_frames
+    item.set_display(item.display.change(window=(1000.0, 30000.0)))
+    view.viewport().repaint()
+    assert item.coarse_frames == before + 1  # too many new tiles for one frame: the coarser level first
+    qtbot.waitUntil(lambda: any(k[0] == 0 and k[3] == item.display for k in item.cache.data if len(k) == 4),
+                    timeout=3000)  # and the sharp tiles right after
