@@ -92,19 +92,13 @@ def main() -> None:
         app.processEvents()
         vpw.repaint()
 
-        def timed(action, n=9, sharp=None):
-            """Median ms of the first repaint after ``action``; ``sharp`` collects ms until the sharp frame."""
+        def timed(action, n=9):
             out = []
             for k in range(n):
                 action(k)
                 t = time.perf_counter()
                 vpw.repaint()
                 out.append(time.perf_counter() - t)
-                if sharp is not None:
-                    app.processEvents()  # runs the refine timer when the first frame was coarse
-                    if view.scan_item._refining:
-                        vpw.repaint()
-                    sharp.append(time.perf_counter() - t)
             return statistics.median(out) * 1000
 
         d0 = win.display
@@ -115,10 +109,7 @@ def main() -> None:
         view.fit()
         view.zoom_by(8.0)  # a detail view: 1:1 or so
         vpw.repaint()
-        sharp: list[float] = []
-        coarse_before = view.scan_item.coarse_frames
-        detail_wl = timed(wl, sharp=sharp)
-        coarse = view.scan_item.coarse_frames - coarse_before
+        detail_wl = timed(wl)
 
         def zoom(k):
             view.zoom_by(1.25 if k % 2 == 0 else 0.8 ** 2)
@@ -149,8 +140,7 @@ def main() -> None:
         h, w = pyr.shape[:2]
         print(f"{w}x{h} 16-bit ({h * w * 2 / 2 ** 20:.0f} MiB):")
         print(f"  first frame {first * 1000:.0f} ms; full pyramid in background {built:.2f} s")
-        print(f"  window/level re-render: {fit_wl:.1f} ms (whole scan in view), {detail_wl:.1f} ms (zoomed in"
-              f"{f'; drawn from the coarser level first, sharp after {statistics.median(sharp) * 1000:.1f} ms' if coarse else ''})")
+        print(f"  window/level re-render: {fit_wl:.1f} ms (whole scan in view), {detail_wl:.1f} ms (zoomed in)")
         print(f"  zoom step re-render: {zoom_ms:.1f} ms")
         print(f"  memory: pyramid levels 1+ {extra:.0f} MiB; process RSS +{held:.0f} MiB "
               f"(includes page cache of the memory-mapped level 0)")

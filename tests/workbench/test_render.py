@@ -34,31 +34,3 @@ def test_level_choice_maps_at_most_twice_the_screen():
         k = level_for(scale)
         rel = scale * 2 ** k
         assert 0.70 <= rel <= 1.42, (scale, k, rel)
-
-
-def test_big_display_change_draws_coarse_first_then_sharp(qtbot):
-    from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
-
-    from workbench.canvas.scan_item import ScanItem
-
-    rng = np.random.default_rng(0)
-    pyr = Pyramid(rng.integers(0, 65535, (2048, 4096, 1), dtype=np.uint16))
-    pyr.build()
-    item = ScanItem(pyr, Display(window=(0.0, 65535.0)).with_lut())
-    item.budget = 4
-    scene = QGraphicsScene()
-    scene.addItem(item)
-    view = QGraphicsView(scene)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    view.scale(0.9, 0.9)
-    view.viewport().repaint()
-    qtbot.wait(50)  # the first frame and its refinement
-    before = item.coarse_frames
-    item.set_display(item.display.change(window=(1000.0, 30000.0)))
-    view.viewport().repaint()
-    assert item.coarse_frames == before + 1  # too many new tiles for one frame: the coarser level first
-    qtbot.waitUntil(lambda: any(k[0] == 0 and k[3] == item.display for k in item.cache.data if len(k) == 4),
-                    timeout=3000)  # and the sharp tiles right after

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -57,9 +57,6 @@ class ScanItem(QGraphicsItem):
         self.display = display
         self.cache = TileCache()
         self.rendered = 0  # tiles rendered (not served from cache): benchmarks and tests read it
-        self.coarse_frames = 0
-        self.budget = 24   # tiles a frame may map before it is drawn coarse first (about 8 ms)
-        self._refining = False
         h, w = pyramid.shape[:2]
         self._rect = QRectF(0, 0, w, h)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
@@ -100,37 +97,18 @@ class ScanItem(QGraphicsItem):
             # the pyramid is still being built: draw the quick preview instead of thousands of level-0 tiles
             self._paint_preview(painter)
             return
+        f = float(1 << level)
         exposed = option.exposedRect.intersected(self._rect)
-        tiles = self._tiles_in(exposed, level, arr)
-        missing = sum((level, tx, ty, self.display) not in self.cache.data for tx, ty in tiles)
-        if missing > self.budget and not self._refining:
-            coarse, carr = self.pyramid.best(level + 1)
-            if coarse > level:
-                # progressive: this frame from the next coarser level (a quarter of the pixels to map),
-                # the sharp tiles in the frame after, when the event queue is idle
-                level, arr = coarse, carr
-                tiles = self._tiles_in(exposed, level, arr)
-                self.coarse_frames += 1
-                QTimer.singleShot(0, self._refine)
-        self._refining = False
-        f = float(1 << level)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale * f < 1 or level > want)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # antialiased tile edges show as seams
-        for tx, ty in tiles:
-            img, src = self._tile(level, tx, ty, arr)
-            painter.drawImage(QRectF(tx * TILE * f, ty * TILE * f, src.width() * f, src.height() * f), img, src)
-
-    def _tiles_in(self, exposed: QRectF, level: int, arr: np.ndarray) -> list[tuple[int, int]]:
-        f = float(1 << level)
         x0, y0 = int(exposed.left() / f) // TILE, int(exposed.top() / f) // TILE
-        x1, y1 = int(np.ceil(exposed.right() / f / TILE)), int(np.ceil(exposed.bottom() / f / TILE))
+        x1 = int(np.ceil(exposed.right() / f / TILE))
+        y1 = int(np.ceil(exposed.bottom() / f / TILE))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # antialiased tile edges show as seams
         lh, lw = arr.shape[:2]
-        return [(tx, ty) for ty in range(max(0, y0), min(y1, (lh + TILE - 1) // TILE))
-                for tx in range(max(0, x0), min(x1, (lw + TILE - 1) // TILE))]
-
-    def _refine(self) -> None:
-        self._refining = True
-        self.update()
+        for ty in range(max(0, y0), min(y1, (lh + TILE - 1) // TILE)):
+            for tx in range(max(0, x0), min(x1, (lw + TILE - 1) // TILE)):
+                img, src = self._tile(level, tx, ty, arr)
+                painter.drawImage(QRectF(tx * TILE * f, ty * TILE * f, src.width() * f, src.height() * f), img, src)
 
     def _paint_preview(self, painter: QPainter) -> None:
         key = ("preview", self.display)
