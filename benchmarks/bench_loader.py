@@ -17,17 +17,6 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-class _NoBar:
-    def epoch_bar(self, *a):
-        return self
-
-    def update(self, *a):
-        pass
-
-    def close(self):
-        pass
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tile", type=int, default=256)
@@ -42,6 +31,7 @@ def main() -> None:
     from training import data as D
     from training.config import parse_config
     from training.loop import Dist, Trainer
+    from training.progress import Progress
     from training.models import create
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +59,7 @@ def main() -> None:
         spec = {"task": "seg", "model": {"arch": "Unet", "encoder": "resnet18"}, "classes": names,
                 "preprocess": {"channels": cfg.data.channels}}
         net = create(spec, None)
-        trainer = Trainer(cfg, net, ds, "cpu", Dist(), _NoBar())
+        trainer = Trainer(cfg, net, ds, "cpu", Dist(), Progress(enabled=False))
         x = torch.randn(a.batch, 3, a.tile, a.tile)
         y = torch.zeros(a.batch, a.tile, a.tile, dtype=torch.long)
         trainer.step(x, y)

@@ -18,17 +18,6 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-class _NoBar:
-    def epoch_bar(self, *a):
-        return self
-
-    def update(self, *a):
-        pass
-
-    def close(self):
-        pass
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
@@ -42,6 +31,7 @@ def main() -> None:
 
     from training.config import parse_config
     from training.loop import Dist, Trainer
+    from training.progress import Progress
 
     cuda = a.device.startswith("cuda")
     cfg = parse_config({"data": {"batch_size": a.batch}, "runtime": {"amp": cuda, "channels_last": cuda}}, "bench")
@@ -52,7 +42,7 @@ def main() -> None:
     ours_net = smp.Unet("resnet18", encoder_weights=None, in_channels=3, classes=11)
     bare_net = smp.Unet("resnet18", encoder_weights=None, in_channels=3, classes=11)
     bare_net.load_state_dict(ours_net.state_dict())
-    trainer = Trainer(cfg, ours_net, [(x[0], y[0])] * a.batch, a.device, Dist(), _NoBar())
+    trainer = Trainer(cfg, ours_net, [(x[0], y[0])] * a.batch, a.device, Dist(), Progress(enabled=False))
 
     bare_net.to(a.device)
     if cuda:

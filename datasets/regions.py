@@ -125,10 +125,15 @@ def rasterize_polygon(poly: np.ndarray, width: int, height: int) -> np.ndarray:
     return cocomask.decode(rles)[:, :, 0].astype(bool)
 
 
-def paint(target: np.ndarray, region: Region, value) -> None:
-    """Paint a region into ``target`` (a full-image array) in place, clipped to its bounds."""
+def paint(target: np.ndarray, region: Region, value, x: int = 0, y: int = 0) -> None:
+    """Paint a region into ``target`` in place, clipped to its bounds.
+
+    ``target`` covers the image from pixel (``x``, ``y``): a whole image by
+    default, or a crop of one (training tiles) without copying the region.
+    """
     h, w = target.shape[:2]
-    m, x0, y0 = region.crop_mask(w, h)
+    m, x0, y0 = region.crop_mask(x + w, y + h)
+    x0, y0 = x0 - x, y0 - y
     # clip the mask to the target
     sx0, sy0 = max(0, -x0), max(0, -y0)
     ex, ey = min(m.shape[1], w - x0), min(m.shape[0], h - y0)

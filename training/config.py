@@ -124,6 +124,12 @@ class TrainConfig(_Section):
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(), sort_keys=False)
 
+    def sha(self) -> str:
+        """Short hash of the resolved config: the demo reuses a version trained with the same one."""
+        import hashlib
+
+        return hashlib.sha256(self.to_yaml().encode()).hexdigest()[:12]
+
 
 def _where(err: dict) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(top level)"

@@ -23,8 +23,7 @@ from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
 from training import model_code
 from training.config import TrainConfig
-
-OPEN_BEAM = 65535  # fill for padding: clamps to zero attenuation
+from training.predict import OPEN_BEAM, scanner_facts
 
 
 @dataclass
@@ -46,22 +45,13 @@ class ScanItem:
         px = read_scan(self.path).pixels
         return px[..., None] if px.ndim == 2 else px
 
-    def label_map(self, y0=0, x0=0, h=None, w=None) -> np.ndarray:
-        h = self.height if h is None else h
-        w = self.width if w is None else w
-        out = np.zeros((h, w), np.uint8)
+    def label_map(self, y0: int = 0, x0: int = 0, h: int | None = None, w: int | None = None) -> np.ndarray:
+        """(h, w) uint8 model class indices of the window at (x0, y0) (default: the whole scan);
+        smaller regions are painted over larger ones."""
+        out = np.zeros((self.height if h is None else h, self.width if w is None else w), np.uint8)
         for k, r in sorted(self.regions, key=lambda t: -t[1].area()):
-            shifted = r.copy(mask_x=r.mask_x - x0, mask_y=r.mask_y - y0) if r.mask is not None else \
-                r.copy(polygon=r.polygon - np.array([x0, y0]))
-            paint(out, shifted, k)
+            paint(out, r, k, x0, y0)
         return out
-
-
-def _meta(meta: dict, channels: int) -> tuple[list[float], float]:
-    if meta and "i0" in meta:
-        i0 = [float(v) for v in meta["i0"]][:channels]
-        return i0 + [i0[-1]] * (channels - len(i0)), float(meta.get("dark", 0.0))
-    return [float(OPEN_BEAM)] * channels, 0.0
 
 
 def class_names(project: Project, cfg: TrainConfig) -> list[str]:
@@ -97,7 +87,7 @@ def load_items(project: Project, split: str, names: list[str], task: str) -> lis
             info_meta = read_scan(project.image_path(rec)).meta
         except XwbError as e:
             raise XwbError(f"{split} scan {rec.path}: {e}") from None
-        i0, dark = _meta(info_meta, rec.channels)
+        i0, dark = scanner_facts(info_meta, rec.channels)
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
                               i0, dark, labels, tags))
     return items
@@ -218,6 +208,7 @@ class SegCrops(Dataset):
         for i, it in enumerate(self.items):
             for j, (k, _) in enumerate(it.regions):
                 self.by_class.setdefault(k, []).append((i, j))
+        self.positives = [p for v in self.by_class.values() for p in v]
         self._cache: dict[int, np.ndarray] = {}
 
     def set_epoch(self, epoch: int) -> None:
@@ -242,8 +233,7 @@ class SegCrops(Dataset):
                 k = list(self.by_class)[rng.integers(len(self.by_class))]
                 i, j = self.by_class[k][rng.integers(len(self.by_class[k]))]
             else:
-                flat = [p for v in self.by_class.values() for p in v]
-                i, j = flat[rng.integers(len(flat))]
+                i, j = self.positives[rng.integers(len(self.positives))]
             it = self.items[i]
             x0, y0, x1, y1 = it.regions[j][1].pixel_box(it.width, it.height)
             cy = rng.integers(y0, max(y0 + 1, y1))

@@ -96,8 +96,6 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
 
     ref = registry.resolve(model_uri)
     with Project.open(folder, readonly=True) as p:
-        pred = None
-        spec_task = None
         digest = snapshot_digest(p)
         exp_id = None
         if ref.name and not force:

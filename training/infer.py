@@ -122,17 +122,22 @@ def _targets(p: Project, images: list[str] | None, status: str | None):
     return [r for r in recs if r.id not in labelled] if status == "new" else recs
 
 
-def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None = None, status: str | None = "new",
-             tracking_uri: str | None = None, device: str | None = None, min_area: int = 16,
-             quiet: bool = False, min_score: float | None = None) -> dict:
-    """Write the model's output as proposals (source ``model:<name>/<version>``) for annotators to review."""
-    folder = Path(project_path)
+def _open_model(model_uri: str, folder: Path, tracking_uri: str | None, device: str | None):
+    """(version ref, predictor) from the project's MLflow store (or ``tracking_uri``)."""
     uri = tracking.resolve_uri(tracking_uri, folder)
     tracking.quiet_mlflow()
     with tracking.using(uri):
         tracking.check_server(uri)
         ref = registry.resolve(model_uri)
-        pred = load_predictor(ref.uri, device)
+        return ref, load_predictor(ref.uri, device)
+
+
+def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None = None, status: str | None = "new",
+             tracking_uri: str | None = None, device: str | None = None, min_area: int = 16,
+             quiet: bool = False, min_score: float | None = None) -> dict:
+    """Write the model's output as proposals (source ``model:<name>/<version>``) for annotators to review."""
+    folder = Path(project_path)
+    ref, pred = _open_model(model_uri, folder, tracking_uri, device)
     counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0}
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
@@ -169,12 +174,7 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
                    quiet: bool = False) -> dict:
     """Flag scans whose content the declared manifest does not cover; score the flags where truth is known."""
     folder = Path(project_path)
-    uri = tracking.resolve_uri(tracking_uri, folder)
-    tracking.quiet_mlflow()
-    with tracking.using(uri):
-        tracking.check_server(uri)
-        ref = registry.resolve(model_uri)
-        pred = load_predictor(ref.uri, device)
+    ref, pred = _open_model(model_uri, folder, tracking_uri, device)
     truth = _synth_truth(folder)
     rows, failed = [], 0
     with Project.open(folder, readonly=True) as p:

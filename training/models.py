@@ -48,8 +48,9 @@ def check_names(task: str, arch: str, encoder: str) -> None:
         lower = {a.lower(): a for a in archs}
         if arch.lower() not in lower:
             raise _unknown("architecture", arch, archs, "model.arch", full=True)
-        if encoder not in seg_encoders():
-            raise _unknown("encoder", encoder, seg_encoders(), "model.encoder", full=False)
+        encoders = seg_encoders()
+        if encoder not in encoders:
+            raise _unknown("encoder", encoder, encoders, "model.encoder", full=False)
     else:
         if arch not in ("timm", "smp"):
             raise XwbError(f"model.arch: task cls uses 'timm' (a timm backbone) or 'smp' (an smp encoder), got {arch!r}")

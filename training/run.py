@@ -1,7 +1,6 @@
 """``xwb train``: a config and a project in, an MLflow run and a registered model version out."""
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -312,7 +311,7 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
         head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
         tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
                 "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",
-                "config_sha": hashlib.sha256(cfg.to_yaml().encode()).hexdigest()[:12],
+                "config_sha": cfg.sha(),
                 "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
         for k, v in tags.items():
             client.set_model_version_tag(registered, version, k, str(v))

@@ -10,7 +10,6 @@ dataset digest match).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -70,7 +69,7 @@ def train_all(project: Path) -> dict[str, list[str]]:
         cfg = load_config(recipe)
         name = f"{project.name}-{task}"
         with using(default_uri(project)):
-            have = existing_version(name, hashlib.sha256(cfg.to_yaml().encode()).hexdigest()[:12], digest)
+            have = existing_version(name, cfg.sha(), digest)
         if have:
             step(f"{recipe.name}: already trained on these labels -> {name} v{have}")
             made[task].append(have)

@@ -108,6 +108,8 @@ class MainWindow(QMainWindow):
             d.setObjectName(title)
             d.setWidget(w)
             self.addDockWidget(area, d)
+        self.tools = {"select": SelectTool(self), "polygon": PolygonTool(self), "rectangle": RectTool(self),
+                      "brush": BrushTool(self), "eraser": BrushTool(self, erase=True)}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")
         tb.setObjectName("tools")
@@ -121,7 +123,6 @@ class MainWindow(QMainWindow):
         self.canvas.window_dragged.connect(self._wl_drag)
         for n in ("polygon", "rectangle", "brush", "eraser", "delete", "fill", "accept"):
             self.acts[n].setEnabled(not self.readonly)
-        self.undo.cleanChanged.connect(lambda _: None)
 
     def _remember(self, folder) -> None:
         st = settings()
@@ -148,7 +149,7 @@ class MainWindow(QMainWindow):
         if self.image is not None and self.image.id == image_id:
             return
         self.panel.flush()
-        for t in self._tools():
+        for t in self.tools.values():
             t.cancel()
         self.image = self.project.store.image(image_id)
         self.select(None)
@@ -214,11 +215,14 @@ class MainWindow(QMainWindow):
     def _color(self, class_id: int) -> tuple[int, int, int]:
         return self.tax.by_id(class_id).rgb if class_id in self.tax.ids else (255, 0, 255)
 
-    def _load_regions(self) -> None:
-        if self.image is None or self.canvas.scan_item is None:
-            return
-        sel = self.selected.region.id if self.selected is not None else None
+    def _load_regions(self) -> list:
+        """Show the current image's regions from the store; returns them."""
+        if self.image is None:
+            return []
         regions = self.project.store.regions(self.image.id)
+        if self.canvas.scan_item is None:
+            return regions
+        sel = self.selected.region.id if self.selected is not None else None
         items = [RegionItem(r, self._color(r.class_id), self.opacity) for r in regions]
         for it in items:
             it.setVisible(self.show_overlays and it.region.id not in self.hidden)
@@ -226,13 +230,14 @@ class MainWindow(QMainWindow):
         self.selected = None
         self.select(next((it for it in items if it.region.id == sel), None))
         self.regions.show_regions(regions, self.hidden, sel)
+        return regions
 
     def _regions_changed(self, image_id: int) -> None:
+        """An edit of the current image: its regions and its row of the list, not the whole table."""
         if self.image is not None and image_id == self.image.id:
-            self._load_regions()
-            counts = self.project.store.region_counts()
-            self.images.model.counts = counts
-            self.images.model.classes = self.project.store.region_classes_by_image("accepted")
+            regions = self._load_regions()
+            self.images.model.set_regions(image_id, len(regions),
+                                          {r.class_id for r in regions if r.state == "accepted"})
 
     def select(self, item: RegionItem | None) -> None:
         if self.selected is not None and self.selected in self.canvas.region_items:
@@ -399,21 +404,14 @@ class MainWindow(QMainWindow):
     def zoom_out(self) -> None:
         self.canvas.zoom_by(0.8)
 
-    def _tools(self):
-        if not hasattr(self, "_tool_objs"):
-            self._tool_objs = {"select": SelectTool(self), "polygon": PolygonTool(self), "rectangle": RectTool(self),
-                               "brush": BrushTool(self), "eraser": BrushTool(self, erase=True)}
-        return self._tool_objs.values()
-
     def _use(self, name: str) -> None:
-        list(self._tools())
         if self.readonly and name != "select":
             name = "select"
         if self.canvas.tool is not None:
             self.canvas.tool.cancel()
-        self.canvas.tool = self._tool_objs[name]
+        self.canvas.tool = self.tools[name]
         self.canvas.viewport().setCursor(self.canvas.tool.cursor)
-        for n in self._tool_objs:
+        for n in self.tools:
             self.acts[n].setChecked(n == name)
         self._class_chosen(self.class_id)
 

@@ -109,29 +109,36 @@ def default_display(pixels: np.ndarray, meta: dict | None, bit_depth: int) -> Di
                    ).with_lut()
 
 
-def render(raw: np.ndarray, d: Display, gray_ok: bool = False) -> np.ndarray:
-    """(h, w, C) raw pixels -> (h, w, 3) uint8 RGB for the screen ((h, w) grey when ``gray_ok``)."""
-    if d.mode == "material" and raw.shape[2] >= 2:
-        rgb = material_rgb(raw[..., 0], raw[..., 1], d.i0, d.dark, d.regime, d.strip)
-        if d.invert:
-            rgb = 255 - rgb
-    else:
-        if d.mode == "low" and raw.shape[2] >= 2:
-            ch = raw[..., 1]
-        elif d.mode == "fused" and raw.shape[2] >= 2:
-            ch = ((raw[..., 0].astype(np.uint32) + raw[..., 1]) // 2).astype(raw.dtype)
-        elif raw.shape[2] == 3 and raw.dtype == np.uint8:
-            return np.ascontiguousarray(raw)  # a colour photo-like scan: shown as is
-        else:
-            ch = raw[..., 0]
-        lut = d.lut if d.lut is not None else d.with_lut().lut
-        if ch.dtype == np.uint8:
-            g = cv2.LUT(ch, lut[:256])
-        else:
-            g = np.take(lut, ch if ch.dtype == np.uint16 and len(lut) == 65536 else np.minimum(ch, len(lut) - 1))
+def _gray_channel(raw: np.ndarray, d: Display) -> np.ndarray | None:
+    """The one channel a grey view maps; None for colour views (material colour, colour scans)."""
+    dual = raw.shape[2] >= 2
+    if (d.mode == "material" and dual) or (raw.shape[2] == 3 and raw.dtype == np.uint8):
+        return None
+    if dual and d.mode == "low":
+        return raw[..., 1]
+    if dual and d.mode == "fused":
+        return ((raw[..., 0].astype(np.uint32) + raw[..., 1]) // 2).astype(raw.dtype)
+    return raw[..., 0]
+
+
+def _lookup(ch: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    fits = (ch.dtype == np.uint16 and len(lut) == 65536) or (ch.dtype == np.uint8 and len(lut) >= 256)
+    return np.take(lut, ch if fits else np.minimum(ch, len(lut) - 1))
+
+
+def render(raw: np.ndarray, d: Display) -> np.ndarray:
+    """(h, w, C) raw pixels -> (h, w, 3) uint8 RGB for the screen."""
+    ch = _gray_channel(raw, d)
+    if ch is not None:
+        g = _lookup(ch, d.lut if d.lut is not None else d.with_lut().lut)
         if d.enhance:
             g = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(4, 4)).apply(g)
-        return g if gray_ok else np.ascontiguousarray(np.repeat(g[..., None], 3, axis=2))
+        return np.ascontiguousarray(np.repeat(g[..., None], 3, axis=2))
+    if not (d.mode == "material" and raw.shape[2] >= 2):
+        return np.ascontiguousarray(raw)  # a colour photo-like scan: shown as is
+    rgb = material_rgb(raw[..., 0], raw[..., 1], d.i0, d.dark, d.regime, d.strip)
+    if d.invert:
+        rgb = 255 - rgb
     if d.enhance:
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
         lab[..., 0] = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(4, 4)).apply(lab[..., 0])
@@ -144,14 +151,9 @@ def render_argb(raw: np.ndarray, d: Display) -> np.ndarray:
 
     Grey views are one lookup in a 32-bit LUT per pixel; colour views pack RGB.
     """
-    gray = d.mode in ("high", "low", "fused") or raw.shape[2] < 2
-    if gray and not d.enhance and not (raw.shape[2] == 3 and raw.dtype == np.uint8):
-        ch = raw[..., 1] if d.mode == "low" and raw.shape[2] >= 2 else raw[..., 0]
-        if d.mode == "fused" and raw.shape[2] >= 2:
-            ch = ((raw[..., 0].astype(np.uint32) + raw[..., 1]) // 2).astype(raw.dtype)
-        lut = d.lut32 if d.lut32 is not None else d.with_lut().lut32
-        return np.take(lut, ch if (ch.dtype == np.uint16 and len(lut) == 65536) or ch.dtype == np.uint8 and len(lut) >= 256
-                       else np.minimum(ch, len(lut) - 1))
+    ch = _gray_channel(raw, d)
+    if ch is not None and not d.enhance:
+        return _lookup(ch, d.lut32 if d.lut32 is not None else d.with_lut().lut32)
     rgb = render(raw, d)
     out = np.empty(rgb.shape[:2], np.uint32)
     v = out.view(np.uint8).reshape(*rgb.shape[:2], 4)

@@ -16,15 +16,11 @@ from PySide6.QtWidgets import QGraphicsItem
 from workbench.render import TILE, Display, Pyramid, level_for, render_argb
 
 
-def to_qimage(rgb: np.ndarray) -> QImage:
-    h, w = rgb.shape[:2]
-    if rgb.dtype == np.uint32:
-        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB32)
-    elif rgb.ndim == 2:
-        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_Grayscale8)
-    else:
-        img = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888)
-    img.ndarray = rgb  # keep the buffer alive as long as the image
+def to_qimage(argb: np.ndarray) -> QImage:
+    """A QImage over a (h, w) uint32 array from ``render_argb`` (no copy)."""
+    h, w = argb.shape
+    img = QImage(argb.data, w, h, argb.strides[0], QImage.Format.Format_RGB32)
+    img.ndarray = argb  # keep the buffer alive as long as the image
     return img
 
 

@@ -43,7 +43,7 @@ class Tool:
     def cancel(self) -> None: ...
 
 
-def _pen(color: QColor, width_px: float, view) -> QPen:
+def _pen(color: QColor, width_px: float) -> QPen:
     pen = QPen(color, width_px)
     pen.setCosmetic(True)
     return pen
@@ -62,7 +62,7 @@ class PolygonTool(Tool):
         if self.preview is None:
             self.preview = QGraphicsPathItem()
             self.preview.setZValue(50)
-            self.preview.setPen(_pen(QColor(*self.ed.class_color()), 1.5, self.view))
+            self.preview.setPen(_pen(QColor(*self.ed.class_color()), 1.5))
             self.view.scene().addItem(self.preview)
         path = QPainterPath(self.points[0])
         for q in self.points[1:]:
@@ -130,7 +130,7 @@ class RectTool(Tool):
             return
         self.start = QPointF(p)
         self.preview = QGraphicsRectItem(QRectF(p, p))
-        self.preview.setPen(_pen(QColor(*self.ed.class_color()), 1.5, self.view))
+        self.preview.setPen(_pen(QColor(*self.ed.class_color()), 1.5))
         self.preview.setZValue(50)
         self.view.scene().addItem(self.preview)
 

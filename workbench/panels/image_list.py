@@ -72,6 +72,13 @@ class ImageModel(QAbstractTableModel):
         if i >= 0:
             self.dataChanged.emit(self.index(i, 0), self.index(i, 0))
 
+    def set_regions(self, image_id: int, count: int, classes: set[int]) -> None:
+        self.counts[image_id] = count
+        self.classes[image_id] = classes
+        i = self.row_of(image_id)
+        if i >= 0:
+            self.dataChanged.emit(self.index(i, 3), self.index(i, 3))
+
     def set_error(self, image_id: int, msg: str) -> None:
         self.errors[image_id] = msg
         i = self.row_of(image_id)
