@@ -106,12 +106,12 @@ def cmd_export(a) -> int:
             out = Path(a.out)
             if out.is_dir() or not out.suffix:
                 out = out / "annotations.json"
-            r = export_coco(p, out, with_proposals=a.with_proposals)
+            r = export_coco(p, out, with_proposals=a.with_proposals, with_rejected=a.with_rejected)
             print(f"wrote {out}: {r['images']} images, {r['annotations']} annotations")
         elif a.format == "labelme":
             from datasets.formats.labelme import export_labelme
 
-            r = export_labelme(p, a.out, with_proposals=a.with_proposals)
+            r = export_labelme(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected)
             print(f"wrote {r['files']} labelme files ({r['shapes']} shapes) under {a.out}")
         else:
             from datasets.formats.masks import export_masks
@@ -162,6 +162,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("out")
     p.add_argument("--with-proposals", action="store_true", help="include model proposals (coco, labelme)")
+    p.add_argument("--with-rejected", action="store_true",
+                   help="include rejected proposals, the model's false alarms (coco, labelme; state 'rejected')")
     p.add_argument("--per-class", action="store_true", help="also write one binary mask per class (masks)")
     p.set_defaults(func=cmd_export)
 

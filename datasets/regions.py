@@ -17,7 +17,7 @@ from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
 
-STATES = ("proposal", "accepted")
+STATES = ("proposal", "accepted", "rejected")  # rejected: a proposal someone turned down (kept as a false alarm)
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Region:
     mask: bool array (h, w), cropped to its bounding box, whose top-left
         corner sits at image pixel (``mask_x``, ``mask_y``).
     source: ``manual``, ``synthetic``, ``import:<fmt>`` or ``model:<name>/<version>``.
+    decided_by / decided_at: who accepted or rejected a proposal, and when.
     """
 
     class_id: int
@@ -44,6 +45,8 @@ class Region:
     image_id: Optional[int] = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    decided_by: str = ""
+    decided_at: Optional[float] = None
 
     def __post_init__(self) -> None:
         if (self.polygon is None) == (self.mask is None):

@@ -28,7 +28,7 @@ import numpy as np
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
 SPLITS = ("train", "val", "test")
 
@@ -94,6 +94,35 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (image_id, tag, source)
     ) WITHOUT ROWID;
     """,
+    # v4: region ids are never reused (AUTOINCREMENT), so a stale edit can never land on another region;
+    # a rejected proposal is kept (state 'rejected') with who decided and when: the model's false-alarm record.
+    3: """
+    CREATE TABLE regions_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        class_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('polygon','mask')),
+        polygon BLOB, mask BLOB,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        mask_w INTEGER, mask_h INTEGER,
+        area REAL NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'manual',
+        score REAL,
+        state TEXT NOT NULL CHECK (state IN ('proposal','accepted','rejected')),
+        created_at REAL NOT NULL, updated_at REAL NOT NULL,
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at REAL
+    );
+    INSERT INTO regions_v4 (id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
+                            author, source, score, state, created_at, updated_at)
+        SELECT id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
+               author, source, score, state, created_at, updated_at FROM regions;
+    DROP TABLE regions;
+    ALTER TABLE regions_v4 RENAME TO regions;
+    CREATE INDEX regions_by_image ON regions(image_id);
+    CREATE INDEX regions_by_source ON regions(source);
+    """,
 }
 
 
@@ -118,7 +147,8 @@ class ImageRecord:
 
 _IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
 _REG_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
-             "score, state, created_at, updated_at")
+             "score, state, created_at, updated_at, decided_by, decided_at")
+LIVE = ("proposal", "accepted")  # what the workbench, exports and training see; 'rejected' only when asked
 
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
@@ -335,31 +365,46 @@ class Store:
         with self.transaction() as c:
             return [self._insert_region(c, image_id, r) for r in regions]
 
-    def _insert_region(self, c, image_id: int, r: Region) -> int:
-        cur = c.execute(
-            "INSERT INTO regions (image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, "
-            "area, author, source, score, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (image_id, r.class_id, *self._region_row(r), r.area(), r.author, r.source, r.score, r.state,
-             r.created_at, r.updated_at))
+    def _insert_region(self, c, image_id: int, r: Region, keep_id: bool = False) -> int:
+        cols = ("image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area, author, source, "
+                "score, state, created_at, updated_at, decided_by, decided_at")
+        vals = (image_id, r.class_id, *self._region_row(r), r.area(), r.author, r.source, r.score, r.state,
+                r.created_at, r.updated_at, r.decided_by, r.decided_at)
+        if keep_id:
+            cols, vals = "id, " + cols, (r.id, *vals)
+        cur = c.execute(f"INSERT INTO regions ({cols}) VALUES ({','.join('?' * len(vals))})", vals)
         r.id, r.image_id = cur.lastrowid, image_id
         return r.id
 
+    def restore_region(self, image_id: int, region: Region) -> int:
+        """Put a deleted region back under its own id (undo of a delete). Ids are never handed to
+        another region (AUTOINCREMENT), so the id is still free unless the region was never deleted."""
+        if region.id is None:
+            raise XwbError("region has no id to restore")
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM regions WHERE id=?", (region.id,)).fetchone():
+                raise XwbError(f"region {region.id} already exists; nothing to restore")
+            return self._insert_region(c, image_id, region, keep_id=True)
+
     def update_region(self, region: Region) -> None:
+        """Write a region exactly as given (geometry, class, state and provenance)."""
         if region.id is None:
             raise XwbError("region has no id; add it first")
         region.updated_at = time.time()
         with self.transaction() as c:
             cur = c.execute(
                 "UPDATE regions SET class_id=?, kind=?, polygon=?, mask=?, x0=?, y0=?, x1=?, y1=?, mask_w=?, "
-                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=? WHERE id=?",
+                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=? "
+                "WHERE id=?",
                 (region.class_id, *self._region_row(region), region.area(), region.author, region.source,
-                 region.score, region.state, region.updated_at, region.id))
+                 region.score, region.state, region.updated_at, region.decided_by, region.decided_at, region.id))
             if cur.rowcount == 0:
                 raise XwbError(f"region {region.id} no longer exists (deleted elsewhere?)")
 
     def delete_region(self, region_id: int) -> None:
         with self.transaction() as c:
-            c.execute("DELETE FROM regions WHERE id=?", (region_id,))
+            if c.execute("DELETE FROM regions WHERE id=?", (region_id,)).rowcount == 0:
+                raise XwbError(f"region {region_id} no longer exists (deleted elsewhere?)")
 
     def replace_proposals(self, image_id: int, source: str, regions: Sequence[Region]) -> list[int]:
         """Swap the proposals of one source on one image; accepted and manual regions stay."""
@@ -382,21 +427,24 @@ class Store:
             "SELECT tag, source, score FROM tag_proposals WHERE image_id=? ORDER BY score DESC", (image_id,))]
 
     def _region_from_row(self, row) -> Region:
-        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua) = row
+        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da) = row
+        meta = dict(state=state, source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca,
+                    updated_at=ua, decided_by=db, decided_at=da)
         if kind == "polygon":
-            p = np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64)
-            return Region(cid, polygon=p, state=state, source=source, score=score, author=author,
-                          id=rid, image_id=iid, created_at=ca, updated_at=ua)
-        return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), state=state,
-                      source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca, updated_at=ua)
+            return Region(cid, polygon=np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64), **meta)
+        return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), **meta)
 
-    def regions(self, image_id: int, state: str | None = None) -> list[Region]:
-        q = f"SELECT {_REG_COLS} FROM regions WHERE image_id=?"
-        args: list = [image_id]
+    @staticmethod
+    def _state_filter(state: str | None, include_rejected: bool) -> tuple[str, list]:
         if state:
-            q += " AND state=?"
-            args.append(state)
-        return [self._region_from_row(r) for r in self.conn.execute(q + " ORDER BY id", args)]
+            return " AND state=?", [state]
+        return ("", []) if include_rejected else (" AND state<>'rejected'", [])
+
+    def regions(self, image_id: int, state: str | None = None, include_rejected: bool = False) -> list[Region]:
+        """An image's regions in id order: proposals and accepted ones; rejected proposals only when asked."""
+        cond, args = self._state_filter(state, include_rejected)
+        q = f"SELECT {_REG_COLS} FROM regions WHERE image_id=?{cond} ORDER BY id"
+        return [self._region_from_row(r) for r in self.conn.execute(q, [image_id, *args])]
 
     def region(self, region_id: int) -> Region:
         row = self.conn.execute(f"SELECT {_REG_COLS} FROM regions WHERE id=?", (region_id,)).fetchone()
@@ -404,13 +452,9 @@ class Store:
             raise XwbError(f"region {region_id} is not in the project")
         return self._region_from_row(row)
 
-    def iter_regions(self, state: str | None = None) -> Iterator[Region]:
-        q = f"SELECT {_REG_COLS} FROM regions"
-        args: list = []
-        if state:
-            q += " WHERE state=?"
-            args.append(state)
-        for row in self.conn.execute(q + " ORDER BY image_id, id", args):
+    def iter_regions(self, state: str | None = None, include_rejected: bool = False) -> Iterator[Region]:
+        cond, args = self._state_filter(state, include_rejected)
+        for row in self.conn.execute(f"SELECT {_REG_COLS} FROM regions WHERE 1=1{cond} ORDER BY image_id, id", args):
             yield self._region_from_row(row)
 
     def region_classes_by_image(self, state: str = "accepted") -> dict[int, set[int]]:
@@ -420,14 +464,20 @@ class Store:
         return out
 
     def region_counts(self) -> dict[int, int]:
-        return dict(self.conn.execute("SELECT image_id, COUNT(*) FROM regions GROUP BY image_id").fetchall())
+        """Regions per image, rejected proposals left out (they are not labels)."""
+        return dict(self.conn.execute("SELECT image_id, COUNT(*) FROM regions WHERE state<>'rejected' "
+                                      "GROUP BY image_id").fetchall())
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: cheap polling for a view that follows other writers."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     # -- summaries ----------------------------------------------------------------------------
     def counts(self) -> dict:
         q = self.conn.execute
         return {
             "images": q("SELECT COUNT(*) FROM images").fetchone()[0],
-            "regions": q("SELECT COUNT(*) FROM regions").fetchone()[0],
+            "regions": q("SELECT COUNT(*) FROM regions WHERE state<>'rejected'").fetchone()[0],
             "by_status": dict(q("SELECT status, COUNT(*) FROM images GROUP BY status").fetchall()),
             "by_split": {(k or "unassigned"): v for k, v in q("SELECT split, COUNT(*) FROM images GROUP BY split")},
             "by_state": dict(q("SELECT state, COUNT(*) FROM regions GROUP BY state").fetchall()),

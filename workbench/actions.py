@@ -12,7 +12,8 @@ ACTIONS = [
     ("quit", "File", "Quit", ["Ctrl+Q"], "close"),
     ("undo", "Edit", "Undo", ["Ctrl+Z"], "do_undo"),
     ("redo", "Edit", "Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "do_redo"),
-    ("delete", "Edit", "Delete selected region", ["Del"], "delete_selected"),
+    ("delete", "Edit", "Delete selected region (a proposal: reject it, kept as a false alarm)", ["Del"],
+     "delete_selected"),
     ("fill", "Edit", "Fill holes of selected mask", ["Ctrl+F"], "fill_holes"),
     ("accept", "Edit", "Accept selected proposal", ["Ctrl+Return"], "accept_selected"),
     ("next", "Image", "Next image", ["D", "PgDown"], "next_image"),
@@ -30,16 +31,21 @@ ACTIONS = [
     ("zoom_in", "View", "Zoom in", ["+", "="], "zoom_in"),
     ("zoom_out", "View", "Zoom out", ["-"], "zoom_out"),
     ("overlays", "View", "Show/hide regions", ["H"], "toggle_overlays"),
+    ("show_rejected", "View", "Show rejected proposals", ["Shift+H"], "toggle_rejected"),
     ("auto_wl", "View", "Auto window/level", ["W"], "auto_window"),
     ("invert", "View", "Invert", ["I"], "toggle_invert"),
     ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "next_mode"),
     ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
 ]
+# actions that change the project: disabled in a read-only window
+EDITING = ("polygon", "rectangle", "brush", "eraser", "delete", "fill", "accept", "undo", "redo", "done")
 EXTRA = [("1 … 9, 0", "class of the taxonomy's hotkey (and of the selected region)"),
          ("Space + drag, middle drag", "pan"), ("wheel", "zoom at the cursor"),
          ("right drag", "window (left/right) and level (up/down)"),
          ("Shift+click vertex", "delete a polygon vertex"), ("double-click edge", "insert a polygon vertex"),
-         ("Esc / Backspace", "cancel polygon / remove its last point")]
+         ("Esc / Backspace", "cancel polygon / remove its last point"),
+         ("Shift + brush stroke", "start a new mask region instead of extending the touched one"),
+         ("Esc in a text field", "back to the canvas (single-key shortcuts)")]
 
 
 def build(window) -> dict[str, QAction]:
@@ -53,7 +59,7 @@ def build(window) -> dict[str, QAction]:
         a.triggered.connect(getattr(window, method))
         m.addAction(a)
         out[name] = a
-    for n in ("select", "polygon", "rectangle", "brush", "eraser"):
+    for n in ("select", "polygon", "rectangle", "brush", "eraser", "show_rejected"):
         out[n].setCheckable(True)
     return out
 

@@ -1,11 +1,56 @@
 """Starting the workbench: the QApplication, a project chooser with recent projects, the main window."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from datasets.errors import XwbError
+
+log = logging.getLogger("workbench")
+
+
+def log_path() -> Path:
+    """Where the workbench writes its log: $XDG_STATE_HOME/xwb/workbench.log (~/.local/state by default)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "xwb" / "workbench.log"
+
+
+def setup_logging() -> Path:
+    """Log INFO and up to the log file (tracebacks of unexpected errors land there)."""
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path for h in root.handlers):
+        h = logging.FileHandler(path, encoding="utf-8")
+        h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(h)
+        root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    return path
+
+
+_boxes: list = []  # open error boxes (kept alive while shown)
+
+
+def excepthook(kind, value, tb) -> None:
+    """An error nobody caught: the traceback goes to the log, the annotator gets a message, the app goes on."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is None:
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, "xwb: unexpected error",
+                      f"{kind.__name__}: {value}\n\nYour saved work is safe in the project store. "
+                      f"The details are in {log_path()}.")
+    box.setModal(False)
+    box.finished.connect(lambda _=None, b=box: _boxes.remove(b) if b in _boxes else None)
+    _boxes.append(box)
+    box.show()
 
 
 def has_display() -> bool:
@@ -52,6 +97,8 @@ def run(project: str | None = None, annotator: str | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("xwb workbench")
+    setup_logging()
+    sys.excepthook = excepthook
     if project is None:
         project = choose_project(list(settings().value("recent", []) or []))
         if project is None:

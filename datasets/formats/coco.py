@@ -15,9 +15,10 @@ import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
-from datasets.formats.common import ImportPlan, PlannedImage, check_points, load_json, need
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, decision, load_json, need,
+                                     read_decision)
 from datasets.project import Project, atomic_write_text
-from datasets.regions import Region, rasterize_polygon, tight_mask
+from datasets.regions import STATES, Region, rasterize_polygon, tight_mask
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -31,7 +32,8 @@ def region_to_segmentation(r: Region, width: int, height: int):
     return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
 
 
-def export_coco(project: Project, out: str | Path, with_proposals: bool = False) -> dict:
+def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
+                 with_rejected: bool = False) -> dict:
     """Write a COCO JSON of the project; returns counts."""
     out = Path(out)
     tax = project.taxonomy
@@ -43,20 +45,20 @@ def export_coco(project: Project, out: str | Path, with_proposals: bool = False)
         "annotations": [],
     }
     ann_id = 0
-    state = None if with_proposals else "accepted"
+    state = None if with_proposals else "accepted"  # rejected proposals only with with_rejected
     for im in project.store.images():
         doc["images"].append({
             "id": im.id, "file_name": im.path, "width": im.width, "height": im.height,
             "xwb": {"status": im.status, "comment": im.comment, "tags": im.tags, "manifest": im.manifest,
                     "split": im.split, "sha256": im.sha256},
         })
-        for r in project.store.regions(im.id, state=state):
+        for r in project.store.regions(im.id, state=state, include_rejected=with_rejected):
             ann_id += 1
             x0, y0, x1, y1 = r.bbox()
             ann = {"id": ann_id, "image_id": im.id, "category_id": r.class_id,
                    "segmentation": region_to_segmentation(r, im.width, im.height),
                    "area": r.area(), "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0,
-                   "xwb": {"state": r.state, "source": r.source, "author": r.author}}
+                   "xwb": {"state": r.state, "source": r.source, "author": r.author, **decision(r)}}
             if r.score is not None:
                 ann["score"] = r.score
             doc["annotations"].append(ann)
@@ -128,13 +130,13 @@ def _region_from_ann(ann: dict, width: int, height: int, where: str) -> Region |
     seg = ann.get("segmentation")
     extra = ann.get("xwb") if isinstance(ann.get("xwb"), dict) else {}
     state = extra.get("state", "accepted")
-    if state not in ("accepted", "proposal"):
-        raise XwbError(f"{where}.xwb.state: must be accepted or proposal")
+    if state not in STATES:
+        raise XwbError(f"{where}.xwb.state: must be one of {', '.join(STATES)}")
     score = ann.get("score")
     if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool) or not np.isfinite(score)):
         raise XwbError(f"{where}.score: must be a number")
     meta = dict(state=state, source=str(extra.get("source", "import:coco")), author=str(extra.get("author", "")),
-                score=None if score is None else float(score))
+                score=None if score is None else float(score), **read_decision(extra, where))
     if isinstance(seg, list):
         if not seg:
             raise XwbError(f"{where}.segmentation: empty polygon list")

@@ -184,3 +184,18 @@ def load_json(path: Path):
         raise XwbError(f"{path}: malformed JSON ({str(e).splitlines()[0]})") from None
     except RecursionError:
         raise XwbError(f"{path}: malformed JSON (nested too deeply)") from None
+
+
+def decision(r: Region) -> dict:
+    """Who accepted or rejected a proposal, and when, for an export's ``xwb`` block (empty when nobody did)."""
+    return {"decided_by": r.decided_by, "decided_at": r.decided_at} if r.decided_by else {}
+
+
+def read_decision(extra: dict, where: str) -> dict:
+    """The inverse of ``decision``, checked."""
+    by, at = extra.get("decided_by", ""), extra.get("decided_at")
+    if not isinstance(by, str):
+        raise XwbError(f"{where}.xwb.decided_by: must be a string")
+    if at is not None and (not isinstance(at, (int, float)) or isinstance(at, bool)):
+        raise XwbError(f"{where}.xwb.decided_at: must be a number (seconds since 1970)")
+    return {"decided_by": by, "decided_at": None if at is None else float(at)}

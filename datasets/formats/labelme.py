@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import ImportPlan, PlannedImage, check_points, load_json, need
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, decision, load_json, need,
+                                     read_decision)
 from datasets.project import Project, atomic_write_text
-from datasets.regions import Region
+from datasets.regions import STATES, Region
 
 SKIPPED = ("point", "line", "linestrip", "points")
 CIRCLE_VERTICES = 64
@@ -44,19 +45,20 @@ def _b64_png(data: str, where: str) -> np.ndarray:
 
 
 # -- export ------------------------------------------------------------------------------------------
-def export_labelme(project: Project, out: str | Path, with_proposals: bool = False) -> dict:
+def export_labelme(project: Project, out: str | Path, with_proposals: bool = False,
+                   with_rejected: bool = False) -> dict:
     """Write one labelme JSON per image under OUT, mirroring the image paths."""
     out = Path(out)
     tax = project.taxonomy
     n_files = n_shapes = 0
-    state = None if with_proposals else "accepted"
+    state = None if with_proposals else "accepted"  # rejected proposals only with with_rejected
     for im in project.store.images():
         jpath = out / (im.path.rsplit(".", 1)[0] + ".json")
         jpath.parent.mkdir(parents=True, exist_ok=True)
         shapes = []
-        for r in project.store.regions(im.id, state=state):
+        for r in project.store.regions(im.id, state=state, include_rejected=with_rejected):
             shape = {"label": tax.by_id(r.class_id).name, "group_id": None, "description": "",
-                     "flags": {}, "xwb": {"state": r.state, "source": r.source, "author": r.author,
+                     "flags": {}, "xwb": {"state": r.state, "source": r.source, "author": r.author, **decision(r),
                                           "score": r.score}}
             if r.polygon is not None:
                 shape.update(shape_type="polygon", points=r.polygon.tolist(), mask=None)
@@ -140,13 +142,13 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
         pts = check_points(need(s, "points", list, w), width, height, w)
         sx = s.get("xwb") if isinstance(s.get("xwb"), dict) else {}
         state = sx.get("state", "accepted")
-        if state not in ("accepted", "proposal"):
-            raise XwbError(f"{w}.xwb.state: must be accepted or proposal")
+        if state not in STATES:
+            raise XwbError(f"{w}.xwb.state: must be one of {', '.join(STATES)}")
         score = sx.get("score")
         if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool)):
             raise XwbError(f"{w}.xwb.score: must be a number")
         meta = dict(state=state, source=str(sx.get("source", "import:labelme")), author=str(sx.get("author", "")),
-                    score=None if score is None else float(score))
+                    score=None if score is None else float(score), **read_decision(sx, w))
         if kind == "polygon":
             if len(pts) < 3:
                 raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")

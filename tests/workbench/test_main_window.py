@@ -69,7 +69,7 @@ def test_brush_eraser_and_mask_undo(window, known_project):
     m = r.to_mask(300, 200)
     assert m[100, 160:250].all() and not m[130, 200] and m.sum() > 800
     area = r.area()
-    cmd = w.undo.command(w.undo.index() - 1)
+    cmd = w.history.last(iid)
     assert cmd.after.shape == (cmd.rect[3] - cmd.rect[1], cmd.rect[2] - cmd.rect[0])  # the rectangle, not the scan
 
     w.tool_eraser()
@@ -130,22 +130,18 @@ def test_canvas_pixels_follow_window_level_and_overlays(window, qtbot):
     d = w.display.change(mode="high", window=(0.0, 60000.0))
     w.disp.show_display(d)
     w._display_changed(d)
-    qtbot.wait(50)
-    left, right = _pixel(w, 75, 100), _pixel(w, 225, 100)
-    assert abs(left[0] - round(10000 / 60000 * 255)) <= 2 and abs(right[0] - round(50000 / 60000 * 255)) <= 2
+    want_l, want_r = round(10000 / 60000 * 255), round(50000 / 60000 * 255)
+    qtbot.waitUntil(lambda: abs(_pixel(w, 75, 100)[0] - want_l) <= 2 and abs(_pixel(w, 225, 100)[0] - want_r) <= 2)
     d = d.change(window=(0.0, 20000.0))
     w._display_changed(d)
-    qtbot.wait(50)
-    assert abs(_pixel(w, 75, 100)[0] - 128) <= 2 and _pixel(w, 225, 100)[0] == 255
+    qtbot.waitUntil(lambda: abs(_pixel(w, 75, 100)[0] - 128) <= 2 and _pixel(w, 225, 100)[0] == 255)
     w._display_changed(d.change(invert=True))
-    qtbot.wait(50)
-    assert _pixel(w, 225, 100)[0] == 0
+    qtbot.waitUntil(lambda: _pixel(w, 225, 100)[0] == 0)
     # an opaque overlay shows the class colour of the taxonomy
     w._opacity(1.0)
     w.tool_rectangle()
     drag(w, [(100, 60), (200, 160)])
-    qtbot.wait(50)
-    assert _pixel(w, 150, 110) == w.tax.by_id(1).rgb
+    qtbot.waitUntil(lambda: _pixel(w, 150, 110) == w.tax.by_id(1).rgb)
 
 
 def test_window_level_by_right_drag(window):
@@ -182,7 +178,7 @@ def test_accepting_a_proposal(window, known_project):
         p.store.add_region(w.image.id, Region(5, polygon=np.array([[5, 5], [90, 5], [90, 90]], float),
                                               state="proposal", source="model:m/1", score=0.7))
     w.refresh()
-    w._select_id(w.canvas.region_items[0].region.id)
+    w.select_region(w.canvas.region_items[0].region.id)
     w.accept_selected()
     (r,) = regions(known_project, w.image.id)
     assert r.state == "accepted" and r.source == "model:m/1"

@@ -27,7 +27,7 @@ class RegionItem(QGraphicsItem):
         self.opacity_ = opacity
         self.selected = False
         self._build()
-        self.setZValue(5 if region.state == "accepted" else 4)
+        self.setZValue({"accepted": 5, "proposal": 4}.get(region.state, 3))
 
     def _build(self) -> None:
         r = self.region
@@ -68,8 +68,9 @@ class RegionItem(QGraphicsItem):
         return 0 <= iy < r.mask.shape[0] and 0 <= ix < r.mask.shape[1] and bool(r.mask[iy, ix])
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        proposal = self.region.state == "proposal"
-        alpha = self.opacity_ * (0.6 if proposal else 1.0)
+        proposal = self.region.state != "accepted"
+        rejected = self.region.state == "rejected"  # shown only on request: grey, dotted, no fill
+        alpha = 0.0 if rejected else self.opacity_ * (0.6 if proposal else 1.0)
         scale = max(painter.worldTransform().m11(), 1e-6)
         if self.image is not None:
             painter.setOpacity(alpha)
@@ -81,9 +82,10 @@ class RegionItem(QGraphicsItem):
             fill = QColor(self.color)
             fill.setAlphaF(alpha)
             painter.setBrush(QBrush(fill))
-        pen = QPen(QColor(255, 255, 255) if self.selected else self.color, (2.5 if self.selected else 1.5) / scale)
+        color = QColor(255, 255, 255) if self.selected else QColor(150, 150, 150) if rejected else self.color
+        pen = QPen(color, (2.5 if self.selected else 1.5) / scale)
         if proposal:
-            pen.setStyle(Qt.PenStyle.DashLine)
+            pen.setStyle(Qt.PenStyle.DotLine if rejected else Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.drawPath(self.path)
         if self.selected and self.region.polygon is not None:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
 
 from datasets.regions import Region
-from workbench.commands import AddRegion, DeleteRegion, MaskStroke, ReplaceRegion
+from workbench.commands import AddRegion, Batch, MaskStroke, ReplaceRegion, stroke_meta
 
 
 class Tool:
@@ -41,6 +41,10 @@ class Tool:
         return False
 
     def cancel(self) -> None: ...
+
+    def status(self) -> str:
+        """What the tool will act on, for the status bar."""
+        return self.name
 
 
 def _pen(color: QColor, width_px: float) -> QPen:
@@ -87,8 +91,12 @@ class PolygonTool(Tool):
 
     def key(self, e) -> bool:
         k = e.key()
-        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and len(self.points) >= 3:
-            self.finish()
+        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:
+            if len(self.points) < 3:
+                self.ed.message(f"a polygon needs at least 3 points ({len(self.points)} so far): "
+                                "click more, or Esc to cancel")
+            else:
+                self.finish()
             return True
         if k == Qt.Key.Key_Escape and self.points:
             self.cancel()
@@ -106,9 +114,12 @@ class PolygonTool(Tool):
         pts = np.array([[q.x(), q.y()] for q in self.points], float)
         self.cancel()
         if len(pts) >= 3 and self.ed.image is not None:
-            self.ed.undo.push(AddRegion(self.ed.session, self.ed.image.id,
-                                        Region(self.ed.class_id, polygon=pts, author=self.ed.session.author),
-                                        "draw polygon"))
+            if _polygon_area(pts) < 0.5:
+                self.ed.message("the polygon has no area (its points lie on a line): not added")
+                return
+            self.ed.push(AddRegion(self.ed.session, self.ed.image.id,
+                                   Region(self.ed.class_id, polygon=pts, author=self.ed.session.author),
+                                   "draw polygon"))
 
     def cancel(self) -> None:
         self.points, self.hover = [], None
@@ -146,9 +157,9 @@ class RectTool(Tool):
         if r.width() >= 2 and r.height() >= 2 and self.ed.image is not None:
             pts = np.array([[r.left(), r.top()], [r.right(), r.top()], [r.right(), r.bottom()],
                             [r.left(), r.bottom()]], float)
-            self.ed.undo.push(AddRegion(self.ed.session, self.ed.image.id,
-                                        Region(self.ed.class_id, polygon=pts, author=self.ed.session.author),
-                                        "draw rectangle"))
+            self.ed.push(AddRegion(self.ed.session, self.ed.image.id,
+                                   Region(self.ed.class_id, polygon=pts, author=self.ed.session.author),
+                                   "draw rectangle"))
 
     def cancel(self) -> None:
         self.start = None
@@ -158,7 +169,12 @@ class RectTool(Tool):
 
 
 class BrushTool(Tool):
-    """Paints (or erases) a mask with a round brush of ``editor.brush_size`` scan pixels."""
+    """Paints (or erases) a mask with a round brush of ``editor.brush_size`` scan pixels.
+
+    The brush extends the selected mask of the current class, or else the same-class mask the stroke
+    touches; Shift starts a new region. The eraser edits the selected region only, or, with nothing
+    selected, only the masks of the current class: other regions are never touched.
+    """
 
     name = "brush"
 
@@ -169,10 +185,24 @@ class BrushTool(Tool):
         self.points: list[tuple[float, float]] = []
         self.preview: QGraphicsPathItem | None = None
         self.path: QPainterPath | None = None
+        self.new_region = False
+
+    def status(self) -> str:
+        ed = self.ed
+        cls = ed.tax.by_id(ed.class_id).name if ed.class_id in ed.tax.ids else f"#{ed.class_id}"
+        sel = ed.selected_region
+        if self.erase:
+            if sel is not None:
+                return f"eraser · selected region #{sel.id} only"
+            return f"eraser · {cls} masks only · brush {ed.brush_size}px"
+        if sel is not None and sel.mask is not None and sel.class_id == ed.class_id and sel.state == "accepted":
+            return f"brush · {cls} · extends region #{sel.id} (Shift: new region) · {ed.brush_size}px"
+        return f"brush · {cls} · {ed.brush_size}px (Shift: new region)"
 
     def press(self, p, e) -> None:
         if self.ed.readonly or self.ed.image is None:
             return
+        self.new_region = bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self.points = [(p.x(), p.y())]
         self.path = QPainterPath(p)
         self.path.lineTo(p + QPointF(0.01, 0))
@@ -201,60 +231,95 @@ class BrushTool(Tool):
     def stroke_patch(self, pts) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
         """The stroke as a bool patch over its bounding rectangle (clipped to the scan)."""
         w, h = self.ed.image.width, self.ed.image.height
-        rad = max(0.5, self.ed.brush_size / 2)
-        a = np.array(pts, float)
-        x0, y0 = int(max(0, np.floor(a[:, 0].min() - rad - 1))), int(max(0, np.floor(a[:, 1].min() - rad - 1)))
-        x1, y1 = int(min(w, np.ceil(a[:, 0].max() + rad + 2))), int(min(h, np.ceil(a[:, 1].max() + rad + 2)))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        patch = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        q = np.round((a - [x0 - 0.5, y0 - 0.5]) * 4).astype(np.int32)  # 2 bits of sub-pixel precision
-        thick = max(1, int(round(2 * rad)))
-        if len(q) == 1:
-            cv2.circle(patch, tuple(q[0]), int(round(rad * 4)), 1, -1, cv2.LINE_8, 2)
-        else:
-            cv2.polylines(patch, [q.reshape(-1, 1, 2)], False, 1, thick, cv2.LINE_8, 2)
-            for pt in (q[0], q[-1]):
-                cv2.circle(patch, tuple(pt), int(round(rad * 4)), 1, -1, cv2.LINE_8, 2)
-        return (x0, y0, x1, y1), patch.astype(bool)
+        return stroke_patch(pts, self.ed.brush_size, w, h)
 
     def apply(self, pts) -> None:
         got = self.stroke_patch(pts)
         if got is None:
             return
         rect, stroke = got
-        x0, y0, x1, y1 = rect
         ed, img = self.ed, self.ed.image
         size = (img.width, img.height)
         if not self.erase:
-            sel = ed.selected
-            target = sel.region if sel is not None and sel.region.mask is not None and \
-                sel.region.class_id == ed.class_id and sel.region.state == "accepted" else None
+            target = None if self.new_region else self._brush_target(rect, stroke, size)
             before = _patch_of(target, rect, size) if target is not None else np.zeros_like(stroke)
-            key = ed.session.key_of(target.id) if target is not None else None
-            ed.undo.push(MaskStroke(ed.session, img.id, key, ed.class_id, rect, before, before | stroke, size,
-                                    "brush stroke"))
+            bm, am = stroke_meta(target, ed.session, ed.class_id)
+            cmd = MaskStroke(ed.session, img.id, rect, before, before | stroke, size, bm, am, "brush stroke")
+            if ed.push(cmd):
+                ed.select_region(cmd.region_id)
             return
-        hits = []
-        for it in ed.canvas.region_items:
-            r = it.region
-            if r.mask is None:
-                continue
+        sel = ed.selected_region
+        if sel is not None:
+            if sel.mask is None:
+                ed.message("the eraser edits masks; the selected region is a polygon: move or delete its "
+                           "vertices with the select tool (V)")
+                return
+            targets = [sel]
+        else:
+            targets = [r for r in ed.regions_in_view() if r.mask is not None and r.class_id == ed.class_id]
+        cmds = []
+        for r in targets:
             b = _patch_of(r, rect, size)
             if (b & stroke).any():
-                hits.append((r, b))
-        if not hits:
+                bm, am = stroke_meta(r, ed.session, r.class_id)
+                cmds.append(MaskStroke(ed.session, img.id, rect, b, b & ~stroke, size, bm, am, "erase"))
+        if not cmds:
+            what = "the selected region" if sel is not None else \
+                f"no {ed.tax.by_id(ed.class_id).name if ed.class_id in ed.tax.ids else 'such'} mask"
+            ed.message(f"nothing erased: {what} is not under the eraser" if sel is not None else
+                       f"nothing erased: {what} under the eraser (it erases the current class, or the "
+                       "selected region)")
             return
-        ed.undo.beginMacro("erase")
-        for r, b in hits:
-            ed.undo.push(MaskStroke(ed.session, img.id, ed.session.key_of(r.id), r.class_id, rect, b, b & ~stroke,
-                                    size, "erase"))
-        ed.undo.endMacro()
+        ed.push(cmds[0] if len(cmds) == 1 else Batch(ed.session, img.id, cmds, "erase"))
+
+    def _brush_target(self, rect, stroke, size) -> Region | None:
+        """The mask this stroke extends: the selected one of the current class, else the one it touches."""
+        ed = self.ed
+
+        def fits(r: Region) -> bool:
+            return r.mask is not None and r.class_id == ed.class_id and r.state == "accepted"
+
+        sel = ed.selected_region
+        if sel is not None and fits(sel):
+            return sel
+        grown = cv2.dilate(stroke.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        best, most = None, 0
+        for r in ed.regions_in_view():
+            if fits(r):
+                n = int((_patch_of(r, rect, size) & grown).sum())
+                if n > most:
+                    best, most = r, n
+        return best
 
     def cancel(self) -> None:
         if self.preview is not None:
             self.view.scene().removeItem(self.preview)
         self.preview, self.path, self.points = None, None, []
+
+
+def stroke_patch(pts, brush_size: float, w: int, h: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """A round-brush stroke through ``pts`` as a bool patch over its bounding rectangle (clipped to w x h)."""
+    rad = max(0.5, brush_size / 2)
+    a = np.array(pts, float)
+    x0, y0 = int(max(0, np.floor(a[:, 0].min() - rad - 1))), int(max(0, np.floor(a[:, 1].min() - rad - 1)))
+    x1, y1 = int(min(w, np.ceil(a[:, 0].max() + rad + 2))), int(min(h, np.ceil(a[:, 1].max() + rad + 2)))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    patch = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    q = np.round((a - [x0 - 0.5, y0 - 0.5]) * 4).astype(np.int32)  # 2 bits of sub-pixel precision
+    thick = max(1, int(round(2 * rad)))
+    if len(q) == 1:
+        cv2.circle(patch, tuple(q[0]), int(round(rad * 4)), 1, -1, cv2.LINE_8, 2)
+    else:
+        cv2.polylines(patch, [q.reshape(-1, 1, 2)], False, 1, thick, cv2.LINE_8, 2)
+        for pt in (q[0], q[-1]):
+            cv2.circle(patch, tuple(pt), int(round(rad * 4)), 1, -1, cv2.LINE_8, 2)
+    return (x0, y0, x1, y1), patch.astype(bool)
+
+
+def _polygon_area(pts: np.ndarray) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2.0)
 
 
 def _patch_of(region: Region, rect, size) -> np.ndarray:
@@ -295,9 +360,11 @@ class SelectTool(Tool):
             if e.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 poly = sel.region.polygon
                 if len(poly) > 3:
-                    self.ed.undo.push(ReplaceRegion(self.ed.session, self.ed.image.id, sel.region,
-                                                    sel.region.copy(polygon=np.delete(poly, v, axis=0)),
-                                                    "delete vertex"))
+                    self.ed.push(ReplaceRegion(self.ed.session, self.ed.image.id, sel.region,
+                                               self.ed.session.edited(sel.region, polygon=np.delete(poly, v, axis=0)),
+                                               "delete vertex"))
+                else:
+                    self.ed.message("a polygon keeps at least 3 vertices: delete the region instead (Del)")
                 return
             self.drag = ("vertex", v, sel.region)
             return
@@ -314,7 +381,7 @@ class SelectTool(Tool):
         if kind == "vertex":
             poly = before.polygon.copy()
             poly[a] = [p.x(), p.y()]
-            item.set_region(before.copy(polygon=poly))
+            item.set_region(self.ed.session.edited(before, polygon=poly))
         else:
             d = p - a
             item.setPos(d)
@@ -329,7 +396,7 @@ class SelectTool(Tool):
         if kind == "vertex":
             after = item.region
             if not np.array_equal(after.polygon, before.polygon):
-                self.ed.undo.push(ReplaceRegion(self.ed.session, self.ed.image.id, before, after, "move vertex"))
+                self.ed.push(ReplaceRegion(self.ed.session, self.ed.image.id, before, after, "move vertex"))
             return
         d = p - a
         item.setPos(0, 0)
@@ -337,10 +404,11 @@ class SelectTool(Tool):
         if abs(dx) * self.view.zoom < 2 and abs(dy) * self.view.zoom < 2:
             return
         if before.polygon is not None:
-            after = before.copy(polygon=before.polygon + [dx, dy])
+            after = self.ed.session.edited(before, polygon=before.polygon + [dx, dy])
         else:
-            after = before.copy(mask_x=before.mask_x + int(round(dx)), mask_y=before.mask_y + int(round(dy)))
-        self.ed.undo.push(ReplaceRegion(self.ed.session, self.ed.image.id, before, after, "move region"))
+            after = self.ed.session.edited(before, mask_x=before.mask_x + int(round(dx)),
+                                           mask_y=before.mask_y + int(round(dy)))
+        self.ed.push(ReplaceRegion(self.ed.session, self.ed.image.id, before, after, "move region"))
 
     def double_click(self, p, e) -> None:
         sel = self.ed.selected
@@ -355,14 +423,13 @@ class SelectTool(Tool):
                 best, at = d, i + 1
         if at is not None:
             new = np.insert(poly, at, [p.x(), p.y()], axis=0)
-            self.ed.undo.push(ReplaceRegion(self.ed.session, self.ed.image.id, sel.region,
-                                            sel.region.copy(polygon=new), "insert vertex"))
+            self.ed.push(ReplaceRegion(self.ed.session, self.ed.image.id, sel.region,
+                                       self.ed.session.edited(sel.region, polygon=new), "insert vertex"))
 
     def key(self, e) -> bool:
         if e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.ed.selected is not None \
                 and not self.ed.readonly:
-            self.ed.undo.push(DeleteRegion(self.ed.session, self.ed.image.id, self.ed.selected.region))
-            self.ed.select(None)
+            self.ed.delete_selected()
             return True
         return False
 

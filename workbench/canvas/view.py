@@ -14,6 +14,7 @@ from workbench.canvas.overlays import RegionItem
 from workbench.canvas.scan_item import ScanItem
 
 ZOOM_STEP = 1.25
+MAX_ZOOM = 64.0
 
 
 class CanvasView(QGraphicsView):
@@ -67,10 +68,23 @@ class CanvasView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
+    def fit_zoom(self) -> float:
+        """The zoom at which the whole scan fits the view."""
+        if self.scan_item is None:
+            return 1.0
+        r = self.scan_item.boundingRect()
+        vp = self.viewport().rect()
+        return min(vp.width() / max(r.width(), 1), vp.height() / max(r.height(), 1)) * 0.98
+
+    def zoom_limits(self) -> tuple[float, float]:
+        """Zooming out stops when the scan is a quarter of the fitted size (never a dot); in at 64x."""
+        return min(self.fit_zoom() / 4, 1.0), MAX_ZOOM
+
     def zoom_by(self, factor: float, anchor=None) -> None:
         anchor = anchor if anchor is not None else self.viewport().rect().center()
         before = self.mapToScene(anchor)
-        new = min(max(self.zoom * factor, 1e-3), 64.0)
+        lo, hi = self.zoom_limits()
+        new = min(max(self.zoom * factor, min(lo, self.zoom)), hi)
         factor = new / self.zoom
         self.scale(factor, factor)
         after = self.mapToScene(anchor)
@@ -82,9 +96,8 @@ class CanvasView(QGraphicsView):
         if self.scan_item is None:
             return
         r = self.scan_item.boundingRect()
+        s = self.fit_zoom()
         self.resetTransform()
-        vp = self.viewport().rect()
-        s = min(vp.width() / max(r.width(), 1), vp.height() / max(r.height(), 1)) * 0.98
         self.scale(s, s)
         self.centerOn(r.center())
         self.zoom_changed.emit(self.zoom)

@@ -7,7 +7,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from workbench.render import MODES, Display
 
-PRESETS = {"auto": None, "full range": (0.0, 1.0), "dense (cargo)": (0.0, 0.25), "thin (organics)": (0.45, 1.0)}
+# window presets as fractions of the scan's full range; "auto" asks the window for a histogram-based window
+PRESETS = {"custom": None, "auto": None, "full range": (0.0, 1.0), "dense (cargo)": (0.0, 0.25),
+           "thin (organics)": (0.45, 1.0)}
 
 
 class DisplayPanel(QWidget):
@@ -23,9 +25,13 @@ class DisplayPanel(QWidget):
         self.mode.addItems(MODES)
         self.low = QSpinBox()
         self.high = QSpinBox()
-        for s in (self.low, self.high):
+        for s, what in ((self.low, "min "), (self.high, "max ")):
             s.setRange(0, 65535)
             s.setKeyboardTracking(False)
+            s.setPrefix(what)
+        self.low.setToolTip("window: the raw value shown black (white when inverted)")
+        self.high.setToolTip("window: the raw value shown white (black when inverted)")
+        self._auto: tuple[float, float] | None = None  # the window "auto" gave, while it is unchanged
         self.preset = QComboBox()
         self.preset.addItems(list(PRESETS))
         self.invert = QCheckBox("invert")
@@ -62,8 +68,11 @@ class DisplayPanel(QWidget):
             w.toggled.connect(self._emit)
         self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100))
 
-    def show_display(self, d: Display) -> None:
+    def show_display(self, d: Display, preset: str | None = None) -> None:
+        """Show ``d``; the preset box names the preset the window matches ("custom" when none does)."""
         self._busy = True
+        if preset == "auto":
+            self._auto = tuple(d.window)
         self.display = d
         self.mode.setCurrentText(d.mode)
         self.low.setMaximum(d.max_value)
@@ -74,11 +83,24 @@ class DisplayPanel(QWidget):
         self.gamma.setValue(d.gamma)
         self.strip.setCurrentIndex({None: 0, "organic": 1, "inorganic": 2}[d.strip])
         self.enhance.setChecked(d.enhance)
-        self.preset.setCurrentIndex(0)
+        self.preset.setCurrentText(self._preset_of(d))
         self._busy = False
+
+    def _preset_of(self, d: Display) -> str:
+        if self._auto is not None and tuple(d.window) == self._auto:
+            return "auto"
+        tol = 0.002 * d.max_value
+        for name, frac in PRESETS.items():
+            if frac is not None and abs(d.window[0] - frac[0] * d.max_value) <= tol \
+                    and abs(d.window[1] - frac[1] * d.max_value) <= tol:
+                return name
+        return "custom"
 
     def _emit(self) -> None:
         if self._busy or self.display is None:
+            return
+        if self.sender() is self.preset and self.preset.currentText() == "auto":
+            self.auto_requested.emit()
             return
         lo, hi = float(self.low.value()), float(self.high.value())
         preset = PRESETS.get(self.preset.currentText())

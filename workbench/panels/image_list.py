@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 COLS = ["", "file", "status", "regions", "split"]
 STATUS_COLORS = {"new": "#888888", "in_progress": "#d9a400", "done": "#2e9e44", "reviewed": "#2f6fd6",
@@ -13,8 +13,9 @@ STATUS_COLORS = {"new": "#888888", "in_progress": "#d9a400", "done": "#2e9e44", 
 
 
 class ImageModel(QAbstractTableModel):
-    def __init__(self):
+    def __init__(self, root: Path | None = None):
         super().__init__()
+        self.root = root              # image root: tooltips show the full path
         self.rows: list = []          # ImageRecord
         self.counts: dict[int, int] = {}
         self.classes: dict[int, set[int]] = {}
@@ -53,7 +54,7 @@ class ImageModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and c == 0:
             return self.thumbs.get(rec.id)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return err or rec.path
+            return err or str(self.root / rec.path if self.root is not None else rec.path)
         if role == Qt.ItemDataRole.ForegroundRole and c == 2:
             return QColor("#c23b3b") if err else QColor(STATUS_COLORS.get(rec.status, "#000"))
         if role == Qt.ItemDataRole.UserRole:
@@ -118,9 +119,10 @@ class Filter(QSortFilterProxyModel):
 class ImageListPanel(QWidget):
     activated = Signal(int)  # image id
 
-    def __init__(self, taxonomy, parent=None):
+    def __init__(self, taxonomy, root: Path | None = None, parent=None):
         super().__init__(parent)
-        self.model = ImageModel()
+        self.current: int | None = None   # the image open in the window
+        self.model = ImageModel(root)
         self.proxy = Filter(self.model)
         self.view = QTableView()
         self.view.setModel(self.proxy)
@@ -130,7 +132,12 @@ class ImageListPanel(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(36)
         self.view.setColumnWidth(0, 52)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # baggage_7_0…_12.tiff: the ends differ
+        self.view.setWordWrap(False)
+        head = self.view.horizontalHeader()
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name gives way, elided in the middle
+        for j in (2, 3, 4):
+            head.setSectionResizeMode(j, QHeaderView.ResizeMode.ResizeToContents)
         self.view.clicked.connect(lambda i: self.activated.emit(self.proxy.data(i, Qt.ItemDataRole.UserRole)))
         self.status = QComboBox()
         self.status.addItems(["any status", "new", "in_progress", "done", "reviewed", "rejected"])
@@ -170,16 +177,20 @@ class ImageListPanel(QWidget):
         p.class_id = self.cls.currentData() or 0
         p.text = self.text.text()
         p.endFilterChange() if new_api else p.invalidateFilter()
+        self.highlight(self.current)
 
     def order(self) -> list[int]:
         """Image ids in the order shown (filtered and sorted)."""
         return [self.proxy.data(self.proxy.index(i, 0), Qt.ItemDataRole.UserRole) for i in range(self.proxy.rowCount())]
 
-    def highlight(self, image_id: int) -> None:
-        r = self.model.row_of(image_id)
-        if r < 0:
-            return
-        idx = self.proxy.mapFromSource(self.model.index(r, 1))
-        if idx.isValid():
+    def highlight(self, image_id: int | None) -> None:
+        """Highlight the open image's row; no row at all when the filter hides it (never another one)."""
+        self.current = image_id
+        r = self.model.row_of(image_id) if image_id is not None else -1
+        idx = self.proxy.mapFromSource(self.model.index(r, 1)) if r >= 0 else None
+        if idx is not None and idx.isValid():
             self.view.selectRow(idx.row())
             self.view.scrollTo(idx)
+        else:
+            self.view.clearSelection()
+            self.view.setCurrentIndex(self.proxy.index(-1, -1))

@@ -1,0 +1,39 @@
+"""What a canvas tool may use of the window it works in (the main window implements it).
+
+Tools talk to this small interface instead of reaching into the main window,
+so a new tool is one new module and its tests can drive it through the real
+window without knowing the window's insides.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from datasets.regions import Region
+from datasets.store import ImageRecord
+from workbench.session import Session
+
+
+class Editor(Protocol):
+    session: Session
+    image: ImageRecord | None   # the scan in view
+    class_id: int               # the class tools draw
+    brush_size: int             # scan pixels
+    readonly: bool
+
+    @property
+    def canvas(self): ...                      # the CanvasView (scene, zoom, region items)
+
+    @property
+    def selected_region(self) -> Region | None: ...
+
+    def class_color(self) -> tuple[int, int, int]: ...
+
+    def push(self, cmd) -> bool:
+        """Apply an undoable command to the image in view; False (and the error shown) when it failed."""
+
+    def select_region(self, region_id: int | None) -> None: ...
+
+    def message(self, text: str) -> None:
+        """A short note in the status bar (why a gesture did nothing, what the tool will edit)."""
+
+    def regions_in_view(self) -> list[Region]: ...
