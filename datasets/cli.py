@@ -13,9 +13,14 @@ from datasets.errors import XwbError
 
 
 def _open(path: str, readonly: bool = False):
+    import sys
+
     from datasets.project import Project
 
-    return Project.open(path, readonly=readonly)
+    p = Project.open(path, readonly=readonly)
+    for w in p.config.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return p
 
 
 def cmd_init(a) -> int:
@@ -104,19 +109,23 @@ def cmd_export(a) -> int:
             from datasets.formats.coco import export_coco
 
             out = Path(a.out)
+            if out.is_symlink():
+                raise XwbError(f"{out}: is a symbolic link; refusing to export through it")
             if out.is_dir() or not out.suffix:
                 out = out / "annotations.json"
-            r = export_coco(p, out, with_proposals=a.with_proposals, with_rejected=a.with_rejected)
+            r = export_coco(p, out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
+                            overwrite=a.overwrite)
             print(f"wrote {out}: {r['images']} images, {r['annotations']} annotations")
         elif a.format == "labelme":
             from datasets.formats.labelme import export_labelme
 
-            r = export_labelme(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected)
+            r = export_labelme(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
+                               overwrite=a.overwrite)
             print(f"wrote {r['files']} labelme files ({r['shapes']} shapes) under {a.out}")
         else:
             from datasets.formats.masks import export_masks
 
-            r = export_masks(p, a.out, per_class=a.per_class)
+            r = export_masks(p, a.out, per_class=a.per_class, overwrite=a.overwrite)
             print(f"wrote label maps of {r['images']} images under {a.out}")
     return 0
 
@@ -162,6 +171,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("out")
     p.add_argument("--with-proposals", action="store_true", help="include model proposals (coco, labelme)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files a previous export wrote (without it, an existing file is refused)")
     p.add_argument("--with-rejected", action="store_true",
                    help="include rejected proposals, the model's false alarms (coco, labelme; state 'rejected')")
     p.add_argument("--per-class", action="store_true", help="also write one binary mask per class (masks)")

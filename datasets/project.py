@@ -7,17 +7,18 @@ root (posix, never absolute, never climbing out with ``..``).
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Optional
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from datasets import safeyaml, validation
 from datasets.errors import XwbError
 from datasets.regions import Region
+from datasets.safefs import atomic_write
 from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, scan_info
 from datasets.store import ImageRecord, Store
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
@@ -25,7 +26,6 @@ from datasets.taxonomy import Taxonomy, default_taxonomy_path
 CONFIG_NAME = "project.yaml"
 STORE_NAME = "labels.sqlite"
 DEFAULT_SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
-_CONFIG_KEYS = {"name", "image_root", "taxonomy", "splits", "xwb_schema"}
 
 
 @dataclass
@@ -34,6 +34,7 @@ class ProjectConfig:
     taxonomy: Taxonomy
     image_root: str = "."
     splits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SPLITS))
+    warnings: list[str] = field(default_factory=list)  # worth saying, not worth refusing the project for
 
     def to_dict(self) -> dict[str, Any]:
         return {"xwb_schema": 1, "name": self.name, "image_root": self.image_root,
@@ -43,37 +44,40 @@ class ProjectConfig:
     def from_dict(cls, data: Any, where: str) -> "ProjectConfig":
         if not isinstance(data, dict):
             raise XwbError(f"{where}: expected a mapping")
-        unknown = set(data) - _CONFIG_KEYS
-        if unknown:
-            raise XwbError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        name = data.get("name")
-        if not isinstance(name, str) or not name:
-            raise XwbError(f"{where}: name: must be a non-empty string")
-        root = data.get("image_root", ".")
-        if not isinstance(root, str) or not root:
-            raise XwbError(f"{where}: image_root: must be a path")
-        splits = data.get("splits", DEFAULT_SPLITS)
-        if not isinstance(splits, dict) or set(splits) != {"train", "val", "test"} or \
-                not all(isinstance(v, (int, float)) and v >= 0 for v in splits.values()) or \
-                abs(sum(splits.values()) - 1.0) > 1e-6:
+        try:
+            f = _ProjectFile.model_validate(data)
+        except ValidationError as e:
+            raise XwbError(validation.message(where, e)) from None
+        if f.xwb_schema > PROJECT_SCHEMA:
+            raise XwbError(f"{where}: xwb_schema: {f.xwb_schema} was written by a newer xwb (this one reads up to "
+                           f"{PROJECT_SCHEMA}); upgrade xwb")
+        if abs(sum(f.splits.values()) - 1.0) > 1e-6 or set(f.splits) != {"train", "val", "test"}:
             raise XwbError(f"{where}: splits: must give train, val and test proportions summing to 1")
-        tax = Taxonomy.from_dict(data.get("taxonomy", {}), where=f"{where}: taxonomy")
-        return cls(name, tax, root, {k: float(v) for k, v in splits.items()})
+        tax = Taxonomy.from_dict(f.taxonomy, where=f"{where}: taxonomy")
+        cfg = cls(f.name, tax, f.image_root, dict(f.splits))
+        cfg.warnings = [f"{where}: taxonomy: classes {d} (hard to tell apart on screen)"
+                        for d in tax.duplicate_colors()]
+        return cfg
+
+
+PROJECT_SCHEMA = 1
+
+
+class _ProjectFile(BaseModel):
+    """project.yaml, checked like a training recipe: known keys, strict types, sane sizes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    xwb_schema: int = Field(PROJECT_SCHEMA, ge=1)
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    image_root: str = Field(".", min_length=1, max_length=4096, pattern=r"^[^\x00]+$")
+    splits: dict[Literal["train", "val", "test"], Annotated[float, Field(ge=0, le=1, strict=False)]] = \
+        Field(default_factory=lambda: dict(DEFAULT_SPLITS))
+    taxonomy: dict = Field(default_factory=dict)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text)
 
 
 @dataclass
@@ -120,10 +124,7 @@ class Project:
         cfg_path = folder / CONFIG_NAME
         if not cfg_path.is_file():
             raise XwbError(f"{folder}: not an xwb project (no {CONFIG_NAME})")
-        try:
-            data = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise XwbError(f"{cfg_path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        data = safeyaml.load_file(cfg_path)
         cfg = ProjectConfig.from_dict(data, str(cfg_path))
         store = Store(folder / STORE_NAME, readonly=readonly, timeout=timeout)
         return cls(folder, cfg, store)

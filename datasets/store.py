@@ -29,6 +29,9 @@ from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 
 SCHEMA_VERSION = 4
+# The WAL is checkpointed back into the store once it is larger than this (readers that never pause
+# would otherwise keep SQLite's own checkpoints from ever restarting it: 1 GB in 30 s in bench_wal.py).
+WAL_LIMIT = int(float(os.environ.get("XWB_WAL_LIMIT_MB", "64")) * (1 << 20))
 STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
 SPLITS = ("train", "val", "test")
 
@@ -164,11 +167,19 @@ class Store:
         self.path = Path(path)
         self.readonly = readonly
         self.timeout = timeout
+        self._commits = 0
         if not create and not self.path.is_file():
             raise XwbError(f"{self.path}: project store not found")
+        if not readonly and not (os.access(self.path.parent, os.W_OK) and
+                                 (create or os.access(self.path, os.W_OK))):
+            raise XwbError(f"{self.path}: the project is read-only here ({_why_readonly(self.path)}); "
+                           "fix that, or open it read-only")
         try:
             if readonly:
-                uri = self.path.resolve().as_uri() + "?mode=ro"
+                # on read-only media SQLite cannot make the WAL index (-shm) a reader needs: nobody can write
+                # there either, so the file is opened as immutable
+                frozen = not os.access(self.path.parent, os.W_OK) and _read_only_fs(self.path)
+                uri = self.path.resolve().as_uri() + ("?mode=ro&immutable=1" if frozen else "?mode=ro")
                 self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
             else:
                 self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
@@ -178,12 +189,15 @@ class Store:
                 if mode.lower() != "wal":
                     raise XwbError(f"{self.path}: cannot switch the store to WAL mode (got {mode})")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
+                self.conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
             if create:
                 self._create()
             self._check_schema()
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
                 raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None
+            if isinstance(e, sqlite3.OperationalError) and not readonly and _disk_full(self.path):
+                raise XwbError(f"{self.path}: cannot open the store for writing: the disk is full") from None
             raise XwbError(f"{self.path}: not a readable project store ({e})") from None
 
     # -- schema -------------------------------------------------------------------
@@ -226,7 +240,8 @@ class Store:
     # -- transactions ----------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write. Raises ProjectBusyError when the lock does not come in time."""
+        """One atomic write. Raises ProjectBusyError when the lock does not come in time; a failure of
+        the store itself (disk full, read-only file) is one XwbError naming the cause, never a traceback."""
         if self.readonly:
             raise XwbError(f"{self.path}: project is open read-only")
         if self.conn.in_transaction:  # nested: join the outer transaction
@@ -239,19 +254,60 @@ class Store:
                 raise ProjectBusyError(
                     f"{self.path}: project is busy: another process kept it locked for over {self.timeout:g} s; "
                     "try again") from None
-            raise
+            raise self._store_error(e) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as e:
+            self._rollback()
+            if isinstance(e, sqlite3.OperationalError):
+                raise self._store_error(e) from None
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as e:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             if _is_busy(e):
                 raise ProjectBusyError(f"{self.path}: project is busy; the change was not saved") from None
-            raise
+            raise self._store_error(e) from None
+        self._commits += 1
+        if self._commits % 32 == 0:
+            self._bound_wal()
+
+    def _bound_wal(self) -> None:
+        """Checkpoint and truncate the WAL when it outgrew WAL_LIMIT; waits at most 2 s for readers, never fails
+        the edit that triggered it (the next try comes 32 commits later)."""
+        try:
+            if os.stat(f"{self.path}-wal").st_size <= WAL_LIMIT:
+                return
+        except OSError:
+            return
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 2000")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            pass
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself on some errors (a full disk, I/O errors); rolling back again would
+        # raise "no transaction is active" and hide the real cause
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+
+    def _store_error(self, e: sqlite3.Error) -> XwbError:
+        m = str(e).lower()
+        if "full" in m or ("i/o" in m and _disk_full(self.path)):
+            why = "the disk is full"
+        elif "readonly" in m or "read-only" in m:
+            why = "the store file or its folder is read-only"
+        elif "disk i/o" in m:
+            why = "a disk I/O error"
+        else:
+            why = str(e)
+        return XwbError(f"{self.path}: the change was not saved: {why}")
 
     # -- images -------------------------------------------------------------------------
     def add_image(self, rec: ImageRecord) -> int:
@@ -510,6 +566,29 @@ class Store:
     def release_editor(self, session_id: int) -> None:
         with self.transaction() as c:
             c.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+
+
+def _disk_full(path: Path, margin: int = 1 << 20) -> bool:
+    try:
+        st = os.statvfs(path.parent)
+        return st.f_bavail * st.f_frsize < margin
+    except OSError:
+        return False
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _why_readonly(path: Path) -> str:
+    if _read_only_fs(path):
+        return f"{path.parent} is on a read-only file system"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"no write permission on {path}"
+    return f"no write permission on {path.parent}"
 
 
 def _pid_alive(pid: int) -> bool:

@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from datasets import safeyaml
 from datasets.errors import XwbError
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-./ ]*$")
+# Class and tag names end up in file names (per-class mask folders, exports): letters and digits of any
+# script, '_', '-', '.', and inner spaces; never a path separator, never '.' or '..', at most 64 characters.
+_NAME = re.compile(r"^\w(?:[\w\-. ]{0,62}[\w\-.])?$")
+NAME_RULE = "1-64 letters, digits, '_', '-', '.' or inner spaces, starting with a letter, digit or '_'"
+
+
+def check_name(name, key: str) -> str:
+    """A class or tag name that is safe as a file name; one-line refusal naming the key otherwise."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise XwbError(f"{key}: {name!r} is not a usable name ({NAME_RULE})")
+    return name
 
 # A palette for classes added on import (--add-classes); distinct, readable on grey.
 AUTO_COLORS = [
@@ -73,8 +82,11 @@ class Taxonomy:
     def add_class(self, name: str) -> RegionClass:
         """Add a class with the next free id, a palette colour and no hotkey."""
         used = set(self.ids)
-        new_id = next(i for i in range(1, 256) if i not in used)
-        color = AUTO_COLORS[(new_id - 1) % len(AUTO_COLORS)]
+        free = [i for i in range(1, 256) if i not in used]
+        if not free:
+            raise XwbError(f"class {name!r}: the taxonomy already has 255 classes (the most a label map holds)")
+        new_id = free[0]
+        color = _free_color({c.color.lower() for c in self.classes}, new_id)
         rc = RegionClass(new_id, name, color)
         _check_class(rc, f"class {name!r}")
         self.classes.append(rc)
@@ -123,11 +135,23 @@ class Taxonomy:
             _check_class(c, key)
             classes.append(c)
         tags = data.get("tags") or []
-        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
-            raise XwbError(f"{where}.tags: expected a list of non-empty strings")
+        if not isinstance(tags, list):
+            raise XwbError(f"{where}.tags: expected a list of names")
+        for i, t in enumerate(tags):
+            check_name(t, f"{where}.tags[{i}]")
         tax = cls(classes, list(tags))
         tax.validate(where)
         return tax
+
+    def add_tag(self, tag: str) -> None:
+        self.tags.append(check_name(tag, f"tag {tag!r}"))
+
+    def duplicate_colors(self) -> list[str]:
+        """Classes that share a colour (they cannot be told apart on screen): 'a and b share #rrggbb'."""
+        by: dict[str, list[str]] = {}
+        for c in self.classes:
+            by.setdefault(c.color.lower(), []).append(c.name)
+        return [f"{' and '.join(n)} share {col}" for col, n in by.items() if len(n) > 1]
 
     def validate(self, where: str = "taxonomy") -> None:
         seen_ids: set[int] = set()
@@ -150,12 +174,9 @@ class Taxonomy:
     @classmethod
     def load(cls, path: str | Path) -> "Taxonomy":
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise XwbError(f"{path}: taxonomy file not found") from None
-        except yaml.YAMLError as e:
-            raise XwbError(f"{path}: not valid YAML ({_first_line(e)})") from None
+        if not path.is_file():
+            raise XwbError(f"{path}: taxonomy file not found")
+        data = safeyaml.load_file(path)
         if isinstance(data, dict) and "taxonomy" in data:  # a project.yaml works too
             data = data["taxonomy"]
         return cls.from_dict(data, where=str(path))
@@ -164,12 +185,26 @@ class Taxonomy:
 def _check_class(c: RegionClass, key: str) -> None:
     if not isinstance(c.id, int) or isinstance(c.id, bool) or not 1 <= c.id <= 255:
         raise XwbError(f"{key}.id: must be an integer 1..255 (0 is background), got {c.id!r}")
-    if not isinstance(c.name, str) or not _NAME.match(c.name):
-        raise XwbError(f"{key}.name: must be a non-empty name of letters, digits, _-./ and spaces, got {c.name!r}")
+    check_name(c.name, f"{key}.name")
     if not isinstance(c.color, str) or not _COLOR.match(c.color):
         raise XwbError(f"{key}.color: must be '#rrggbb', got {c.color!r}")
     if c.hotkey and len(c.hotkey) != 1:
         raise XwbError(f"{key}.hotkey: must be a single key, got {c.hotkey!r}")
+
+
+def _free_color(used: set[str], seed: int) -> str:
+    """A palette colour no class uses yet; past the palette, evenly spread hues (golden ratio)."""
+    for c in AUTO_COLORS[(seed - 1) % len(AUTO_COLORS):] + AUTO_COLORS:
+        if c.lower() not in used:
+            return c
+    import colorsys
+
+    for k in range(1, 512):
+        r, g, b = colorsys.hsv_to_rgb((seed * 0.618033988749895 + k * 0.1) % 1.0, 0.65 + 0.3 * (k % 2), 0.95)
+        c = f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+        if c not in used:
+            return c
+    return AUTO_COLORS[0]
 
 
 def _words(v: Any, key: str) -> tuple[str, ...]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from datasets.errors import XwbError
+
 
 def _offline_hub() -> None:
     """No silent downloads: hub libraries fail fast unless the user allows the network."""
@@ -129,6 +131,51 @@ def cmd_manifest_check(a) -> int:
     return 1 if s["failed"] else 0
 
 
+def cmd_sign(a) -> int:
+    from pathlib import Path
+
+    from mlflow import MlflowClient
+
+    from training import registry, signing, tracking
+
+    uri = tracking.resolve_uri(a.tracking_uri, Path(a.project))
+    tracking.check_server(uri)
+    with tracking.using(uri):
+        ref = registry.resolve(a.model)
+        if ref.name is None:
+            raise XwbError(f"{a.model}: only registered versions (models:/NAME/VERSION) are signed")
+        c = MlflowClient()
+        mv = c.get_model_version(ref.name, ref.version)
+        signing.check_complete(mv, ref.name)
+        old = (mv.tags or {}).get(signing.DIGEST, "")
+        new = signing.sign(c, ref.name, ref.version)
+        c.set_model_version_tag(ref.name, ref.version, "xwb.signed_by", f"{a.reason} ({_who()})")
+    print(f"signed {ref.name} v{ref.version}: sha256 {new[:16]}…" + ("" if old == new else f" (was {old[:16]}…)"))
+    return 0
+
+
+def _who() -> str:
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def cmd_clean(a) -> int:
+    from pathlib import Path
+
+    from training.clean import clean_checkpoints
+
+    rep = clean_checkpoints(Path(a.project), a.tracking_uri, failed=a.failed, dry_run=a.dry_run)
+    verb = "would delete" if a.dry_run else "deleted"
+    for run, status, size in rep.removed:
+        print(f"{verb} checkpoints of run {run} ({status.lower()}, {size / 1e6:.1f} MB)")
+    for run, status, size in rep.kept:
+        print(f"kept checkpoints of run {run} ({status.lower()}: resumable with --resume {run}, {size / 1e6:.1f} MB)")
+    print(f"{verb} {len(rep.removed)} checkpoint folder(s), {rep.freed / 1e6:.1f} MB; kept {len(rep.kept)}")
+    return 0
+
+
 def cmd_mlflow_ui(a) -> int:
     from pathlib import Path
 
@@ -213,6 +260,19 @@ def register_review(sub) -> None:
     _uri_args(p)
     p.set_defaults(func=cmd_manifest_check)
 
+    p = sub.add_parser("sign", help="record the SHA-256 of a model version's files as they are now (after a "
+                                    "deliberate change); predict, evaluate and prelabel refuse a changed version")
+    p.add_argument("model", help="models:/NAME/VERSION")
+    p.add_argument("--project", required=True)
+    p.add_argument("--reason", required=True, help="why the files changed (kept as the tag xwb.signed_by)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's own store)")
+    p.set_defaults(func=cmd_sign)
+    p = sub.add_parser("clean", help="delete the checkpoints of finished runs (killed and running runs keep theirs)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--failed", action="store_true", help="also runs that failed (e.g. a NaN loss)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's own store)")
+    p.set_defaults(func=cmd_clean)
     p = sub.add_parser("mlflow-ui", help="start the MLflow UI on the project's store (127.0.0.1)")
     p.add_argument("--project", required=True)
     p.add_argument("--port", type=int, default=5000)

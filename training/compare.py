@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
+from datasets.safefs import atomic_write
 from training import registry, tracking
 from training.evaluate import Evaluation, evaluate, key_metrics
 from training.plots import _plt
@@ -193,6 +194,4 @@ scans holding a class that alarm when at most 1 % / 5 % of the scans without it 
 <h2>ROC</h2>{img(roc)}<h2>Precision-recall</h2>{img(pr)}<h2>Per class</h2>{img(bars)}
 <p>Evaluation runs: {", ".join(f"v{r['version']}: <code>{r['eval_run']}</code>" for r in rows)}</p>
 </body></html>"""
-    p = out / "report.html"
-    p.write_text(page)
-    return p
+    return atomic_write(out / "report.html", page)

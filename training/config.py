@@ -12,6 +12,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from datasets import safeyaml, validation
 from datasets.errors import XwbError
 
 CHANNELS = ("high", "low", "diff")
@@ -90,6 +91,7 @@ class MlflowCfg(_Section):
     registered_model: Optional[str] = None  # default "<project>-seg" / "<project>-cls"
     register_model: bool = True
     run_name: Optional[str] = None
+    keep_checkpoints: bool = True           # false: delete last.pt/best.safetensors once the run finished and logged
 
 
 class TrainConfig(_Section):
@@ -131,32 +133,14 @@ class TrainConfig(_Section):
         return hashlib.sha256(self.to_yaml().encode()).hexdigest()[:12]
 
 
-def _where(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"]) or "(top level)"
-
-
-def _msg(source: str, e: ValidationError) -> str:
-    errs = e.errors()
-    first = errs[0]
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        text = "unknown key"
-    else:
-        text = first["msg"]
-        if "input" in first and not isinstance(first["input"], (dict, list)):
-            text += f" (got {first['input']!r})"
-    more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
-    return f"{source}: {_where(first)}: {text}{more}"
-
-
 def apply_overrides(data: dict, overrides: list[str], source: str) -> dict:
     for ov in overrides or []:
         if "=" not in ov:
             raise XwbError(f"--set {ov!r}: expected key=value")
         key, raw = ov.split("=", 1)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
+            value = safeyaml.load(raw, f"--set {key.strip()}") if raw.strip() else ""
+        except XwbError:
             value = raw
         node = data
         parts = key.strip().split(".")
@@ -178,7 +162,7 @@ def parse_config(data: Any, source: str, overrides: list[str] | None = None) -> 
     try:
         cfg = TrainConfig.model_validate(data)
     except ValidationError as e:
-        raise XwbError(_msg(source, e)) from None
+        raise XwbError(validation.message(source, e)) from None
     unknown = [c for c in cfg.data.channels if c not in CHANNELS]
     if unknown or not cfg.data.channels or len(set(cfg.data.channels)) != len(cfg.data.channels):
         raise XwbError(f"{source}: data.channels: choose distinct items of {', '.join(CHANNELS)}")
@@ -195,8 +179,5 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     path = Path(path)
     if not path.is_file():
         raise XwbError(f"{path}: config not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise XwbError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from None
+    data = safeyaml.load_file(path)
     return parse_config(data, str(path), overrides)

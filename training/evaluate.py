@@ -20,7 +20,7 @@ import numpy as np
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
-from training import registry, tracking
+from training import registry, signing, tracking
 from training.data import load_items
 from training.evaluation import evaluate_items, write_report
 from training.metrics import pd_key
@@ -180,6 +180,7 @@ def promote(name: str, version: str, alias: str, project_path: str | Path, force
         tracking.check_server(uri)
         new_ref = registry.resolve(f"models:/{name}/{version}")
         c = MlflowClient()
+        signing.check_complete(c.get_model_version(name, new_ref.version), name)  # never an interrupted one
         try:
             cur = c.get_model_version_by_alias(name, alias)
         except Exception:

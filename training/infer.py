@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import numpy as np
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
+from datasets.safefs import atomic_write
 from datasets.scanio import read_scan
 from training import plots, registry, tracking
 from training.predict import Prediction, Predictor, load_predictor
@@ -80,24 +82,29 @@ def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr
     rgb = plots.scan_rgb(scan.pixels, list(i0), float(scan.meta.get("dark", 0.0)), scan.meta.get("regime", "kv"))
     if pred.task == "seg":
         ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
-        cv2.imwrite(str(stem.with_suffix(".labels.png")), ids[p.labels()])  # taxonomy ids, 0 = background
-        files.append(stem.with_suffix(".labels.png"))
+        files.append(atomic_write(stem.with_suffix(".labels.png"), _png(ids[p.labels()])))  # taxonomy ids, 0 = bg
         regs = components(p, pred.spec, min_area)
         doc["regions"] = [{k: v for k, v in r.items() if k != "mask"} for r in regs]
         colors = [tuple(c) for c in pred.spec["colors"]]
         pic = plots.overlay(rgb, p.labels(), colors)
         if probs:
-            np.savez_compressed(stem.with_suffix(".probs.npz"), classes=np.array(pred.classes),
-                                probs=p.probs[1:].astype(np.float16))
-            files.append(stem.with_suffix(".probs.npz"))
+            files.append(atomic_write(stem.with_suffix(".probs.npz"), lambda f: np.savez_compressed(
+                f, classes=np.array(pred.classes), probs=p.probs[1:].astype(np.float16))))
     else:
         pic = rgb.copy()
         for i, name in enumerate(sorted(p.scores, key=lambda n: -p.scores[n])[:5]):
             cv2.putText(pic, f"{name} {p.scores[name]:.2f}", (8, 22 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
                         (255, 255, 255) if p.scores[name] > thr else (160, 160, 160), 1, cv2.LINE_AA)
-    cv2.imwrite(str(stem.with_suffix(".overlay.png")), pic[..., ::-1])
-    stem.with_suffix(".json").write_text(json.dumps(doc, indent=1))
-    return files + [stem.with_suffix(".overlay.png"), stem.with_suffix(".json")]
+    files.append(atomic_write(stem.with_suffix(".overlay.png"), _png(pic[..., ::-1])))
+    files.append(atomic_write(stem.with_suffix(".json"), json.dumps(doc, indent=1)))
+    return files
+
+
+def _png(a: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", a)
+    if not ok:
+        raise XwbError(f"cannot encode a {a.shape} {a.dtype} image as PNG")
+    return buf.tobytes()
 
 
 def _targets(p: Project, images: list[str] | None, status: str | None):
@@ -204,12 +211,12 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
                 row["truth"] = ";".join(t.get("contraband", []) + [f"undeclared:{g}" for g in t.get("undeclared_goods", [])])
             rows.append(row)
     out = out or folder / "reports" / f"manifest-check-{ref.name or 'model'}-v{ref.version or ''}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
     keys = ["scan", "manifest", "found", "undeclared", "flag"] + (["truth_flag", "truth"] if truth else [])
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, keys, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, keys, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write(out, buf.getvalue())
     summary = {"scans": len(rows), "flagged": sum(r["flag"] for r in rows), "failed": failed, "csv": str(out)}
     scored = [r for r in rows if "truth_flag" in r]
     if scored:

@@ -17,6 +17,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 
 from datasets.errors import XwbError
+from datasets.safefs import atomic_write
 from training.config import TrainConfig
 
 
@@ -116,15 +117,13 @@ def save_checkpoint(path: Path, model, opt, sched, scaler, state: State, config_
     """
     import json
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None else {},
-                "state": {"epoch": state.epoch, "global_step": state.global_step, "best": state.best,
-                          "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs},
-                "config": config_yaml, "spec": json.dumps(spec), "torch_rng": torch.get_rng_state(),
-                "pending": pending or {}}, tmp)
-    os.replace(tmp, path)
+    ck = {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(),
+          "scaler": scaler.state_dict() if scaler is not None else {},
+          "state": {"epoch": state.epoch, "global_step": state.global_step, "best": state.best,
+                    "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs},
+          "config": config_yaml, "spec": json.dumps(spec), "torch_rng": torch.get_rng_state(),
+          "pending": pending or {}}
+    atomic_write(path, lambda f: torch.save(ck, f))  # whole or not at all, even after SIGKILL
 
 
 def load_checkpoint(path: Path) -> dict:

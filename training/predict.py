@@ -6,8 +6,10 @@ and the training loop share one inference path (model_code.segment/classify).
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -98,9 +100,17 @@ def load_predictor(uri: str, device: str | None = None, tracking_uri: str | None
 
     from training.tracking import using
 
-    with using(tracking_uri):
+    with using(tracking_uri), tempfile.TemporaryDirectory(prefix="xwb-model-") as tmp:
+        source = uri
+        if uri.startswith("models:/"):  # a registered version: load a private copy whose digests match
+            from mlflow import MlflowClient
+
+            from training import registry, signing
+
+            ref = registry.resolve(uri)
+            source = str(signing.verified_copy(MlflowClient(), ref.name, ref.version, Path(tmp)))
         try:
-            model = mlflow.pyfunc.load_model(uri)
+            model = mlflow.pyfunc.load_model(source)
         except Exception as e:  # MlflowException, OSError, ...: say what was asked for and what exists
             raise XwbError(f"{uri}: cannot load the model ({_first_line(e)}){_known_versions(uri)}") from None
     inner = model.unwrap_python_model()

@@ -18,8 +18,9 @@ import yaml
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
+from datasets.safefs import atomic_write
 from training import data as D
-from training import models, tracking
+from training import models, signing, tracking
 from training.config import TrainConfig, load_config, parse_config
 from training.evaluation import evaluate_items, write_report
 from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
@@ -122,7 +123,6 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     if resume:
         ck = load_checkpoint(checkpoint_dir(folder, resume) / "last.pt")
         cfg = parse_config(yaml.safe_load(ck["config"]), f"checkpoint of run {resume}")
-        progress.note(f"resuming run {resume} at epoch {ck['state']['epoch'] + 1} (config from its checkpoint)")
     else:
         cfg = config if isinstance(config, TrainConfig) else load_config(config, overrides)
     if cfg.optim.monitor and cfg.optim.monitor not in _val_keys(cfg):
@@ -148,6 +148,11 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     uri = tracking.resolve_uri(tracking_uri, folder)
     if d.main:
         tracking.setup(uri, folder)  # before the slow part: a dead server fails within seconds
+        if resume:
+            done = _finish_interrupted_registration(resume, progress)
+            if done is not None:
+                return done
+            progress.note(f"resuming run {resume} at epoch {ck['state']['epoch'] + 1} (config from its checkpoint)")
 
     with Project.open(folder, readonly=True) as project:
         names = D.class_names(project, cfg)
@@ -249,7 +254,7 @@ def _validate(trainer: Trainer, cfg: TrainConfig, spec: dict, items: list[D.Scan
 
 
 def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, progress: Progress, d, ckdir) -> dict:
-    from safetensors.torch import save_file
+    from safetensors.torch import save as st_save
 
     first = trainer.state.epoch
     last_val: dict = {}
@@ -262,8 +267,8 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
             last_val = val
             ckdir.mkdir(parents=True, exist_ok=True)
             if trainer.improved(val.get(cfg.monitor, math.nan)):
-                save_file({k: v.detach().cpu().contiguous() for k, v in trainer.net.state_dict().items()},
-                          str(ckdir / "best.safetensors"))
+                atomic_write(ckdir / "best.safetensors", st_save(
+                    {k: v.detach().cpu().contiguous() for k, v in trainer.net.state_dict().items()}))
             trainer.state.epoch = epoch + 1
             logged = {k: v for k, v in {**stats, **val}.items() if not math.isnan(v)}
             save_checkpoint(ckdir / "last.pt", trainer.net, trainer.opt, trainer.sched, trainer.scaler,
@@ -279,6 +284,28 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
         if trainer.broadcast_stop(stop):
             break
     return last_val
+
+
+def _finish_interrupted_registration(run_id: str, progress: Progress) -> TrainResult | None:
+    """A run that already has a registered version: complete that registration if it was interrupted,
+    refuse to train again if it was not. None: the run has no version yet (resume trains)."""
+    from mlflow import MlflowClient
+
+    c = MlflowClient()
+    versions = c.search_model_versions(f"run_id='{run_id}'")
+    if not versions:
+        return None
+    mv = max(versions, key=lambda v: int(v.version))
+    if signing.is_complete(mv):
+        raise XwbError(f"run {run_id} is finished and registered as {mv.name} v{mv.version}; nothing to resume "
+                       "(train a new run to go on from it)")
+    tags = json.loads(c.get_run(run_id).data.tags.get(signing.PENDING, "{}"))
+    signing.complete(c, mv.name, mv.version, tags)
+    c.set_tag(run_id, "xwb.registered_model", f"{mv.name}/{mv.version}")
+    c.set_terminated(run_id, "FINISHED")
+    progress.note(f"completed the interrupted registration of {mv.name} version {mv.version} "
+                  f"(models:/{mv.name}/{mv.version}); nothing else to do")
+    return TrainResult(run_id, f"models:/{mv.name}/{mv.version}", mv.name, str(mv.version), {})
 
 
 def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, ckdir: Path, run_id: str,
@@ -303,19 +330,23 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
             if k in row:
                 final[f"val_{k}_{cname}"] = row[k]
     final["best_epoch"] = trainer.state.best_epoch + 1
-    mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
+    if "best_epoch" not in MlflowClient().get_run(run_id).data.metrics:  # (a resumed _finish logs them once)
+        mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
     registered = (cfg.mlflow.registered_model or f"{spec['project']}-{cfg.task}") if cfg.mlflow.register_model else None
+    head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
+    tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
+            "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",
+            "config_sha": cfg.sha(),
+            "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
+    mlflow.set_tag(signing.PENDING, json.dumps(tags))  # what the version needs, should this process die
     model_uri, version = tracking.log_model(trainer.net, spec, registered)
     if version:
-        client = MlflowClient()
-        head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
-        tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
-                "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",
-                "config_sha": cfg.sha(),
-                "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
-        for k, v in tags.items():
-            client.set_model_version_tag(registered, version, k, str(v))
+        signing.complete(MlflowClient(), registered, version, tags)
         mlflow.set_tag("xwb.registered_model", f"{registered}/{version}")
         progress.note(f"registered {registered} version {version} (models:/{registered}/{version})")
     mlflow.end_run()
+    if not cfg.mlflow.keep_checkpoints:
+        import shutil
+
+        shutil.rmtree(ckdir, ignore_errors=True)  # the model is in MLflow; only extending the run needed these
     return TrainResult(run_id, model_uri, registered, version, {**last_val, **final})

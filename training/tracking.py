@@ -187,7 +187,8 @@ def serve_ui(project_folder: Path, host: str = "127.0.0.1", port: int = 5000, wa
     proc = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
                              "--default-artifact-root", artifact_root(project_folder), "--host", host,
                              "--port", str(port), "--workers", "1"], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_die_with_parent)
     address = f"http://{host}:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -200,6 +201,21 @@ def serve_ui(project_folder: Path, host: str = "127.0.0.1", port: int = 5000, wa
             time.sleep(0.5)
     proc.terminate()
     raise XwbError(f"mlflow server on {address} did not answer within 90 s")
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before exec: SIGTERM it when xwb dies, even by SIGKILL (Linux prctl
+    PR_SET_PDEATHSIG); the server then stops its own workers, as on Ctrl-C. Elsewhere: a no-op."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() == 1:                    # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def stop_ui(proc) -> None:

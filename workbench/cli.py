@@ -38,7 +38,33 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"xwb {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except OSError as e:  # disk full, read-only folder, no permission: the path and the cause, no traceback
+        print(f"xwb {args.command}: error: {e.filename or ''}{': ' if e.filename else ''}"
+              f"{e.strerror or e}", file=sys.stderr)
+        return 1
+
+
+def _quiet_broken_pipe() -> int:
+    """``xwb ... | head``: the reader went away; stop quietly, as other command-line tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not complain
+    except OSError:
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the broken pipe
+
+
+def run() -> None:
+    """The console script's entry point."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_broken_pipe()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -15,9 +15,10 @@ import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, decision, load_json, need,
-                                     read_decision)
-from datasets.project import Project, atomic_write_text
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision,
+                                     load_json, need, read_decision)
+from datasets.project import Project
+from datasets.safefs import atomic_write
 from datasets.regions import STATES, Region, rasterize_polygon, tight_mask
 
 
@@ -33,7 +34,7 @@ def region_to_segmentation(r: Region, width: int, height: int):
 
 
 def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
-                 with_rejected: bool = False) -> dict:
+                 with_rejected: bool = False, overwrite: bool = True) -> dict:
     """Write a COCO JSON of the project; returns counts."""
     out = Path(out)
     tax = project.taxonomy
@@ -62,8 +63,7 @@ def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
             if r.score is not None:
                 ann["score"] = r.score
             doc["annotations"].append(ann)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(doc))
+    atomic_write(out, json.dumps(doc), overwrite=overwrite)
     return {"images": len(doc["images"]), "annotations": len(doc["annotations"])}
 
 
@@ -201,6 +201,7 @@ def plan_coco(project: Project, path: str | Path) -> ImportPlan:
         if rel in rels:
             raise XwbError(f"{path}: {w}: file_name {fn!r} appears twice")
         rels.add(rel)
+        check_real_size(project, rel, width, height, f"{path}: {w}")
         p = PlannedImage(rel, width, height, where=w)
         extra = im.get("xwb")
         if isinstance(extra, dict):

@@ -16,6 +16,25 @@ from datasets.regions import Region
 from datasets.store import STATUSES, ImageRecord
 
 
+def check_real_size(project: Project, rel: str, width: int, height: int, where: str) -> None:
+    """The size a file *says* an image has must be its real size before any mask is decoded at that size
+    (a 200-byte RLE claiming 100000x100000 would otherwise allocate 10 GB). Reads only the header."""
+    iid = project.store.image_id_by_path(rel)
+    if iid is not None:
+        rec = project.store.image(iid)
+        real = (rec.width, rec.height)
+    else:
+        f = project.image_path(rel)
+        if not f.is_file():
+            raise XwbError(f"{where}: image file {rel!r} not found under {project.image_root}")
+        from datasets.scanio import scan_info
+
+        info = scan_info(f)
+        real = (info.width, info.height)
+    if real != (width, height):
+        raise XwbError(f"{where}: says {width}x{height} but {rel} is {real[0]}x{real[1]}")
+
+
 @dataclass
 class PlannedImage:
     rel: str
@@ -117,7 +136,7 @@ class ImportPlan:
                 for n in unknown:
                     tax.add_class(n)
                 for t in unknown_tags:
-                    tax.tags.append(t)
+                    tax.add_tag(t)
                 summary.added_classes, summary.added_tags = unknown, unknown_tags
             if new_recs:
                 for rid, rec in zip(store.add_images(new_recs), new_recs):

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, decision, load_json, need,
-                                     read_decision)
-from datasets.project import Project, atomic_write_text
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision,
+                                     load_json, need, read_decision)
+from datasets.project import Project
+from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import STATES, Region
 
 SKIPPED = ("point", "line", "linestrip", "points")
@@ -46,15 +47,20 @@ def _b64_png(data: str, where: str) -> np.ndarray:
 
 # -- export ------------------------------------------------------------------------------------------
 def export_labelme(project: Project, out: str | Path, with_proposals: bool = False,
-                   with_rejected: bool = False) -> dict:
-    """Write one labelme JSON per image under OUT, mirroring the image paths."""
-    out = Path(out)
+                   with_rejected: bool = False, overwrite: bool = False) -> dict:
+    """Write one labelme JSON per image under OUT, mirroring the image paths; all or nothing."""
+    with staged_export(out, overwrite) as tmp:
+        return _export_labelme(project, Path(out), tmp, with_proposals, with_rejected)
+
+
+def _export_labelme(project: Project, out: Path, tmp: Path, with_proposals: bool, with_rejected: bool) -> dict:
     tax = project.taxonomy
     n_files = n_shapes = 0
     state = None if with_proposals else "accepted"  # rejected proposals only with with_rejected
     for im in project.store.images():
-        jpath = out / (im.path.rsplit(".", 1)[0] + ".json")
-        jpath.parent.mkdir(parents=True, exist_ok=True)
+        rel = im.path.rsplit(".", 1)[0] + ".json"
+        jpath = join_inside(out, rel)        # where it will be (imagePath is relative to it)
+        staged = join_inside(tmp, rel)
         shapes = []
         for r in project.store.regions(im.id, state=state, include_rejected=with_rejected):
             shape = {"label": tax.by_id(r.class_id).name, "group_id": None, "description": "",
@@ -71,13 +77,14 @@ def export_labelme(project: Project, out: str | Path, with_proposals: bool = Fal
             "version": "5.5.0",
             "flags": {t: (t in im.tags) for t in tax.tags},
             "shapes": shapes,
-            "imagePath": Path(os.path.relpath(project.image_path(im).resolve(), jpath.parent.resolve())).as_posix(),
+            "imagePath": Path(os.path.relpath(project.image_path(im).resolve(),
+                                              jpath.parent.resolve())).as_posix(),
             "imageData": None,
             "imageHeight": im.height,
             "imageWidth": im.width,
             "xwb": {"status": im.status, "comment": im.comment, "manifest": im.manifest},
         }
-        atomic_write_text(jpath, json.dumps(doc, indent=1))
+        write_new(staged, json.dumps(doc, indent=1).encode())
         n_files += 1
         n_shapes += len(shapes)
     return {"files": n_files, "shapes": n_shapes}
@@ -114,6 +121,7 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
     if rel in rels:
         raise XwbError(f"{path}: image {rel!r} is already labelled by another file of this import")
     rels.add(rel)
+    check_real_size(project, rel, width, height, f"{path}: imagePath")
     im = PlannedImage(rel, width, height, where="imagePath")
     flags = doc.get("flags") or {}
     if not isinstance(flags, dict) or not all(isinstance(v, bool) for v in flags.values()):

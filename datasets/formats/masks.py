@@ -7,12 +7,14 @@ binary masks, which keep overlaps that a single map cannot.
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from datasets.project import Project, atomic_write_text
+from datasets.project import Project
+from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import label_map, paint
 
 
@@ -23,36 +25,36 @@ def palette(project: Project) -> list[int]:
     return pal
 
 
-def _save_png(path: Path, arr: np.ndarray, pal: list[int] | None = None) -> None:
+def _png(arr: np.ndarray, pal: list[int] | None = None) -> bytes:
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(arr, mode="L" if pal is None else "P")
     if pal is not None:
         img.putpalette(pal)
-    tmp = path.with_name(f".{path.name}.tmp")
-    img.save(tmp, format="PNG")
-    tmp.replace(path)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
 
 
-def export_masks(project: Project, out: str | Path, per_class: bool = False) -> dict:
-    out = Path(out)
+def export_masks(project: Project, out: str | Path, per_class: bool = False, overwrite: bool = False) -> dict:
+    """Label maps (and per-class masks) under OUT; all or nothing (see ``safefs.staged_export``)."""
     pal = palette(project)
     n = 0
-    for im in project.store.images():
-        regs = project.store.regions(im.id, state="accepted")
-        stem = im.path.rsplit(".", 1)[0] + ".png"
-        _save_png(out / "labels" / stem, label_map(regs, im.width, im.height), pal)
-        if per_class:
-            for c in project.taxonomy.classes:
-                mine = [r for r in regs if r.class_id == c.id]
-                if not mine:
-                    continue
-                m = np.zeros((im.height, im.width), dtype=np.uint8)
-                for r in mine:
-                    paint(m, r, 255)
-                _save_png(out / "classes" / c.name / stem, m)
-        n += 1
-    atomic_write_text(out / "classes.json", json.dumps(
-        {"background": 0, **{c.name: c.id for c in project.taxonomy.classes}}, indent=1))
+    with staged_export(out, overwrite) as tmp:
+        for im in project.store.images():
+            regs = project.store.regions(im.id, state="accepted")
+            stem = im.path.rsplit(".", 1)[0] + ".png"
+            write_new(join_inside(tmp, "labels", stem), _png(label_map(regs, im.width, im.height), pal))
+            if per_class:
+                for c in project.taxonomy.classes:
+                    mine = [r for r in regs if r.class_id == c.id]
+                    if not mine:
+                        continue
+                    m = np.zeros((im.height, im.width), dtype=np.uint8)
+                    for r in mine:
+                        paint(m, r, 255)
+                    write_new(join_inside(tmp, "classes", c.name, stem), _png(m))
+            n += 1
+        write_new(tmp / "classes.json", json.dumps(
+            {"background": 0, **{c.name: c.id for c in project.taxonomy.classes}}, indent=1).encode())
     return {"images": n}

@@ -7,6 +7,7 @@ byte-identical scans: scan i draws from its own generator seeded (seed, i).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
+from datasets.safefs import dir_mode
 from datasets.scanio import write_tiff
 from datasets.splits import assign_splits
 from datasets.synth import objects as O
@@ -117,6 +119,7 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
     build_scene(kind, np.random.default_rng(0), size, [], occlusion="easy")  # size check before writing
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; the project folder gets what the umask allows
     try:
         p = Project.create(tmp, name=out.name, taxonomy=tax)
         (tmp / "images").mkdir()
@@ -143,7 +146,9 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         if out.exists():
             out.rmdir()
         tmp.rename(out)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):  # a full disk: the folder and the cause, nothing left behind
+            raise XwbError(f"{out}: cannot write the synthetic project ({e.strerror or e}); nothing was kept") from None
         raise
     return out

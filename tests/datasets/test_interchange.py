@@ -13,7 +13,6 @@ from datasets.formats.masks import export_masks
 from datasets.project import Project
 from datasets.regions import Region, label_map
 from datasets.splits import assign_splits
-from tests.conftest import write_scans
 
 
 def _label(p: Project, seed=0):

@@ -1,5 +1,4 @@
 import numpy as np
-import pydicom
 import pytest
 import tifffile
 from pydicom.dataset import FileDataset, FileMetaDataset

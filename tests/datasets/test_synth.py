@@ -9,11 +9,10 @@ import pytest
 
 from datasets.errors import XwbError
 from datasets.project import Project
-from datasets.scanio import read_scan
 from datasets.synth.build import make_scan, synth_project
 from datasets.synth.objects import THREATS, firearm, drugs
 from datasets.synth.physics import MATERIALS, REGIMES, Detector, render_counts
-from datasets.synth.scenes import Scene, add_thing, build_scene
+from datasets.synth.scenes import add_thing, build_scene
 from datasets.synth.tip import project_threat
 from tests.conftest import REPO
 

@@ -1,6 +1,5 @@
 """The real main window driven with mouse and keys; the store is read back to check every edit."""
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 

@@ -1,0 +1,177 @@
+"""Model versions that cannot be tampered with unnoticed, registrations that are whole or invisible,
+outputs that never follow links, servers that die with xwb, checkpoints that can be cleaned (issue 13)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+from tests.training.conftest import TINY, client_for, make_synth, xwb
+
+
+def one_line_error(r, *needles):
+    assert r.returncode != 0, r.stdout
+    err = r.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny project with one registered, signed version (hard-1)."""
+    from training.run import train
+
+    proj = make_synth(tmp_path_factory.mktemp("hard") / "hard", count=10, seed=4)
+    r = train(TINY, proj, ["optim.epochs=1", "eval.overlays=0", "mlflow.registered_model=hard"], quiet=True)
+    assert r.version == "1"
+    return proj, r.run_id
+
+
+def _scan(proj):
+    return next((proj / "images").glob("*.tiff"))
+
+
+def test_a_version_is_signed_at_registration(trained):
+    proj, _ = trained
+    tags = client_for(proj).get_model_version("hard", "1").tags
+    assert tags["xwb.registration"] == "complete"
+    assert len(tags["xwb.sha256"]) == 64
+    assert {"xwb.sha256.code", "xwb.sha256.spec", "xwb.sha256.weights"} <= set(tags)
+
+
+def test_changed_model_code_is_refused_until_resigned(trained, tmp_path):
+    proj, _ = trained
+    codes = [p for p in (proj / "mlflow").rglob("model_code.py")]
+    assert codes
+    marker = tmp_path / "pwned"
+    originals = {p: p.read_text() for p in codes}
+    try:
+        for p in codes:
+            with open(p, "a") as f:
+                f.write(f"\nopen({str(marker)!r}, 'w').write('ran')\n")
+        r = xwb("predict", "models:/hard/1", str(_scan(proj)), "--out", str(tmp_path / "o"), "--project", str(proj))
+        one_line_error(r, "models:/hard/1", "changed since registration", "model_code.py", "xwb sign")
+        assert not marker.exists()             # the planted code never ran
+        r = xwb("sign", "models:/hard/1", "--project", str(proj), "--reason", "test: deliberate change")
+        assert r.returncode == 0 and "signed hard v1" in r.stdout, r.stderr
+        r = xwb("predict", "models:/hard/1", str(_scan(proj)), "--out", str(tmp_path / "o"), "--project", str(proj))
+        assert r.returncode == 0, r.stderr
+        assert marker.exists()                 # re-signed on purpose: now it is the version's code
+    finally:
+        for p, text in originals.items():
+            p.write_text(text)
+        xwb("sign", "models:/hard/1", "--project", str(proj), "--reason", "test: restore")
+
+
+def test_predict_never_writes_through_a_planted_link(trained, tmp_path):
+    proj, _ = trained
+    scan = _scan(proj)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (out / f"{scan.stem}.json").symlink_to(victim)
+    r = xwb("predict", "models:/hard/1", str(scan), "--out", str(out), "--project", str(proj))
+    one_line_error(r, "symbolic link")
+    assert victim.read_text() == "precious"
+
+
+def test_an_interrupted_registration_is_refused_then_completed_by_resume(tmp_path):
+    from training.run import train
+
+    proj = make_synth(tmp_path / "reg", count=10, seed=5)
+    r = train(TINY, proj, ["optim.epochs=1", "eval.overlays=0", "mlflow.registered_model=reg"], quiet=True)
+    c = client_for(proj)
+    # what a kill between "register" and "tag" leaves: a READY version without its tags, its run RUNNING
+    for k in list(c.get_model_version("reg", r.version).tags):
+        c.delete_model_version_tag("reg", r.version, k)
+    c.update_run(r.run_id, status="RUNNING")
+    scan = str(_scan(proj))
+    one_line_error(xwb("predict", "models:/reg/1", scan, "--out", str(tmp_path / "o"), "--project", str(proj)),
+                   "registration was interrupted", f"--resume {r.run_id}")
+    one_line_error(xwb("promote", "reg", "1", "--alias", "champion", "--project", str(proj)),
+                   "registration was interrupted")
+    res = xwb("train", str(TINY), "--project", str(proj), "--resume", r.run_id)
+    assert res.returncode == 0, res.stderr
+    assert "completed the interrupted registration" in res.stdout + res.stderr
+    versions = c.search_model_versions("name='reg'")
+    assert [str(v.version) for v in versions] == ["1"]       # no second version
+    tags = c.get_model_version("reg", "1").tags
+    assert tags["xwb.registration"] == "complete" and tags["run_id"] == r.run_id and "dataset_digest" in tags
+    assert c.get_run(r.run_id).info.status == "FINISHED"
+    history = c.get_metric_history(r.run_id, "best_epoch")
+    assert len(history) == 1                                  # summary metrics logged once
+    assert xwb("predict", "models:/reg/1", scan, "--out", str(tmp_path / "o"), "--project", str(proj)).returncode == 0
+    # a finished, complete run has nothing to resume
+    one_line_error(xwb("train", str(TINY), "--project", str(proj), "--resume", r.run_id), "nothing to resume")
+
+
+def test_clean_deletes_checkpoints_of_finished_runs_only(trained):
+    proj, run_id = trained
+    from training.run import checkpoint_dir
+
+    ck = checkpoint_dir(proj, run_id)
+    assert (ck / "last.pt").is_file()
+    killed = checkpoint_dir(proj, "0" * 32)
+    killed.mkdir(parents=True)
+    (killed / "last.pt").write_bytes(b"x" * 1000)  # a run MLflow no longer knows: nothing can resume it
+    c = client_for(proj)
+    c.update_run(run_id, status="KILLED")
+    try:
+        r = xwb("clean", "--project", str(proj))
+        assert r.returncode == 0, r.stderr
+        assert ck.is_dir() and not killed.exists()          # the killed run can still be resumed
+        assert f"kept checkpoints of run {run_id}" in r.stdout
+    finally:
+        c.update_run(run_id, status="FINISHED")
+    r = xwb("clean", "--project", str(proj), "--dry-run")
+    assert "would delete" in r.stdout and ck.is_dir()
+    r = xwb("clean", "--project", str(proj))
+    assert r.returncode == 0 and not ck.exists(), r.stdout
+
+
+def test_mlflow_ui_dies_with_xwb_even_after_sigkill(trained):
+    proj, _ = trained
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    ui = subprocess.Popen([sys.executable, "-m", "workbench.cli", "mlflow-ui", "--project", str(proj), "--port",
+                           str(port)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ui.stdout.readline()                          # printed once the server answers
+        assert "MLflow UI" in line, ui.stderr.read()
+        pgid = _server_group(port)
+        ui.send_signal(signal.SIGKILL)
+        ui.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _group_alive(pgid):
+            time.sleep(0.2)
+        assert not _group_alive(pgid), "the MLflow server outlived xwb"
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        if ui.poll() is None:
+            ui.kill()
+
+
+def _server_group(port: int) -> int:
+    out = subprocess.run(["pgrep", "-f", f"mlflow server .*--port {port}"], capture_output=True, text=True).stdout
+    pid = int(out.split()[0])
+    return os.getpgid(pid)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
