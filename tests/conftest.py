@@ -54,3 +54,19 @@ def scans_project(project):
     files = write_scans(project.folder / "images", 6)
     project.add_scans(files)
     return project
+
+
+def rle_string(runs: list[int]) -> str:
+    """COCO's compressed RLE text for ``runs`` (pycocotools' rleToString, in Python): lets tests write the
+    tiny files that declare huge masks."""
+    out = []
+    for i, x in enumerate(runs):
+        if i > 2:
+            x -= runs[i - 2]
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if c & 0x10 else (x != 0)
+            out.append(chr(c + (0x20 if more else 0) + 48))
+    return "".join(out)

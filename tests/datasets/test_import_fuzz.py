@@ -116,3 +116,53 @@ def test_mutated_labelme(tmp_path_factory):
 
     run()
     p.close()
+
+
+SIZE_FUZZ = r"""
+import json, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_DATA, (2 << 30, 2 << 30))  # a regression gets a MemoryError, not the machine
+from hypothesis import given, settings, strategies as st
+from datasets.errors import XwbError
+from datasets.formats.coco import import_coco
+from datasets.project import Project
+from tests.conftest import rle_string
+p = Project.open(sys.argv[1])
+f = Path(sys.argv[1]) / "fuzz.json"
+dims = st.integers(1, 10 ** 6)
+real_w, real_h = st.just(50) | dims, st.just(40) | dims  # often the scan's real 50x40: then the RLE is decoded
+runs = st.lists(st.integers(0, 2 ** 40), max_size=4)
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(real_w, real_h, real_w, real_h, runs, st.booleans(), st.booleans())
+def run(w, h, rw, rh, r, as_text, whole):
+    if whole:  # runs that cover the declared RLE size exactly: what a decoder would allocate for
+        r = r + [max(0, rw * rh - sum(r))]
+    c = rle_string(r) if as_text else r
+    doc = {"images": [{"id": 1, "file_name": "images/scan_000.tiff", "width": w, "height": h}],
+           "categories": [{"id": 1, "name": "firearm"}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+                            "segmentation": {"size": [rh, rw], "counts": c}}]}
+    f.write_text(json.dumps(doc))
+    try:
+        import_coco(p, f)
+    except XwbError as e:
+        assert "\n" not in str(e)
+
+run()
+print("ok")
+"""
+
+
+def test_declared_sizes_never_allocate_before_the_real_size_is_known(tmp_path_factory):
+    """Fuzz image and RLE sizes up to 10^6 x 10^6 and run lengths up to 2^40, under a 2 GB heap limit."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    root, p = _setup(tmp_path_factory, "sizes")
+    p.close()
+    r = subprocess.run([sys.executable, "-c", SIZE_FUZZ, str(root / "proj")], cwd=REPO, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
