@@ -180,7 +180,7 @@ def promote(name: str, version: str, alias: str, project_path: str | Path, force
         tracking.check_server(uri)
         new_ref = registry.resolve(f"models:/{name}/{version}")
         c = MlflowClient()
-        signing.check_complete(c.get_model_version(name, new_ref.version), name)  # never an interrupted one
+        signing.check_complete(c, c.get_model_version(name, new_ref.version), name)  # never an interrupted one
         try:
             cur = c.get_model_version_by_alias(name, alias)
         except Exception:

@@ -80,16 +80,32 @@ def is_complete(mv) -> bool:
     return (mv.tags or {}).get(COMPLETE) == "complete"
 
 
-def check_complete(mv, name: str) -> None:
-    if not is_complete(mv):
+def registration_state(client, mv) -> str:
+    """'complete'; 'interrupted' (xwb began registering it and died); or 'legacy' (registered by an
+    xwb from before signatures: whole, but unsigned)."""
+    if is_complete(mv):
+        return "complete"
+    try:
+        pending = PENDING in client.get_run(mv.run_id).data.tags
+    except Exception:  # noqa: BLE001 - the run may be gone; then nobody can resume it either
+        pending = False
+    return "interrupted" if pending or "dataset_digest" not in (mv.tags or {}) else "legacy"
+
+
+def check_complete(client, mv, name: str) -> None:
+    state = registration_state(client, mv)
+    if state == "interrupted":
         raise XwbError(f"models:/{name}/{mv.version}: its registration was interrupted (no '{COMPLETE}' tag); "
                        f"finish it with `xwb train ... --resume {mv.run_id}`, or delete the version")
+    if state == "legacy":
+        raise XwbError(f"models:/{name}/{mv.version}: registered by an earlier xwb, before versions were signed; "
+                       f"check it, then `xwb sign models:/{name}/{mv.version} --reason ...`")
 
 
 def verified_copy(client, name: str, version: str, dst: Path) -> Path:
     """Copy the version into ``dst`` and check every file against its signature; returns the copy."""
     mv = client.get_model_version(name, version)
-    check_complete(mv, name)
+    check_complete(client, mv, name)
     tags = mv.tags or {}
     want = tags.get(DIGEST)
     if not want:

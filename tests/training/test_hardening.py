@@ -71,6 +71,25 @@ def test_changed_model_code_is_refused_until_resigned(trained, tmp_path):
         xwb("sign", "models:/hard/1", "--project", str(proj), "--reason", "test: restore")
 
 
+def test_a_version_from_before_signatures_is_signed_once_checked(trained, tmp_path):
+    proj, run_id = trained
+    c = client_for(proj)
+    pending = c.get_run(run_id).data.tags["xwb.pending_version_tags"]
+    for k in ("xwb.registration", "xwb.sha256"):  # what a version registered by an earlier xwb looks like
+        c.delete_model_version_tag("hard", "1", k)
+    c.delete_tag(run_id, "xwb.pending_version_tags")
+    try:
+        r = xwb("predict", "models:/hard/1", str(_scan(proj)), "--out", str(tmp_path / "o"), "--project", str(proj))
+        one_line_error(r, "earlier xwb", "xwb sign models:/hard/1")
+        r = xwb("sign", "models:/hard/1", "--project", str(proj), "--reason", "checked by hand")
+        assert r.returncode == 0, r.stderr
+        assert c.get_model_version("hard", "1").tags["xwb.registration"] == "complete"
+        r = xwb("predict", "models:/hard/1", str(_scan(proj)), "--out", str(tmp_path / "o"), "--project", str(proj))
+        assert r.returncode == 0, r.stderr
+    finally:
+        c.set_tag(run_id, "xwb.pending_version_tags", pending)
+
+
 def test_predict_never_writes_through_a_planted_link(trained, tmp_path):
     proj, _ = trained
     scan = _scan(proj)
