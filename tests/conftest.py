@@ -4,6 +4,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+import contextlib  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 # the workbench's QSettings (recent projects, annotator) must not touch the user's own
@@ -70,3 +72,25 @@ def rle_string(runs: list[int]) -> str:
             more = (x != -1) if c & 0x10 else (x != 0)
             out.append(chr(c + (0x20 if more else 0) + 48))
     return "".join(out)
+
+
+def one_line_error(r, *needles) -> str:
+    """A refused command: non-zero exit, one line on stderr (no traceback) holding every needle."""
+    assert r.returncode != 0, r.stdout
+    err = r.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str):
+    path.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("needs a tmpfs mount (root with CAP_SYS_ADMIN) to make a real full or read-only disk")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)

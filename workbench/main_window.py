@@ -115,8 +115,7 @@ class MainWindow(QMainWindow):
     def _build_ui(self) -> None:
         self.setWindowTitle(f"xwb — {self.project.name}{' (read-only)' if self.readonly else ''}")
         self.canvas = CanvasView()
-        self.banner = QLabel(f"Read-only: this project is being edited in {self.session.other_editor}. "
-                             "Editing is off here; this view follows its saved changes by itself.")
+        self.banner = QLabel(self.session.readonly_reason)
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#f6d44a;color:#222;padding:6px;font-weight:bold")
         self.banner.setVisible(self.readonly)

@@ -38,12 +38,22 @@ class Session(QObject):
         self.readonly = readonly
         self.editor_id: int | None = None
         self.other_editor: str = ""
+        self.readonly_reason: str = ""   # why this session cannot write (shown in the window's banner)
         self._pending: list[tuple[Signal, int]] | None = None
 
     @classmethod
     def open(cls, folder, author: str | None = None) -> "Session":
-        """Open for editing, or read-only when another live window edits the project."""
-        p = Project.open(folder)
+        """Open for editing, or read-only when another live window edits the project (or the folder is
+        read-only: a project on a DVD, a share mounted read-only, files of another user)."""
+        try:
+            p = Project.open(folder)
+        except XwbError as e:
+            if "read-only here" not in str(e):
+                raise
+            s = cls(Project.open(folder, readonly=True), author, readonly=True)
+            s.readonly_reason = f"Read-only: {str(e).split('read-only here (', 1)[-1].split(')')[0]}. " \
+                                "Copy the project somewhere writable to edit it."
+            return s
         sid = p.store.claim_editor(author or getpass.getuser())
         if sid is None:
             row = p.store.conn.execute("SELECT host, pid, user FROM sessions WHERE kind='editor' "
@@ -51,6 +61,8 @@ class Session(QObject):
             p.close()
             s = cls(Project.open(folder, readonly=True), author, readonly=True)
             s.other_editor = f"{row[2] or 'someone'} on {row[0]} (pid {row[1]})" if row else "another window"
+            s.readonly_reason = (f"Read-only: this project is being edited in {s.other_editor}. Editing is off here; "
+                                 "this view follows its saved changes by itself.")
             return s
         s = cls(p, author)
         s.editor_id = sid

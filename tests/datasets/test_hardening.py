@@ -24,7 +24,7 @@ from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
-from tests.conftest import REPO, rle_string, write_scans
+from tests.conftest import REPO, one_line_error, rle_string, tmpfs, write_scans
 
 MEMORY_LIMIT = 4 << 30  # bytes of heap (RLIMIT_DATA: file-mapped libraries such as torch's do not count)
 
@@ -43,15 +43,6 @@ def xwb(*args, env=None, umask=None, timeout=120):
     e = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout, env=e, preexec_fn=pre)
-
-
-def one_line_error(r, *needles):
-    assert r.returncode != 0, r.stdout
-    err = r.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for n in needles:
-        assert n in err, err
-    return err
 
 
 @pytest.fixture
@@ -207,18 +198,6 @@ def test_yaml_bombs_are_refused_in_one_line(proj, tmp_path, text, needle):
 
 
 # -- 6. full disks, read-only folders, links and folders in the way ---------------------------------------------
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str):
-    path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip("needs a tmpfs mount (root with CAP_SYS_ADMIN) to make a real full or read-only disk")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
 def _fill(folder: Path, leave: int = 0) -> None:
     st = os.statvfs(folder)
     free = st.f_bavail * st.f_frsize - leave

@@ -21,7 +21,7 @@ def _one_line_error(r, *needles):
 
 def test_unknown_architecture_lists_the_valid_ones(synth):
     r = xwb("train", str(TINY), "--project", str(synth), "--set", "model.arch=Unett")
-    last = _one_line_error(r, "model.arch", "Unett", "Unet", "FPN", "DeepLabV3Plus")
+    _one_line_error(r, "model.arch", "Unett", "Unet", "FPN", "DeepLabV3Plus")
     assert not (synth / "mlflow").exists()  # refused before any run was opened
 
 
@@ -65,7 +65,7 @@ def test_empty_val_split(synth):
 
 def test_nan_loss_stops_and_marks_the_run_failed(synth):
     r = xwb("train", str(TINY), "--project", str(synth), "--set", "optim.lr=1e30", "--set", "optim.clip_grad=0")
-    last = _one_line_error(r, "loss became", "step", "marked FAILED")
+    _one_line_error(r, "loss became", "step", "marked FAILED")
     c = client_for(synth)
     (run,) = c.search_runs([c.get_experiment_by_name("bag/seg").experiment_id])
     assert run.info.status == "FAILED"

@@ -11,17 +11,8 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, one_line_error
 from tests.training.conftest import TINY, client_for, make_synth, xwb
-
-
-def one_line_error(r, *needles):
-    assert r.returncode != 0, r.stdout
-    err = r.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for n in needles:
-        assert n in err, err
-    return err
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,6 @@ def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):
         props = [r for r in regs if r.state == "proposal"]
         assert {r.source for r in props} <= {"model:rev-seg/2", "model:rev-seg/1"}
         assert all(r.score is not None and 0 < r.score <= 1 for r in props)
-        v2 = [r for r in props if r.source == "model:rev-seg/2"]
         total_v2 = sum(1 for rec in p.store.images() for r in p.store.regions(rec.id, state="proposal")
                        if r.source == "model:rev-seg/2")
         assert total_v2 == c1["regions"]  # re-running replaced, did not pile up

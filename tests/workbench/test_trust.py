@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from datasets.project import Project
 from datasets.regions import Region
+from tests.conftest import tmpfs
 from tests.workbench.conftest import click, drag
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -262,6 +263,24 @@ def test_read_only_window_is_disabled_and_follows_the_writer(window, known_proje
     window.panel.flush()
     qtbot.waitUntil(lambda: w2.panel.comment.toPlainText() == "seen", timeout=10_000)
     w2.close()
+
+
+def test_a_project_on_read_only_media_opens_read_only(qtbot, tmp_path):
+    import subprocess
+
+    from datasets.scanio import write_tiff
+
+    with tmpfs(tmp_path / "media", "20m") as mnt:
+        p = Project.create(mnt / "p")
+        (p.folder / "images").mkdir()
+        write_tiff(p.folder / "images" / "a.tiff", np.full((60, 80), 30000, np.uint16))
+        p.add_scans([p.folder / "images" / "a.tiff"])
+        p.close()
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        w = open_window(qtbot, mnt / "p")
+        assert w.readonly and "read-only file system" in w.banner.text()
+        assert not w.panel.comment.isEnabled() and not w.acts["polygon"].isEnabled()
+        w.close()
 
 
 # -- 7. Ctrl+D with unreviewed proposals asks first ---------------------------------------------------
