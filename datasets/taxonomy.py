@@ -25,7 +25,7 @@ NAME_RULE = "1-64 letters, digits, '_', '-', '.' or inner spaces, starting with 
 def check_name(name, key: str) -> str:
     """A class or tag name that is safe as a file name; one-line refusal naming the key otherwise."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise XwbError(f"{key}: {name!r} is not a usable name ({NAME_RULE})")
+        raise XwbError(f"{key}: not a usable name ({NAME_RULE})")
     return name
 
 # A palette for classes added on import (--add-classes); distinct, readable on grey.

@@ -14,6 +14,7 @@ from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
 from datasets.store import STATUSES, ImageRecord
+from datasets.taxonomy import check_name
 
 
 def check_real_size(project: Project, rel: str, width: int, height: int, where: str) -> None:
@@ -93,6 +94,10 @@ class ImportPlan:
             if unknown_tags:
                 parts.append(f"tags not in the taxonomy: {', '.join(unknown_tags)}")
             raise XwbError(f"{self.source}: {'; '.join(parts)} (use --add-classes to add them)")
+        for n in unknown:
+            check_name(n, f"{self.source}: class {n!r}")
+        for t in unknown_tags:
+            check_name(t, f"{self.source}: tag {t!r}")
         for im in self.images:
             if im.status is not None and im.status not in STATUSES:
                 raise XwbError(f"{self.source}: {im.where}: status {im.status!r} is not one of {', '.join(STATUSES)}")
