@@ -11,8 +11,12 @@ import time
 
 import pytest
 
+from datasets.errors import XwbError
 from tests.conftest import REPO, one_line_error
 from tests.training.conftest import TINY, client_for, make_synth, xwb
+from training.evaluate import promote
+from training.predict import load_predictor
+from training.tracking import default_uri
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +79,7 @@ def test_a_version_from_before_signatures_is_signed_once_checked(trained, tmp_pa
         r = xwb("sign", "models:/hard/1", "--project", str(proj), "--reason", "checked by hand")
         assert r.returncode == 0, r.stderr
         assert c.get_model_version("hard", "1").tags["xwb.registration"] == "complete"
-        r = xwb("predict", "models:/hard/1", str(_scan(proj)), "--out", str(tmp_path / "o"), "--project", str(proj))
-        assert r.returncode == 0, r.stderr
+        assert load_predictor("models:/hard/1", tracking_uri=default_uri(proj)).task == "seg"
     finally:
         c.set_tag(run_id, "xwb.pending_version_tags", pending)
 
@@ -94,34 +97,31 @@ def test_predict_never_writes_through_a_planted_link(trained, tmp_path):
     assert victim.read_text() == "precious"
 
 
-def test_an_interrupted_registration_is_refused_then_completed_by_resume(tmp_path):
-    from training.run import train
-
-    proj = make_synth(tmp_path / "reg", count=10, seed=5)
-    r = train(TINY, proj, ["optim.epochs=1", "eval.overlays=0", "mlflow.registered_model=reg"], quiet=True)
+def test_an_interrupted_registration_is_refused_then_completed_by_resume(trained, tmp_path):
+    proj, run_id = trained  # (runs before the clean test below, which deletes this run's checkpoints)
     c = client_for(proj)
     # what a kill between "register" and "tag" leaves: a READY version without its tags, its run RUNNING
-    for k in list(c.get_model_version("reg", r.version).tags):
-        c.delete_model_version_tag("reg", r.version, k)
-    c.update_run(r.run_id, status="RUNNING")
+    for k in list(c.get_model_version("hard", "1").tags):
+        c.delete_model_version_tag("hard", "1", k)
+    c.update_run(run_id, status="RUNNING")
     scan = str(_scan(proj))
-    one_line_error(xwb("predict", "models:/reg/1", scan, "--out", str(tmp_path / "o"), "--project", str(proj)),
-                   "registration was interrupted", f"--resume {r.run_id}")
-    one_line_error(xwb("promote", "reg", "1", "--alias", "champion", "--project", str(proj)),
-                   "registration was interrupted")
-    res = xwb("train", str(TINY), "--project", str(proj), "--resume", r.run_id)
+    one_line_error(xwb("predict", "models:/hard/1", scan, "--out", str(tmp_path / "o"), "--project", str(proj)),
+                   "registration was interrupted", f"--resume {run_id}")
+    with pytest.raises(XwbError, match="registration was interrupted"):
+        promote("hard", "1", "champion", proj)
+    res = xwb("train", str(TINY), "--project", str(proj), "--resume", run_id)
     assert res.returncode == 0, res.stderr
     assert "completed the interrupted registration" in res.stdout + res.stderr
-    versions = c.search_model_versions("name='reg'")
+    versions = c.search_model_versions("name='hard'")
     assert [str(v.version) for v in versions] == ["1"]       # no second version
-    tags = c.get_model_version("reg", "1").tags
-    assert tags["xwb.registration"] == "complete" and tags["run_id"] == r.run_id and "dataset_digest" in tags
-    assert c.get_run(r.run_id).info.status == "FINISHED"
-    history = c.get_metric_history(r.run_id, "best_epoch")
+    tags = c.get_model_version("hard", "1").tags
+    assert tags["xwb.registration"] == "complete" and tags["run_id"] == run_id and "dataset_digest" in tags
+    assert c.get_run(run_id).info.status == "FINISHED"
+    history = c.get_metric_history(run_id, "best_epoch")
     assert len(history) == 1                                  # summary metrics logged once
-    assert xwb("predict", "models:/reg/1", scan, "--out", str(tmp_path / "o"), "--project", str(proj)).returncode == 0
+    assert load_predictor("models:/hard/1", tracking_uri=default_uri(proj)).task == "seg"
     # a finished, complete run has nothing to resume
-    one_line_error(xwb("train", str(TINY), "--project", str(proj), "--resume", r.run_id), "nothing to resume")
+    one_line_error(xwb("train", str(TINY), "--project", str(proj), "--resume", run_id), "nothing to resume")
 
 
 def test_clean_deletes_checkpoints_of_finished_runs_only(trained):
