@@ -12,6 +12,7 @@ Every file xwb writes for a user goes through here:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import stat
@@ -24,7 +25,10 @@ from datasets.errors import XwbError
 Data = Union[bytes, str, Callable[[object], None]]
 
 
+@functools.lru_cache(maxsize=1)
 def current_umask() -> int:
+    """The process's umask, read once: reading it means setting it, which must not race with other threads
+    creating files on every write."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -148,17 +152,35 @@ def staged_export(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
 def write_new(path: Path, data: bytes) -> None:
     """Create ``path`` (never existing before, never through a link) inside a private staging folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), file_mode())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)  # (umask applies)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
 
 
-def make_dirs(path: Path) -> None:
-    """mkdir -p with the umask's mode, as one-line errors."""
+def disk_full(path: Path, margin: int = 1 << 20) -> bool:
+    """Less than ``margin`` bytes free where ``path`` lives (tells a full disk from other I/O errors)."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise os_error(e, path) from None
+        st = os.statvfs(Path(path).parent)
+        return st.f_bavail * st.f_frsize < margin
+    except OSError:
+        return False
+
+
+def read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def why_read_only(path: Path) -> str:
+    """Why ``path`` cannot be written here, for a one-line message."""
+    path = Path(path)
+    if read_only_fs(path):
+        return f"{path.parent} is on a read-only file system"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"no write permission on {path}"
+    return f"no write permission on {path.parent}"
 
 
 def os_error(e: OSError, path: str | Path) -> XwbError:

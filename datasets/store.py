@@ -1,7 +1,8 @@
 """The project store: every annotation of a project in one SQLite file.
 
-All SQL of the project lives here, so that a server-backed store (PostgreSQL,
-for teams) is a second implementation of this module and nothing else.
+All SQL of the project lives here (its schema and migrations in ``schema.py``),
+so that a server-backed store (PostgreSQL, for teams) is a second
+implementation of this module and nothing else.
 
 Durability and concurrency:
 - WAL journal: readers never block and are never blocked by a writer.
@@ -27,106 +28,12 @@ import numpy as np
 
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
+from datasets.safefs import disk_full, read_only_fs, why_read_only
+from datasets.schema import MIGRATIONS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES, split_sql
 
-SCHEMA_VERSION = 4
 # The WAL is checkpointed back into the store once it is larger than this (readers that never pause
 # would otherwise keep SQLite's own checkpoints from ever restarting it: 1 GB in 30 s in bench_wal.py).
 WAL_LIMIT = int(float(os.environ.get("XWB_WAL_LIMIT_MB", "64")) * (1 << 20))
-STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
-SPLITS = ("train", "val", "test")
-
-_SCHEMA_V1 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE images (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    width INTEGER NOT NULL, height INTEGER NOT NULL,
-    channels INTEGER NOT NULL, bit_depth INTEGER NOT NULL, layout TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'new'
-        CHECK (status IN ('new','in_progress','done','reviewed','rejected')),
-    comment TEXT NOT NULL DEFAULT '',
-    split TEXT CHECK (split IS NULL OR split IN ('train','val','test')),
-    added_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-CREATE TABLE image_tags (
-    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    tag TEXT NOT NULL,
-    PRIMARY KEY (image_id, tag)
-) WITHOUT ROWID;
-CREATE TABLE manifest_items (
-    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    item TEXT NOT NULL,
-    PRIMARY KEY (image_id, item)
-) WITHOUT ROWID;
-CREATE TABLE regions (
-    id INTEGER PRIMARY KEY,
-    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    class_id INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('polygon','mask')),
-    polygon BLOB, mask BLOB,
-    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
-    mask_w INTEGER, mask_h INTEGER,
-    area REAL NOT NULL,
-    author TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT 'manual',
-    score REAL,
-    state TEXT NOT NULL CHECK (state IN ('proposal','accepted')),
-    created_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-CREATE INDEX regions_by_image ON regions(image_id);
-CREATE INDEX regions_by_source ON regions(source);
-CREATE INDEX images_by_status ON images(status);
-"""
-
-# Forward migrations: MIGRATIONS[v] turns schema v into v + 1.
-MIGRATIONS: dict[int, str] = {
-    # v2: editing sessions, so a second workbench on the same project opens read-only.
-    1: """
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
-        user TEXT NOT NULL DEFAULT '', started_at REAL NOT NULL, heartbeat REAL NOT NULL
-    );
-    """,
-    # v3: image-level suggestions of classification models (tags to accept or reject).
-    2: """
-    CREATE TABLE tag_proposals (
-        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-        tag TEXT NOT NULL, source TEXT NOT NULL, score REAL NOT NULL,
-        PRIMARY KEY (image_id, tag, source)
-    ) WITHOUT ROWID;
-    """,
-    # v4: region ids are never reused (AUTOINCREMENT), so a stale edit can never land on another region;
-    # a rejected proposal is kept (state 'rejected') with who decided and when: the model's false-alarm record.
-    3: """
-    CREATE TABLE regions_v4 (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-        class_id INTEGER NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('polygon','mask')),
-        polygon BLOB, mask BLOB,
-        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
-        mask_w INTEGER, mask_h INTEGER,
-        area REAL NOT NULL,
-        author TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT 'manual',
-        score REAL,
-        state TEXT NOT NULL CHECK (state IN ('proposal','accepted','rejected')),
-        created_at REAL NOT NULL, updated_at REAL NOT NULL,
-        decided_by TEXT NOT NULL DEFAULT '',
-        decided_at REAL
-    );
-    INSERT INTO regions_v4 (id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
-                            author, source, score, state, created_at, updated_at)
-        SELECT id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
-               author, source, score, state, created_at, updated_at FROM regions;
-    DROP TABLE regions;
-    ALTER TABLE regions_v4 RENAME TO regions;
-    CREATE INDEX regions_by_image ON regions(image_id);
-    CREATE INDEX regions_by_source ON regions(source);
-    """,
-}
 
 
 @dataclass
@@ -151,7 +58,6 @@ class ImageRecord:
 _IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
 _REG_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
              "score, state, created_at, updated_at, decided_by, decided_at")
-LIVE = ("proposal", "accepted")  # what the workbench, exports and training see; 'rejected' only when asked
 
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
@@ -172,13 +78,13 @@ class Store:
             raise XwbError(f"{self.path}: project store not found")
         if not readonly and not (os.access(self.path.parent, os.W_OK) and
                                  (create or os.access(self.path, os.W_OK))):
-            raise XwbError(f"{self.path}: the project is read-only here ({_why_readonly(self.path)}); "
+            raise XwbError(f"{self.path}: the project is read-only here ({why_read_only(self.path)}); "
                            "fix that, or open it read-only")
         try:
             if readonly:
                 # on read-only media SQLite cannot make the WAL index (-shm) a reader needs: nobody can write
                 # there either, so the file is opened as immutable
-                frozen = not os.access(self.path.parent, os.W_OK) and _read_only_fs(self.path)
+                frozen = not os.access(self.path.parent, os.W_OK) and read_only_fs(self.path)
                 uri = self.path.resolve().as_uri() + ("?mode=ro&immutable=1" if frozen else "?mode=ro")
                 self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
             else:
@@ -196,14 +102,14 @@ class Store:
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
                 raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None
-            if isinstance(e, sqlite3.OperationalError) and not readonly and _disk_full(self.path):
+            if isinstance(e, sqlite3.OperationalError) and not readonly and disk_full(self.path):
                 raise XwbError(f"{self.path}: cannot open the store for writing: the disk is full") from None
             raise XwbError(f"{self.path}: not a readable project store ({e})") from None
 
     # -- schema -------------------------------------------------------------------
     def _create(self) -> None:
         with self.transaction() as c:
-            for stmt in _split_sql(_SCHEMA_V1):
+            for stmt in split_sql(_SCHEMA_V1):
                 c.execute(stmt)
             c.execute("INSERT INTO meta VALUES ('schema_version', '1')")
             c.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(time.time()),))
@@ -229,7 +135,7 @@ class Store:
             with self.transaction() as c:
                 v = int(c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
                 while v < SCHEMA_VERSION:
-                    for stmt in _split_sql(MIGRATIONS[v]):
+                    for stmt in split_sql(MIGRATIONS[v]):
                         c.execute(stmt)
                     v += 1
                 c.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(v),))
@@ -299,7 +205,7 @@ class Store:
 
     def _store_error(self, e: sqlite3.Error) -> XwbError:
         m = str(e).lower()
-        if "full" in m or ("i/o" in m and _disk_full(self.path)):
+        if "full" in m or ("i/o" in m and disk_full(self.path)):
             why = "the disk is full"
         elif "readonly" in m or "read-only" in m:
             why = "the store file or its folder is read-only"
@@ -568,29 +474,6 @@ class Store:
             c.execute("DELETE FROM sessions WHERE id=?", (session_id,))
 
 
-def _disk_full(path: Path, margin: int = 1 << 20) -> bool:
-    try:
-        st = os.statvfs(path.parent)
-        return st.f_bavail * st.f_frsize < margin
-    except OSError:
-        return False
-
-
-def _read_only_fs(path: Path) -> bool:
-    try:
-        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
-def _why_readonly(path: Path) -> str:
-    if _read_only_fs(path):
-        return f"{path.parent} is on a read-only file system"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"no write permission on {path}"
-    return f"no write permission on {path.parent}"
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -599,7 +482,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]

@@ -34,9 +34,9 @@ def clean_checkpoints(project: Path, tracking_uri: str | None = None, failed: bo
     from mlflow.exceptions import MlflowException
 
     from training import tracking
-    from training.run import checkpoint_dir
+    from training.run import checkpoint_root
 
-    root = checkpoint_dir(project, "x").parent
+    root = checkpoint_root(project)
     if not (Path(project) / "project.yaml").is_file():
         raise XwbError(f"{project}: not an xwb project (no project.yaml)")
     rep = CleanReport()

@@ -144,25 +144,9 @@ def cmd_sign(a) -> int:
         ref = registry.resolve(a.model)
         if ref.name is None:
             raise XwbError(f"{a.model}: only registered versions (models:/NAME/VERSION) are signed")
-        c = MlflowClient()
-        mv = c.get_model_version(ref.name, ref.version)
-        state = signing.registration_state(c, mv)
-        if state == "interrupted":
-            signing.check_complete(c, mv, ref.name)  # (raises: resume the run instead)
-        old = (mv.tags or {}).get(signing.DIGEST, "")
-        new = signing.sign(c, ref.name, ref.version)
-        c.set_model_version_tag(ref.name, ref.version, "xwb.signed_by", f"{a.reason} ({_who()})")
-        if state == "legacy":  # a version from before signatures, checked by whoever signs it: complete now
-            c.set_model_version_tag(ref.name, ref.version, signing.COMPLETE, "complete")
+        old, new = signing.resign(MlflowClient(), ref.name, ref.version, a.reason)
     print(f"signed {ref.name} v{ref.version}: sha256 {new[:16]}…" + ("" if old == new else f" (was {old[:16]}…)"))
     return 0
-
-
-def _who() -> str:
-    import getpass
-    import socket
-
-    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def cmd_clean(a) -> int:

@@ -38,8 +38,12 @@ class TrainResult:
     metrics: dict
 
 
+def checkpoint_root(project_folder: Path) -> Path:
+    return Path(project_folder) / "mlflow" / "checkpoints"
+
+
 def checkpoint_dir(project_folder: Path, run_id: str) -> Path:
-    return Path(project_folder) / "mlflow" / "checkpoints" / run_id
+    return checkpoint_root(project_folder) / run_id
 
 
 def _val_keys(cfg: TrainConfig) -> list[str]:
@@ -296,7 +300,7 @@ def _finish_interrupted_registration(run_id: str, progress: Progress) -> TrainRe
     if not versions:
         return None
     mv = max(versions, key=lambda v: int(v.version))
-    if signing.is_complete(mv):
+    if signing.registration_state(c, mv) != "interrupted":
         raise XwbError(f"run {run_id} is finished and registered as {mv.name} v{mv.version}; nothing to resume "
                        "(train a new run to go on from it)")
     tags = json.loads(c.get_run(run_id).data.tags.get(signing.PENDING, "{}"))

@@ -102,6 +102,26 @@ def check_complete(client, mv, name: str) -> None:
                        f"check it, then `xwb sign models:/{name}/{mv.version} --reason ...`")
 
 
+def resign(client, name: str, version: str, reason: str) -> tuple[str, str]:
+    """``xwb sign``: record the digests of the files as they are now, who did it and why. A version from
+    before signatures becomes complete too (whoever signs it vouches for it); an interrupted registration
+    is refused (resume its run instead). Returns (old digest, new digest)."""
+    import getpass
+    import socket
+
+    mv = client.get_model_version(name, version)
+    state = registration_state(client, mv)
+    if state == "interrupted":
+        check_complete(client, mv, name)  # raises with the resume command
+    old = (mv.tags or {}).get(DIGEST, "")
+    new = sign(client, name, version)
+    client.set_model_version_tag(name, version, "xwb.signed_by",
+                                 f"{reason} ({getpass.getuser()}@{socket.gethostname()})")
+    if state == "legacy":
+        client.set_model_version_tag(name, version, COMPLETE, "complete")
+    return old, new
+
+
 def verified_copy(client, name: str, version: str, dst: Path) -> Path:
     """Copy the version into ``dst`` and check every file against its signature; returns the copy."""
     mv = client.get_model_version(name, version)

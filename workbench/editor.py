@@ -10,6 +10,8 @@ from typing import Protocol
 
 from datasets.regions import Region
 from datasets.store import ImageRecord
+from datasets.taxonomy import Taxonomy
+from workbench.canvas.overlays import RegionItem
 from workbench.session import Session
 
 
@@ -19,6 +21,8 @@ class Editor(Protocol):
     class_id: int               # the class tools draw
     brush_size: int             # scan pixels
     readonly: bool
+    tax: Taxonomy               # class names and colours
+    selected: RegionItem | None  # the selected canvas item (select tool: vertices, moves)
 
     @property
     def canvas(self): ...                      # the CanvasView (scene, zoom, region items)
@@ -32,6 +36,11 @@ class Editor(Protocol):
         """Apply an undoable command to the image in view; False (and the error shown) when it failed."""
 
     def select_region(self, region_id: int | None) -> None: ...
+
+    def select(self, item: RegionItem | None) -> None: ...
+
+    def delete_selected(self) -> None:
+        """Del: delete the selected region, or reject it when it is a proposal."""
 
     def message(self, text: str) -> None:
         """A short note in the status bar (why a gesture did nothing, what the tool will edit)."""

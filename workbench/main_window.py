@@ -1,24 +1,22 @@
 """The main window: wires the store session, canvas, tools and panels together (no drawing logic here).
 
-Trust rules it keeps:
-- every edit is an undoable command that writes the store before the screen shows it; a failed write is
-  shown in the alert bar and the view is reloaded from the store (never an edit shown that was not saved);
-- undo and redo act on the image in view only (one history per image);
-- typed image fields (comment, manifest) reach the store before anything else happens to the image;
-- a read-only window disables every edit widget and follows other writers by itself.
+Editing (``editing.py``: every edit saved before it is shown, undo per image) and looking
+(``view_controls.py``: display mapping, zoom) are mixed in from their own modules. Here: layout, the
+image list and loading, regions on screen and the one selection, tools, and following other writers
+(a read-only window disables every edit widget and follows the editor by itself).
 """
 from __future__ import annotations
 
 import hashlib
-import logging
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
+                               QVBoxLayout, QWidget)
 
 from datasets.errors import XwbError
 from datasets.regions import Region
@@ -27,18 +25,19 @@ from workbench.canvas.overlays import RegionItem
 from workbench.canvas.scan_item import ScanItem
 from workbench.canvas.tools import BrushTool, PolygonTool, RectTool, SelectTool
 from workbench.canvas.view import CanvasView
-from workbench.commands import Batch, DeleteRegion, ImageField, ReplaceRegion
+from workbench.editing import EditingMixin
 from workbench.history import History
 from workbench.loader import Loader
+from workbench.panels.alert import AlertBar
 from workbench.panels.annotation import ImagePanel, Palette, RegionList
 from workbench.panels.display_panel import DisplayPanel
 from workbench.panels.image_list import ImageListPanel
 from workbench.render import MODES, default_display
 from workbench.session import Session
+from workbench.view_controls import ViewMixin
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
-log = logging.getLogger(__name__)
 
 
 def settings() -> QSettings:
@@ -49,21 +48,7 @@ def _project_key(folder: Path) -> str:
     return "last_image/" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
 
 
-class _FocusBack(QObject):
-    """Esc in a text field hands the keyboard back to the canvas, where single-key shortcuts live."""
-
-    def __init__(self, canvas):
-        super().__init__(canvas)
-        self.canvas = canvas
-
-    def eventFilter(self, obj, e) -> bool:
-        if e.type() == QEvent.Type.KeyPress and e.key() == Qt.Key.Key_Escape:
-            self.canvas.setFocus()
-            return True
-        return False
-
-
-class MainWindow(QMainWindow):
+class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     def __init__(self, folder: str | Path, author: str | None = None):
         super().__init__()
         st = settings()
@@ -88,6 +73,7 @@ class MainWindow(QMainWindow):
         self.pending_box: QMessageBox | None = None
         self._closed = False
         self._refresh_due = False
+        self._refresh_not_before = 0.0
         self._remember(folder)
         self._build_ui()
         self.session.regions_changed.connect(self._regions_changed)
@@ -119,19 +105,8 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#f6d44a;color:#222;padding:6px;font-weight:bold")
         self.banner.setVisible(self.readonly)
-        self.alert = QLabel()
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("background:#c23b3b;color:white;padding:6px;font-weight:bold")
-        dismiss = QPushButton("×")
-        dismiss.setFixedWidth(28)
-        self.alert_bar = QWidget()
-        self.alert_bar.setStyleSheet("background:#c23b3b")
-        row = QHBoxLayout(self.alert_bar)
-        row.setContentsMargins(0, 0, 4, 0)
-        row.addWidget(self.alert, 1)
-        row.addWidget(dismiss)
-        dismiss.clicked.connect(self.alert_bar.hide)
-        self.alert_bar.hide()
+        self.alert_bar = AlertBar()
+        self.alert = self.alert_bar.label
         center = QWidget()
         lay = QVBoxLayout(center)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -141,7 +116,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.canvas)
         self.setCentralWidget(center)
         self.images = ImageListPanel(self.tax, self.project.image_root)
-        self.images.activated.connect(self._activated)
+        self.images.activated.connect(self.open_image)
         self.palette = Palette(self.tax)
         self.palette.chosen.connect(self._class_chosen)
         self.regions = RegionList(self.tax)
@@ -155,9 +130,7 @@ class MainWindow(QMainWindow):
         self.panel.tags_set.connect(lambda v: self._set_field("tags", v))
         self.panel.comment_set.connect(lambda v: self._set_field("comment", v))
         self.panel.manifest_set.connect(lambda v: self._set_field("manifest", v))
-        focus_back = _FocusBack(self.canvas)
-        self.panel.comment.installEventFilter(focus_back)
-        self.panel.manifest.installEventFilter(focus_back)
+        self.panel.escape_to(self.canvas)
         self.disp = DisplayPanel()
         self.disp.changed.connect(self._display_changed)
         self.disp.opacity_changed.connect(self._opacity)
@@ -206,57 +179,6 @@ class MainWindow(QMainWindow):
     def message(self, text: str, ms: int = 6000) -> None:
         self.statusBar().showMessage(text, ms)
 
-    def push(self, cmd) -> bool:
-        """Apply an undoable edit to the image in view. On failure the store is unchanged, the error is
-        shown and the view is reloaded from the store: the screen never shows an unsaved edit."""
-        if self.readonly or self.image is None:
-            return False
-        try:
-            self.history.push(cmd)
-        except Exception as e:  # noqa: BLE001 - every failure is shown, none is swallowed silently
-            self._edit_failed(cmd.text, e)
-            return False
-        self.alert_bar.hide()
-        self._update_undo_actions()
-        return True
-
-    def _edit_failed(self, what: str, e: Exception) -> None:
-        if isinstance(e, XwbError):
-            reason = str(e)
-            log.warning("not saved (%s): %s", what, reason)
-        elif isinstance(e, sqlite3.Error):
-            reason = f"the project store refused the change ({e})"
-            log.error("not saved (%s)", what, exc_info=e)
-        else:
-            reason = f"{type(e).__name__}: {e} (details in the log)"
-            log.error("not saved (%s)", what, exc_info=e)
-        self.alert.setText(f"Not saved — {what}: {reason}. The view shows what the project holds.")
-        self.alert_bar.show()
-        self.message(f"not saved: {what}")
-        self._reload_current()
-        self._update_undo_actions()
-
-    def _reload_current(self) -> None:
-        """Show the current image exactly as the store holds it (after a failed edit)."""
-        if self.image is None or self._closed:
-            return
-        try:
-            self.image = self.project.store.image(self.image.id)
-        except Exception:  # noqa: BLE001 - the store itself may be what failed
-            return
-        self._show_image_fields()
-        regions = self._load_regions()
-        self.images.model.set_regions(self.image.id, len(regions),
-                                      {r.class_id for r in regions if r.state == "accepted"})
-
-    def _update_undo_actions(self) -> None:
-        iid = self.image.id if self.image is not None else None
-        for name, can, text in (("undo", self.history.can_undo(iid), self.history.undo_text(iid)),
-                                ("redo", self.history.can_redo(iid), self.history.redo_text(iid))):
-            a = self.acts[name]
-            a.setEnabled(can and not self.readonly)
-            a.setText(f"{name.capitalize()} {text}".strip())
-
     # -- images ----------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the list and the current image's regions from the store (other writers' changes)."""
@@ -287,12 +209,14 @@ class MainWindow(QMainWindow):
         if v != self._data_version:
             self._data_version = v
             self._refresh_due = True
-        if self._refresh_due and QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton:
+        if self._refresh_due and QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton \
+                and time.monotonic() >= self._refresh_not_before:
             self._refresh_due = False  # (never in the middle of a drag: it waits for the next tick)
+            t = time.monotonic()
             self.refresh()
-
-    def _activated(self, image_id: int) -> None:
-        self.open_image(image_id)
+            # a busy writer (prelabel over a large project) must not keep the GUI reloading the whole list:
+            # at most a tenth of the time goes to following it
+            self._refresh_not_before = time.monotonic() + 9 * (time.monotonic() - t)
 
     def open_image(self, image_id: int) -> None:
         if self._closed or (self.image is not None and self.image.id == image_id):
@@ -360,49 +284,6 @@ class MainWindow(QMainWindow):
     def prev_image(self) -> None:
         self._walk(-1)
 
-    def mark_done_next(self) -> None:
-        """Ctrl+D: done, then the next image. Unreviewed proposals need a decision first: a scan marked
-        done with pending proposals would train as a clear scan."""
-        if self.image is not None and not self.readonly:
-            self.panel.flush()
-            pending = self.project.store.regions(self.image.id, state="proposal")
-            if pending:
-                choice = self._ask_pending(pending)
-                if choice is None:
-                    self.canvas.setFocus()
-                    return
-                cmds = [ReplaceRegion(self.session, self.image.id, r, self.session.decided(r, choice),
-                                      f"{choice[:-2]} proposal") for r in pending]
-                if self.image.status != "done":
-                    cmds.append(ImageField(self.session, self.image.id, "status", self.image.status, "done"))
-                if not self.push(Batch(self.session, self.image.id, cmds,
-                                       f"done ({choice} {len(pending)} proposal{'s' * (len(pending) > 1)})")):
-                    return
-            elif not self._set_field("status", "done"):
-                return
-        self.next_image()
-
-    def _ask_pending(self, pending: list[Region]) -> str | None:
-        """'accepted', 'rejected' or None (cancel)."""
-        n = len(pending)
-        names = ", ".join(f"{self.tax.by_id(r.class_id).name if r.class_id in self.tax.ids else r.class_id}"
-                          + ("" if r.score is None else f" {r.score:.2f}") for r in pending[:6])
-        box = QMessageBox(QMessageBox.Icon.Question, "Unreviewed proposals",
-                          f"This scan has {n} model proposal{'s' * (n > 1)} nobody has reviewed "
-                          f"({names}{', …' if n > 6 else ''}).\n"
-                          "A scan marked done trains as it stands: decide on them first.", parent=self)
-        acc = box.addButton("Accept all", QMessageBox.ButtonRole.AcceptRole)
-        rej = box.addButton("Reject all", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.pending_box = box
-        try:
-            box.exec()
-        finally:
-            self.pending_box = None
-        clicked = box.clickedButton()
-        return "accepted" if clicked is acc else "rejected" if clicked is rej else None
-
     # -- regions ---------------------------------------------------------------------
     def class_color(self) -> tuple[int, int, int]:
         return self.tax.by_id(self.class_id).rgb
@@ -460,20 +341,13 @@ class MainWindow(QMainWindow):
         self._update_tool_label()
 
     def _update_tool_label(self) -> None:
-        tool = self.canvas.tool if hasattr(self, "canvas") else None
+        tool = self.canvas.tool
         if tool is None:
             return
         text = tool.status()
         if tool.name in ("polygon", "rectangle"):
             text += f" · {self.tax.by_id(self.class_id).name}"
         self.tool_label.setText(text)
-
-    def _reclass(self, class_id: int) -> None:
-        if self.selected is None or self.readonly or self.selected.region.class_id == class_id:
-            return
-        r = self.selected.region
-        self.push(ReplaceRegion(self.session, self.image.id, r, self.session.edited(r, class_id=class_id),
-                                "change class"))
 
     def keyPressEvent(self, e) -> None:
         text = e.text()
@@ -484,42 +358,6 @@ class MainWindow(QMainWindow):
             return
         super().keyPressEvent(e)
 
-    def delete_selected(self) -> None:
-        """Del: an accepted region is deleted; a proposal is rejected and kept (the model's false alarm)."""
-        if self.selected is None or self.readonly:
-            return
-        r = self.selected.region
-        if r.state == "proposal":
-            if self.push(ReplaceRegion(self.session, self.image.id, r, self.session.decided(r, "rejected"),
-                                       "reject proposal")):
-                self.message("proposal rejected: kept as a false alarm (View → Show rejected proposals)")
-            return
-        if r.state == "rejected":
-            self.message("a rejected proposal is kept as the model's false-alarm record; Ctrl+Return accepts it")
-            return
-        self.select(None)
-        self.push(DeleteRegion(self.session, self.image.id, r))
-
-    def accept_selected(self) -> None:
-        if self.selected is not None and not self.readonly and self.selected.region.state in ("proposal", "rejected"):
-            r = self.selected.region
-            self.push(ReplaceRegion(self.session, self.image.id, r, self.session.decided(r, "accepted"),
-                                    "accept proposal"))
-
-    def fill_holes(self) -> None:
-        if self.selected is None or self.readonly:
-            return
-        if self.selected.region.mask is None:
-            self.message("fill holes works on masks; the selected region is a polygon")
-            return
-        from scipy.ndimage import binary_fill_holes
-
-        r = self.selected.region
-        filled = binary_fill_holes(r.mask)
-        if (filled != r.mask).any():
-            self.push(ReplaceRegion(self.session, self.image.id, r, self.session.edited(r, mask=filled),
-                                    "fill holes"))
-
     def toggle_rejected(self) -> None:
         self.show_rejected = not self.show_rejected
         self.acts["show_rejected"].setChecked(self.show_rejected)
@@ -529,16 +367,6 @@ class MainWindow(QMainWindow):
     def _show_image_fields(self) -> None:
         if self.image is not None:
             self.panel.show_image(self.image, self.project.store.tag_proposals(self.image.id))
-
-    def _set_field(self, field: str, value) -> bool:
-        """Save one image field of the image in view; False when it could not be saved."""
-        if self.image is None or self.readonly:
-            return False
-        self.panel.flush()  # a comment typed a moment ago goes first
-        before = getattr(self.image, field)
-        if (sorted(before) if isinstance(before, list) else before) == (sorted(value) if isinstance(value, list) else value):
-            return True
-        return self.push(ImageField(self.session, self.image.id, field, before, value))
 
     def _image_changed(self, image_id: int) -> None:
         rec = self.project.store.image(image_id)
@@ -551,88 +379,7 @@ class MainWindow(QMainWindow):
             self.image = rec
             self._show_image_fields()
 
-    # -- display ---------------------------------------------------------------------
-    def _display_changed(self, d) -> None:
-        self.display = d
-        if self.canvas.scan_item is not None:
-            self.canvas.scan_item.set_display(d)
-
-    def _wl_drag(self, dx: float, dy: float) -> None:
-        if self.display is None:
-            return
-        lo, hi = self.display.window
-        width, level = hi - lo, (hi + lo) / 2
-        k = self.display.max_value / 2000.0
-        width = max(2.0, width + dx * k)
-        level = level - dy * k
-        d = self.display.change(window=(level - width / 2, level + width / 2))
-        self.disp.show_display(d)
-        self._display_changed(d)
-
-    def auto_window(self) -> None:
-        if self.scan is None:
-            return
-        from datasets.display import auto_window
-
-        px = self.scan.pixels
-        d = self.display.change(window=auto_window(px[..., 1] if px.ndim == 3 and self.display.mode == "low" else
-                                                   (px[..., 0] if px.ndim == 3 else px)))
-        self.disp.show_display(d, preset="auto")
-        self._display_changed(d)
-
-    def toggle_invert(self) -> None:
-        if self.display is not None:
-            d = self.display.change(invert=not self.display.invert)
-            self.disp.show_display(d)
-            self._display_changed(d)
-
-    def next_mode(self) -> None:
-        if self.display is None or self.scan is None:
-            return
-        modes = MODES if self.scan.pixels.ndim == 3 and self.scan.pixels.shape[2] >= 2 else ("high",)
-        d = self.display.change(mode=modes[(modes.index(self.display.mode) + 1) % len(modes)]
-                                if self.display.mode in modes else modes[0])
-        self.disp.show_display(d)
-        self._display_changed(d)
-
-    def _opacity(self, v: float) -> None:
-        self.opacity = v
-        for it in self.canvas.region_items:
-            it.opacity_ = v
-            it.update()
-
-    def toggle_overlays(self) -> None:
-        self.show_overlays = not self.show_overlays
-        for it in self.canvas.region_items:
-            it.setVisible(self.show_overlays and it.region.id not in self.hidden)
-
-    def _cursor(self, x: float, y: float) -> None:
-        self.pos_label.setText(f"x {x:.0f}  y {y:.0f}")
-        if self.scan is None:
-            return
-        ix, iy = int(np.floor(x)), int(np.floor(y))
-        h, w = self.scan.pixels.shape[:2]
-        if 0 <= ix < w and 0 <= iy < h:
-            v = self.scan.pixels[iy, ix]
-            names = ["H", "L", "C"]
-            self.value_label.setText("  ".join(f"{names[i] if np.ndim(v) else 'v'} {int(c)}"
-                                               for i, c in enumerate(np.atleast_1d(v))))
-        else:
-            self.value_label.setText("")
-
-    # -- view and tools --------------------------------------------------------------
-    def fit(self) -> None:
-        self.canvas.fit()
-
-    def one_to_one(self) -> None:
-        self.canvas.one_to_one()
-
-    def zoom_in(self) -> None:
-        self.canvas.zoom_by(1.25)
-
-    def zoom_out(self) -> None:
-        self.canvas.zoom_by(0.8)
-
+    # -- tools -----------------------------------------------------------------------
     def _use(self, name: str) -> None:
         if self.readonly and name != "select":
             name = "select"
@@ -666,31 +413,6 @@ class MainWindow(QMainWindow):
     def brush_bigger(self) -> None:
         self.brush_size = min(500, int(self.brush_size * 1.25) + 1)
         self._update_tool_label()
-
-    def do_undo(self) -> None:
-        self._step("undo")
-
-    def do_redo(self) -> None:
-        self._step("redo")
-
-    def _step(self, which: str) -> None:
-        """Undo or redo on the image in view; a failure leaves the history where it was."""
-        if self.image is None or self.readonly:
-            return
-        text = getattr(self.history, f"{which}_text")(self.image.id)
-        for t in self.tools.values():
-            t.cancel()
-        try:
-            cmd = getattr(self.history, which)(self.image.id)
-        except Exception as e:  # noqa: BLE001
-            self._edit_failed(f"{which} {text}", e)
-            return
-        if cmd is None:
-            self.message(f"nothing to {which} on this image")
-        else:
-            self.alert_bar.hide()
-            self.message(f"{which}: {cmd.text}", 3000)
-        self._update_undo_actions()
 
     # -- misc ------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

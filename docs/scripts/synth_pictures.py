@@ -5,7 +5,6 @@ Run: .venv/bin/python docs/scripts/synth_pictures.py
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -114,12 +114,11 @@ class PolygonTool(Tool):
         pts = np.array([[q.x(), q.y()] for q in self.points], float)
         self.cancel()
         if len(pts) >= 3 and self.ed.image is not None:
-            if _polygon_area(pts) < 0.5:
+            region = Region(self.ed.class_id, polygon=pts, author=self.ed.session.author)
+            if region.area() < 0.5:
                 self.ed.message("the polygon has no area (its points lie on a line): not added")
                 return
-            self.ed.push(AddRegion(self.ed.session, self.ed.image.id,
-                                   Region(self.ed.class_id, polygon=pts, author=self.ed.session.author),
-                                   "draw polygon"))
+            self.ed.push(AddRegion(self.ed.session, self.ed.image.id, region, "draw polygon"))
 
     def cancel(self) -> None:
         self.points, self.hover = [], None
@@ -189,7 +188,7 @@ class BrushTool(Tool):
 
     def status(self) -> str:
         ed = self.ed
-        cls = ed.tax.by_id(ed.class_id).name if ed.class_id in ed.tax.ids else f"#{ed.class_id}"
+        cls = _class_name(ed)
         sel = ed.selected_region
         if self.erase:
             if sel is not None:
@@ -228,13 +227,8 @@ class BrushTool(Tool):
         self.cancel()
         self.apply(pts)
 
-    def stroke_patch(self, pts) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-        """The stroke as a bool patch over its bounding rectangle (clipped to the scan)."""
-        w, h = self.ed.image.width, self.ed.image.height
-        return stroke_patch(pts, self.ed.brush_size, w, h)
-
     def apply(self, pts) -> None:
-        got = self.stroke_patch(pts)
+        got = stroke_patch(pts, self.ed.brush_size, self.ed.image.width, self.ed.image.height)
         if got is None:
             return
         rect, stroke = got
@@ -264,11 +258,9 @@ class BrushTool(Tool):
                 bm, am = stroke_meta(r, ed.session, r.class_id)
                 cmds.append(MaskStroke(ed.session, img.id, rect, b, b & ~stroke, size, bm, am, "erase"))
         if not cmds:
-            what = "the selected region" if sel is not None else \
-                f"no {ed.tax.by_id(ed.class_id).name if ed.class_id in ed.tax.ids else 'such'} mask"
-            ed.message(f"nothing erased: {what} is not under the eraser" if sel is not None else
-                       f"nothing erased: {what} under the eraser (it erases the current class, or the "
-                       "selected region)")
+            ed.message("nothing erased: the selected region is not under the eraser" if sel is not None else
+                       f"nothing erased: no {_class_name(ed)} mask under the eraser (it erases the current "
+                       "class, or the selected region)")
             return
         ed.push(cmds[0] if len(cmds) == 1 else Batch(ed.session, img.id, cmds, "erase"))
 
@@ -317,9 +309,8 @@ def stroke_patch(pts, brush_size: float, w: int, h: int) -> tuple[tuple[int, int
     return (x0, y0, x1, y1), patch.astype(bool)
 
 
-def _polygon_area(pts: np.ndarray) -> float:
-    x, y = pts[:, 0], pts[:, 1]
-    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2.0)
+def _class_name(ed) -> str:
+    return ed.tax.by_id(ed.class_id).name if ed.class_id in ed.tax.ids else f"#{ed.class_id}"
 
 
 def _patch_of(region: Region, rect, size) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem,
@@ -200,6 +200,13 @@ class ImagePanel(QWidget):
         for w in (self.status, self.tags, self.comment, self.manifest):
             w.setEnabled(not ro)
 
+    def escape_to(self, widget) -> None:
+        """Esc in the comment or manifest hands the keyboard to ``widget`` (the canvas, where single-key
+        shortcuts live)."""
+        self._escape = _FocusOnEscape(widget)
+        self.comment.installEventFilter(self._escape)
+        self.manifest.installEventFilter(self._escape)
+
     def _manifest_items(self) -> list[str]:
         return [m.strip() for m in self.manifest.text().split(",") if m.strip()]
 
@@ -259,3 +266,15 @@ class ImagePanel(QWidget):
             return
         self.tags_set.emit([self.tags.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.tags.count())
                             if self.tags.item(i).checkState() == Qt.CheckState.Checked])
+
+
+class _FocusOnEscape(QObject):
+    def __init__(self, target):
+        super().__init__(target)
+        self.target = target
+
+    def eventFilter(self, obj, e) -> bool:
+        if e.type() == QEvent.Type.KeyPress and e.key() == Qt.Key.Key_Escape:
+            self.target.setFocus()
+            return True
+        return False
