@@ -19,7 +19,7 @@ from datasets import safeyaml, validation
 from datasets.errors import XwbError
 from datasets.regions import Region
 from datasets.safefs import atomic_write
-from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, scan_info
+from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, verify_scan
 from datasets.store import ImageRecord, Store
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
 
@@ -75,11 +75,6 @@ class _ProjectFile(BaseModel):
     taxonomy: dict = Field(default_factory=dict)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    atomic_write(path, text)
-
-
 @dataclass
 class AddSummary:
     added: int = 0
@@ -111,7 +106,7 @@ class Project:
         ProjectConfig.from_dict(cfg.to_dict(), str(folder / CONFIG_NAME))  # validate before writing
         folder.mkdir(parents=True, exist_ok=True)
         store = Store(folder / STORE_NAME, create=True)
-        atomic_write_text(folder / CONFIG_NAME, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        atomic_write(folder / CONFIG_NAME, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return cls(folder, cfg, store)
 
     @classmethod
@@ -148,7 +143,7 @@ class Project:
         return self.config.taxonomy
 
     def save_config(self) -> None:
-        atomic_write_text(self.folder / CONFIG_NAME, yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+        atomic_write(self.folder / CONFIG_NAME, yaml.safe_dump(self.config.to_dict(), sort_keys=False))
 
     @property
     def image_root(self) -> Path:
@@ -189,7 +184,8 @@ class Project:
 
     # -- adding scans ----------------------------------------------------------------------
     def make_record(self, file: Path, rel: str | None = None) -> ImageRecord:
-        info = scan_info(file)
+        """A store record for a scan file, after its pixels decode (a broken file is refused here)."""
+        info = verify_scan(file)
         return ImageRecord(id=0, path=rel or self.relpath(file), width=info.width, height=info.height,
                            channels=info.channels, bit_depth=info.bit_depth, layout=info.layout,
                            sha256=file_sha256(file))

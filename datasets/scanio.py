@@ -8,8 +8,15 @@ until its pixels are touched. ``scan_info`` reads headers only.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,40 +156,139 @@ def _tiff_info(path: Path) -> ScanInfo:
 
 
 # -- DICOM / DICOS -----------------------------------------------------------------------
-def _read_dicom(path: Path, header_only: bool = False):
-    import pydicom
+DICOS_PREFIX = "1.2.840.10008.5.1.4.1.1.501."  # DICOS SOP classes (NEMA IIC 1): security screening images
+_ENERGY_WORDS = {"HIGH", "LOW", "HIGH_ENERGY", "LOW_ENERGY", "DUAL", "DUAL_ENERGY", "DE", "MULTI_ENERGY"}
 
-    ds = pydicom.dcmread(path, stop_before_pixels=header_only)
+
+def _dcmread(path: Path, header_only: bool):
+    """pydicom's reader; files without the 128-byte preamble and 'DICM' marker (older writers) are read
+    as a bare data set, as dcmtk does, and refused only if that is not an image either."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=header_only)
+    except InvalidDicomError:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=header_only, force=True)
+        except Exception:
+            ds = None
+        if ds is None or "Rows" not in ds or "Columns" not in ds or (not header_only and "PixelData" not in ds):
+            raise XwbError(f"{path}: not a DICOM image (no 'DICM' marker, and no image when read without one)") \
+                from None
+        return ds
+
+
+def _says_dual(ds) -> bool:
+    """A two-frame grey object is a dual-energy pair only when the file says so: a DICOS image, or an
+    Image Type that names the energies."""
+    sop = str(getattr(ds, "SOPClassUID", "") or getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", ""))
+    words = {str(v).upper() for v in (getattr(ds, "ImageType", None) or [])}
+    return sop.startswith(DICOS_PREFIX) or bool(words & _ENERGY_WORDS)
+
+
+def _dicom_shape(ds, path: Path) -> tuple[int, int, str, bool]:
+    """(channels, bits per sample as read, layout, palette) of a DICOM image, or a one-line refusal."""
     if "Rows" not in ds or "Columns" not in ds:
         raise XwbError(f"{path}: DICOM file has no image (Rows/Columns missing)")
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     spp = int(getattr(ds, "SamplesPerPixel", 1) or 1)
-    bits = int(getattr(ds, "BitsAllocated", 16))
-    if header_only:
-        c = spp if frames == 1 else frames
-        hint = "dual" if frames == 2 else None
-        return ScanInfo(int(ds.Columns), int(ds.Rows), c, bits, _layout(c, hint), "dicom")
-    a = ds.pixel_array
-    hint = None
-    if frames > 1:
+    alloc = int(getattr(ds, "BitsAllocated", 16) or 16)
+    bits = 8 if alloc <= 8 else 16 if alloc <= 16 else 32
+    photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")).upper()
+    if spp not in (1, 3):
+        raise XwbError(f"{path}: {spp} samples per pixel; xwb reads grey or colour (3-sample) DICOM images")
+    if frames > 1 and spp != 1:
+        raise XwbError(f"{path}: {frames} frames of colour pixels (a multi-frame colour object, not a scan); "
+                       f"xwb reads one image or a dual-energy pair of grey frames")
+    if frames > 2:
+        raise XwbError(f"{path}: a series or volume of {frames} frames; xwb reads one image or a dual-energy "
+                       f"pair (CT volumes are not supported yet)")
+    if frames == 2:
+        if not _says_dual(ds):
+            raise XwbError(f"{path}: 2 grey frames without a dual-energy marker (a DICOS image, or Image Type "
+                           f"HIGH/LOW); xwb will not guess that they are high and low energy")
+        return 2, bits, "dual", False
+    if photometric == "PALETTE COLOR":
+        desc = getattr(ds, "RedPaletteColorLookupTableDescriptor", None) or [0, 0, 16]
+        return 3, 8 if int(desc[2]) <= 8 else 16, "rgb", True
+    return spp, bits, "gray" if spp == 1 else "rgb", False
+
+
+def _read_dicom(path: Path, header_only: bool = False):
+    with warnings.catch_warnings():  # pydicom's notes on odd values are for developers, not annotators
+        warnings.simplefilter("ignore")
+        ds = _dcmread(path, header_only)
+        c, bits, layout, palette = _dicom_shape(ds, path)
+        if header_only:
+            return ScanInfo(int(ds.Columns), int(ds.Rows), c, bits, layout, "dicom")
+        a = ds.pixel_array
+    if palette:
+        from pydicom.pixels import apply_color_lut
+
+        a = apply_color_lut(a, ds)
+    if layout == "dual":
         a = np.moveaxis(a, 0, -1)  # frames -> channels: DICOS dual-energy frames (high, low)
-        hint = "dual" if frames == 2 else None
-    return a, hint
+    return a, layout if layout == "dual" else None
 
 
 # -- 8/16-bit rasters via OpenCV (keeps 16-bit PNG, including colour) ------------------------
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    """Catch what C decoders print on fd 2 (libpng: 'libpng error: ...'): it is the reason a decode failed,
+    which belongs in the one-line error, not as noise on the user's terminal. Yields a list that receives
+    the text; anything else written meanwhile (another thread's log line) is passed on to stderr."""
+    out: list[str] = []
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):
+            yield out
+            return
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                yield out
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                tmp.seek(0)
+                text = tmp.read().decode("utf-8", "replace")
+        ours = [ln for ln in text.splitlines() if _DECODER_NOISE.match(ln)]
+        other = [ln for ln in text.splitlines() if ln.strip() and not _DECODER_NOISE.match(ln)]
+        out.extend(ln.split(":", 1)[1].strip() if ln.lower().startswith("libpng") else ln.strip() for ln in ours)
+        if other:
+            print("\n".join(other), file=sys.stderr)
+
+
+_DECODER_NOISE = re.compile(r"^(libpng (error|warning)|Corrupt JPEG data|Premature end of JPEG|Invalid SOS|"
+                            r"Bogus|\[ WARN:|\[ERROR:)", re.I)
+
+
+def _png_color_type(path: Path) -> int | None:
+    with open(path, "rb") as f:
+        head = f.read(33)
+    return head[25] if len(head) >= 29 and head[12:16] == b"IHDR" else None
+
+
 def _read_cv(path: Path) -> np.ndarray:
     import cv2
 
     data = np.fromfile(path, dtype=np.uint8)
-    a = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    with _stderr_captured() as said:
+        a = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if a is None:
-        raise XwbError(f"{path}: cannot decode image (corrupt or unsupported)")
+        why = "; ".join(dict.fromkeys(said)) or "corrupt or unsupported"
+        raise XwbError(f"{path}: cannot decode {_fmt(path).upper() or 'image'} ({why})")
     if a.ndim == 3:
-        if a.shape[2] == 3:
-            a = a[..., ::-1].copy()  # BGR -> RGB
-        elif a.shape[2] == 4:
-            a = a[..., [2, 1, 0, 3]].copy()
+        if a.shape[2] == 4 and _fmt(path) == "png" and _png_color_type(path) == 4:
+            a = a[..., 0].copy()  # grey + alpha: the grey; alpha carries no scan data
+        elif a.shape[2] >= 3:
+            a = a[..., 2::-1].copy()  # BGR(A) -> RGB; alpha carries no scan data
     return a
 
 
@@ -195,12 +301,9 @@ def _cv_info(path: Path, fmt: str) -> ScanInfo:
             w = int.from_bytes(head[16:20], "big")
             h = int.from_bytes(head[20:24], "big")
             depth, ctype = head[24], head[25]
-            c = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(ctype, 1)
-            bits = 16 if depth == 16 else 8
-            layout = "gray" if ctype in (0,) else ("rgb" if ctype in (2, 3) else "multi")
-            if ctype == 4:
-                layout = "multi"  # grey+alpha is not a dual-energy pair
-            return ScanInfo(w, h, c, bits, layout, "png")
+            gray = ctype in (0, 4)  # grey, grey + alpha (alpha is dropped on reading)
+            bits = 16 if depth == 16 and ctype != 3 else 8  # palette entries are 8-bit colours
+            return ScanInfo(w, h, 1 if gray else 3, bits, "gray" if gray else "rgb", "png")
     return _info_from_array(_read_cv(path), fmt)
 
 
@@ -260,6 +363,19 @@ def scan_info(path: str | Path) -> ScanInfo:
         raise XwbError(f"{path}: cannot read {fmt.upper()} header ({_msg(e)})") from None
 
 
+def verify_scan(path: str | Path) -> ScanInfo:
+    """Decode the pixels (a truncated or corrupt file fails here, not later in training or prediction) and
+    return what ``read_scan`` gives. Uncompressed TIFFs are memory-mapped, not read: mapping fails when the
+    file is shorter than its header says, which is how such a file is broken."""
+    s = read_scan(path)
+    if isinstance(s.pixels, np.memmap):
+        size = Path(path).stat().st_size
+        end = s.pixels.offset + s.pixels.nbytes
+        if end > size:
+            raise XwbError(f"{path}: truncated ({size} bytes; the header says the pixels end at byte {end})")
+    return s.info
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -291,5 +407,9 @@ def write_tiff(path: str | Path, pixels: np.ndarray, compress: bool = False, met
 
 
 def _msg(e: Exception) -> str:
-    s = str(e).strip().splitlines()
-    return s[0][:200] if s else type(e).__name__
+    """A decoder's whole reason on one line (pydicom lists every plugin's reason on lines of their own);
+    hints that address programmers ("Use force=True") are dropped."""
+    text = re.sub(r"\s*Use force=True to force reading\.?", "", str(e))
+    parts = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    s = " ".join(p if p.endswith((":", ".", ";")) or i == len(parts) - 1 else p + ";" for i, p in enumerate(parts))
+    return (s[:400] + "...") if len(s) > 400 else s or type(e).__name__

@@ -7,7 +7,7 @@ key=value`` overrides are parsed as YAML scalars and validated the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from datasets import safeyaml, validation
 from datasets.errors import XwbError
 
-CHANNELS = ("high", "low", "diff")
+CHANNELS = ("high", "low", "diff")  # of detector counts; "rgb" is for pseudo-colour scans
 
 
 class _Section(BaseModel):
@@ -31,7 +31,9 @@ class ModelCfg(_Section):
 
 
 class DataCfg(_Section):
-    channels: list[Literal["high", "low", "diff"]] = Field(default_factory=lambda: ["high", "low"])
+    # model input: auto (what fits the project's scans: high, low, diff for dual energy; high for grey; rgb for
+    # pseudo-colour) or a list of high, low, diff (detector counts) or rgb (pseudo-colour pictures)
+    channels: Union[Literal["auto"], list[Literal["auto", "high", "low", "diff", "rgb"]]] = "auto"
     tile: int = Field(256, ge=32, le=4096)          # training crop side (seg)
     image_size: int = Field(256, ge=32, le=4096)    # long side the whole scan is resized to (cls)
     batch_size: int = Field(8, ge=1)
@@ -163,9 +165,11 @@ def parse_config(data: Any, source: str, overrides: list[str] | None = None) -> 
         cfg = TrainConfig.model_validate(data)
     except ValidationError as e:
         raise XwbError(validation.message(source, e)) from None
-    unknown = [c for c in cfg.data.channels if c not in CHANNELS]
-    if unknown or not cfg.data.channels or len(set(cfg.data.channels)) != len(cfg.data.channels):
-        raise XwbError(f"{source}: data.channels: choose distinct items of {', '.join(CHANNELS)}")
+    ch = cfg.data.channels
+    if ch != "auto":
+        if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or \
+                ("rgb" in ch and len(ch) > 1):
+            raise XwbError(f"{source}: data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
     if cfg.task == "seg" and cfg.loss.name == "bce":
         raise XwbError(f"{source}: loss.name: bce is for task cls; use dice_ce, dice_focal, ce, focal or dice")
     if cfg.task == "cls" and cfg.loss.name not in ("bce", "focal"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import albumentations as A
 import numpy as np
@@ -23,6 +24,7 @@ from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
 from training import model_code
 from training.config import TrainConfig
+from training.inputs import InputKind, uniform
 from training.predict import OPEN_BEAM, scanner_facts
 
 
@@ -37,6 +39,8 @@ class ScanItem:
     channels: int
     i0: list[float]
     dark: float
+    layout: str = "dual"
+    bit_depth: int = 16
     regions: list[tuple[int, Region]] = field(default_factory=list)  # (model class index 1..K, region)
     tags: np.ndarray | None = None  # (K,) float 0/1 for classification
 
@@ -87,28 +91,30 @@ def load_items(project: Project, split: str, names: list[str], task: str) -> lis
             info_meta = read_scan(project.image_path(rec)).meta
         except XwbError as e:
             raise XwbError(f"{split} scan {rec.path}: {e}") from None
-        i0, dark = scanner_facts(info_meta, rec.channels)
+        i0, dark = scanner_facts(info_meta, rec.channels, rec.bit_depth)
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
-                              i0, dark, labels, tags))
+                              i0, dark, rec.layout, rec.bit_depth, labels, tags))
     return items
 
 
-def resolve_channels(cfg: TrainConfig, raw_channels: int) -> list[str]:
-    """Input channels the data can give: single-energy scans only have ``high``."""
-    if raw_channels >= 2:
-        return list(cfg.data.channels)
-    kept = [c for c in cfg.data.channels if c == "high"]
-    return kept or ["high"]
+def input_kind(items: list[ScanItem]) -> InputKind:
+    """The one kind of scan (layout, bit depth) these items are; a mix is refused naming an example of each."""
+    kinds: dict[InputKind, str] = {}
+    for it in items:
+        kinds.setdefault(InputKind(it.layout, it.bit_depth), Path(it.path).name)
+    return uniform(kinds)
 
 
-def feature_stats(items: list[ScanItem], channels: list[str], max_scans: int = 16) -> tuple[list[float], list[float]]:
+def feature_stats(items: list[ScanItem], channels: list[str], max_scans: int = 16,
+                  pre: dict | None = None) -> tuple[list[float], list[float]]:
     """Per-channel mean/std of the features over (a sample of) training scans."""
+    pre = pre or {}
     step = max(1, len(items) // max_scans)
     sums, sq, n = np.zeros(len(channels)), np.zeros(len(channels)), 0
     for it in items[::step][:max_scans]:
         c = it.counts()
         sub = c[:: max(1, c.shape[0] // 512), :: max(1, c.shape[1] // 512)]
-        f = model_code.features(np.moveaxis(sub, -1, 0), {"channels": channels}, it.i0, it.dark)
+        f = model_code.features(np.moveaxis(sub, -1, 0), {**pre, "channels": channels}, it.i0, it.dark)
         f = f.reshape(len(channels), -1).astype(np.float64)
         sums += f.sum(1)
         sq += (f ** 2).sum(1)
@@ -152,11 +158,12 @@ class DetectorGain(A.ImageOnlyTransform):
         return ("limit", "per_channel")
 
 
-def build_augment(cfg: TrainConfig) -> A.Compose:
+def build_augment(cfg: TrainConfig, open_beam: float = OPEN_BEAM) -> A.Compose:
+    """``open_beam``: what the border of a shrunk crop is filled with (white: nothing in the beam)."""
     a = cfg.augment
     ops = [A.HorizontalFlip(p=a.hflip), A.VerticalFlip(p=a.vflip), A.RandomRotate90(p=a.rot90)]
     if a.scale:
-        ops.append(A.Affine(scale=(0.8, 1.25), fill=OPEN_BEAM, fill_mask=0, p=a.scale))
+        ops.append(A.Affine(scale=(0.8, 1.25), fill=open_beam, fill_mask=0, p=a.scale))
     if a.gain:
         ops.append(DetectorGain(a.gain_limit, per_channel=False, p=a.gain))
     if a.channel_gain:
@@ -202,7 +209,7 @@ class SegCrops(Dataset):
         self.rank, self.world, self.epoch = rank, world, 0
         self.tile = cfg.data.tile
         self.length = max(1, math.ceil(cfg.data.crops_per_epoch / world))
-        self.aug = build_augment(cfg)
+        self.aug = build_augment(cfg, pre.get("max_value", OPEN_BEAM))
         self.bank = bank or []
         self.by_class: dict[int, list[tuple[int, int]]] = {}
         for i, it in enumerate(self.items):
@@ -256,7 +263,8 @@ class SegCrops(Dataset):
         i, y, x = self._pick(rng)
         it, t = self.items[i], self.tile
         src = self._counts(i)
-        counts = np.full((t, t, src.shape[2]), OPEN_BEAM, src.dtype)
+        counts = np.full((t, t, src.shape[2]), np.iinfo(src.dtype).max if src.dtype.kind in "ui" else OPEN_BEAM,
+                         src.dtype)
         ys, xs = max(0, y), max(0, x)
         ye, xe = min(it.height, y + t), min(it.width, x + t)
         counts[ys - y:ye - y, xs - x:xe - x] = src[ys:ye, xs:xe]
@@ -287,7 +295,7 @@ class ClsImages(Dataset):
                  train: bool = True):
         self.items = items[rank::world]
         self.cfg, self.pre, self.train, self.epoch, self.rank = cfg, pre, train, 0, rank
-        self.aug = build_augment(cfg) if train else None
+        self.aug = build_augment(cfg, pre.get("max_value", OPEN_BEAM)) if train else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch

@@ -21,6 +21,8 @@ from training.predict import Predictor
 def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), threshold: float = 0.5,
                    keep: int = 0, progress=None) -> dict:
     """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays."""
+    for it in items:  # every scan like the training scans before any is measured: no half-valid report
+        pred.check(it.layout, it.bit_depth, it.path)
     seg = pred.task == "seg"
     acc = SegAccumulator(pred.classes) if seg else ClsAccumulator(pred.classes)
     kept, seconds = [], []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,10 @@ from datasets.regions import Region
 from datasets.safefs import atomic_write
 from datasets.scanio import read_scan
 from training import plots, registry, tracking
+from training.inputs import default_i0
 from training.predict import Prediction, Predictor, load_predictor
+
+log = logging.getLogger(__name__)
 
 
 def components(pred: Prediction, spec: dict, min_area: int = 16) -> list[dict]:
@@ -51,7 +55,7 @@ class PredictSummary:
 def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, device: str | None = None,
                   probs: bool = False, tracking_uri: str | None = None, project: str | None = None,
                   min_area: int = 16) -> PredictSummary:
-    uri = tracking.resolve_uri(tracking_uri, Path(project)) if (tracking_uri or project) else None
+    uri = tracking_uri or (tracking.resolve_uri(None, Path(project)) if project else None)
     tracking.quiet_mlflow()
     with tracking.using(uri):
         ref = registry.resolve(model_uri) if model_uri.startswith("models:/") else registry.VersionRef(None, None, model_uri)
@@ -64,8 +68,8 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
         try:
             scan = read_scan(path)
             p = pred.predict_scan(scan, batch=batch)
-        except XwbError as e:
-            print(f"skipped {path}: {e}", file=sys.stderr)
+        except Exception as e:  # one scan the model cannot use must not cost the rest of the batch
+            print(f"skipped {_why(e, path)}", file=sys.stderr)
             summary.failed.append(str(path))
             continue
         summary.written += _write_prediction(pred, ref, scan, p, out / path.stem, thr, probs, min_area)
@@ -78,7 +82,7 @@ def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr
     files = []
     doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
            "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
-    i0 = scan.meta.get("i0", [65535.0] * scan.info.channels)
+    i0 = scan.meta.get("i0", [default_i0(scan.info.bit_depth)] * scan.info.channels)
     rgb = plots.scan_rgb(scan.pixels, list(i0), float(scan.meta.get("dark", 0.0)), scan.meta.get("regime", "kv"))
     if pred.task == "seg":
         ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
@@ -98,6 +102,16 @@ def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr
     files.append(atomic_write(stem.with_suffix(".overlay.png"), _png(pic[..., ::-1])))
     files.append(atomic_write(stem.with_suffix(".json"), json.dumps(doc, indent=1)))
     return files
+
+
+def _why(e: Exception, where) -> str:
+    """One line for a scan that was skipped: the reason as said (an XwbError names the file already), or an
+    unexpected error with its type, logged with its traceback for a bug report."""
+    if isinstance(e, XwbError):
+        msg = str(e)
+        return msg if Path(str(where)).name in msg.split(": ", 1)[0] else f"{where}: {msg}"
+    log.warning("unexpected error on %s", where, exc_info=e)
+    return f"{where}: cannot use this scan ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
 
 
 def _png(a: np.ndarray) -> bytes:
@@ -153,8 +167,8 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
             try:
                 scan = p.read_scan(rec)
                 out = pred.predict_scan(scan)
-            except XwbError as e:
-                print(f"skipped {rec.path}: {e}", file=sys.stderr)
+            except Exception as e:  # skip what the model cannot use, go on with the rest
+                print(f"skipped {_why(e, rec.path)}", file=sys.stderr)
                 counts["failed"] += 1
                 continue
             if pred.task == "seg":
@@ -191,8 +205,8 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
         for rec in p.store.images(split=split) if split else p.store.images():
             try:
                 res = pred.predict_scan(p.read_scan(rec))
-            except XwbError as e:
-                print(f"skipped {rec.path}: {e}", file=sys.stderr)
+            except Exception as e:
+                print(f"skipped {_why(e, rec.path)}", file=sys.stderr)
                 failed += 1
                 continue
             declared = {m.lower() for m in rec.manifest}

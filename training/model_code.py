@@ -31,14 +31,22 @@ def attenuation(counts: np.ndarray, i0, dark: float) -> np.ndarray:
     return np.maximum(-np.log(np.clip(c - np.float32(dark), 1.0, None) / i0), 0.0)
 
 
+def darkness(pixels: np.ndarray, max_value: float) -> np.ndarray:
+    """(3, H, W) pseudo-colour picture -> 1 - value / full scale per channel: 0 = white, where nothing is in
+    the beam, so padding with 0 means open beam here as for counts."""
+    return (1.0 - np.asarray(pixels, np.float32) / np.float32(max_value)).astype(np.float32)
+
+
 def input_channels(att: np.ndarray, channels: list[str]) -> np.ndarray:
-    """Pick/derive model input channels from the (C_raw, H, W) attenuation."""
+    """Pick/derive model input channels from the (C_raw, H, W) attenuation (or darkness, for colour)."""
     out = []
     for name in channels:
-        if name == "high":
+        if name in ("high", "red"):
             out.append(att[0])
-        elif name == "low":
+        elif name in ("low", "green"):
             out.append(att[1])
+        elif name == "blue":
+            out.append(att[2])
         elif name == "diff":   # low minus high attenuation: the material (Z) signal
             out.append(att[1] - att[0])
         else:
@@ -56,6 +64,8 @@ def normalise(x: np.ndarray | torch.Tensor, pre: dict):
 
 def features(counts_chw: np.ndarray, pre: dict, i0=None, dark=None) -> np.ndarray:
     """Raw counts (C_raw, H, W) -> un-normalised model channels (C_in, H, W), 0 = open beam."""
+    if pre.get("kind") == "colour":
+        return input_channels(darkness(counts_chw, pre.get("max_value", 255.0)), pre["channels"])
     i0 = pre["default_i0"] if i0 is None else i0
     dark = pre.get("default_dark", 0.0) if dark is None else dark
     return input_channels(attenuation(counts_chw, i0, dark), pre["channels"])

@@ -66,7 +66,10 @@ def confusion(matrix: np.ndarray, labels: list[str], out: Path, title: str = "pi
 
 
 def scan_rgb(counts: np.ndarray, i0, dark: float, regime: str = "kv") -> np.ndarray:
-    """Display picture of a scan: material colour for dual energy, grey otherwise."""
+    """Display picture of a scan: material colour for dual energy, the picture itself for colour, grey otherwise."""
+    if counts.ndim == 3 and counts.shape[2] >= 3:  # a pseudo-colour picture: shown as it is, at 8 bits
+        top = float(np.iinfo(counts.dtype).max) if counts.dtype.kind in "ui" else float(counts.max() or 1)
+        return np.clip(np.asarray(counts[..., :3], np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
     if counts.ndim == 3 and counts.shape[2] >= 2:
         return material_rgb(counts[..., 0], counts[..., 1], i0=tuple(i0[:2]), dark=dark, regime=regime)
     g = gray8(counts[..., 0] if counts.ndim == 3 else counts)

@@ -16,7 +16,8 @@ import torch
 
 from datasets.errors import XwbError
 from datasets.scanio import Scan
-from training import model_code
+from training import inputs, model_code
+from training.inputs import InputKind, default_i0
 
 OPEN_BEAM = 65535
 
@@ -37,11 +38,12 @@ class Prediction:
         return [c for c, s in self.scores.items() if s > threshold]
 
 
-def scanner_facts(scan_meta: dict | None, channels: int) -> tuple[list[float], float]:
+def scanner_facts(scan_meta: dict | None, channels: int, bit_depth: int = 16) -> tuple[list[float], float]:
+    """(I0 per channel, dark level): the file's own, else the full scale of its bit depth and no dark."""
     if scan_meta and "i0" in scan_meta:
         i0 = [float(v) for v in scan_meta["i0"]][:channels]
         return i0 + [i0[-1]] * (channels - len(i0)), float(scan_meta.get("dark", 0.0))
-    return [float(OPEN_BEAM)] * channels, 0.0
+    return [default_i0(bit_depth)] * channels, 0.0
 
 
 class Predictor:
@@ -78,8 +80,22 @@ class Predictor:
             scores = {c: float(p[k]) for k, c in enumerate(self.classes)}
         return Prediction(self.task, self.classes, p, scores, time.perf_counter() - t)
 
+    def check(self, layout: str, bit_depth: int, where: str) -> str:
+        """'' if scans of this layout and depth are what the model was trained on, a note if they are
+        converted; XwbError naming ``where``, the model and both kinds otherwise."""
+        try:
+            return inputs.check(self.spec, InputKind(layout, bit_depth), f"model {self.uri or ''}".strip())
+        except XwbError as e:
+            raise XwbError(f"{where}: {e}") from None
+
     def predict_scan(self, scan: Scan, **kw) -> Prediction:
-        i0, dark = scanner_facts(scan.meta, self.raw_channels)
+        """Predict one scan after checking it is like the training scans. I0 and dark come from the file
+        when it carries them, else from the model (what its training scanner had)."""
+        self.check(scan.info.layout, scan.info.bit_depth, str(scan.path or "scan"))
+        if scan.meta and "i0" in scan.meta:
+            i0, dark = scanner_facts(scan.meta, self.raw_channels, scan.info.bit_depth)
+        else:
+            i0, dark = None, None  # the model's default_i0 / default_dark
         return self.predict_counts(scan.pixels, i0, dark, **kw)
 
 

@@ -20,7 +20,7 @@ from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
 from training import data as D
-from training import models, signing, tracking
+from training import inputs, models, signing, tracking
 from training.config import TrainConfig, load_config, parse_config
 from training.evaluation import evaluate_items, write_report
 from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
@@ -52,7 +52,8 @@ def _val_keys(cfg: TrainConfig) -> list[str]:
 
 
 def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, channels: list[str],
-               stats: tuple[list[float], list[float]], i0: list[float], digest: str) -> dict:
+               kind: inputs.InputKind, i0: list[float], digest: str) -> dict:
+    """What a logged model carries: classes, the input it was trained on, preprocessing, tiles."""
     tax = project.taxonomy
     seg = cfg.task == "seg"
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
@@ -61,8 +62,11 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
             "classes": names,
             "class_ids": [tax.by_name(n).id for n in names] if seg else [],
             "colors": [list(tax.by_name(n).rgb) for n in names] if seg else [],
-            "preprocess": {"kind": "log_transmission", "channels": channels, "raw_channels": raw,
-                           "default_i0": i0, "default_dark": 0.0, "mean": stats[0], "std": stats[1]},
+            "input": {"layout": kind.layout, "bit_depth": kind.bit_depth},
+            "preprocess": {"kind": "colour" if kind.layout == "rgb" else "log_transmission", "channels": channels,
+                           "raw_channels": raw, "max_value": kind.full_scale,
+                           "default_i0": i0, "default_dark": 0.0, "mean": [0.0] * len(channels),
+                           "std": [1.0] * len(channels)},
             "tile": cfg.eval.tile, "overlap": cfg.eval.overlap, "pad_multiple": 32,
             "image_size": cfg.data.image_size, "threshold": cfg.eval.threshold,
             "project": project.name, "dataset_digest": digest,
@@ -164,9 +168,13 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
         items = {s: D.load_items(project, s, names, cfg.task) for s in ("train", "val")}
         for s in ("train", "val"):
             _check_labels(cfg, s, items[s], totals[s])
-        raws = {it.channels for it in items["train"] + items["val"]}
-        raw = min(raws)
-        channels = D.resolve_channels(cfg, raw)
+        kind = D.input_kind(items["train"] + items["val"])
+        channels = inputs.resolve_channels(cfg.data.channels, kind)
+        if kind.layout == "rgb" and cfg.task == "seg" and cfg.augment.tip:
+            progress.note(f"note: augment.tip {cfg.augment.tip} set to 0: threat image projection works on "
+                          f"detector counts, and the project's scans are {kind}")
+            cfg.augment.tip = 0.0  # the run's logged config says what was done
+        raw = inputs.raw_channels(channels)
         digest = snapshot_digest(project)
         if ck is not None:
             spec = json.loads(ck["spec"])
@@ -176,7 +184,9 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
                 spec["dataset_digest"] = digest
         else:
             i0 = items["train"][0].i0[:raw]
-            spec = build_spec(cfg, project, names, raw, channels, D.feature_stats(items["train"], channels), i0, digest)
+            spec = build_spec(cfg, project, names, raw, channels, kind, i0, digest)
+            spec["preprocess"]["mean"], spec["preprocess"]["std"] = D.feature_stats(items["train"], channels,
+                                                                                    pre=spec["preprocess"])
         net = models.create(spec, cfg.model.encoder_weights if ck is None else None)
         bank = D.threat_bank(items["train"], seed=cfg.runtime.seed) if cfg.task == "seg" and cfg.augment.tip else []
         pre = spec["preprocess"]

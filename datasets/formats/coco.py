@@ -16,7 +16,7 @@ from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
 from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision,
-                                     load_json, need, read_decision)
+                                     load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import atomic_write
 from datasets.regions import STATES, Region, rasterize_polygon, tight_mask
@@ -126,7 +126,7 @@ def _rle_mask(seg: dict, width: int, height: int, where: str) -> np.ndarray:
         raise XwbError(f"{where}.segmentation: bad RLE ({e})") from None
 
 
-def _region_from_ann(ann: dict, width: int, height: int, where: str) -> Region | None:
+def _region_from_ann(ann: dict, width: int, height: int, where: str, plan: ImportPlan) -> Region | None:
     seg = ann.get("segmentation")
     extra = ann.get("xwb") if isinstance(ann.get("xwb"), dict) else {}
     state = extra.get("state", "accepted")
@@ -148,8 +148,13 @@ def _region_from_ann(ann: dict, width: int, height: int, where: str) -> Region |
                 raise XwbError(f"{where}.segmentation[{k}]: polygon has {len(part) // 2} points; needs at least 3")
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in part):
                 raise XwbError(f"{where}.segmentation[{k}]: coordinates must be numbers")
-            polys.append(check_points(np.asarray(part, dtype=np.float64).reshape(-1, 2), width, height,
-                                      f"{where}.segmentation[{k}]"))
+            p = check_points(np.asarray(part, dtype=np.float64).reshape(-1, 2), width, height,
+                             f"{where}.segmentation[{k}]", plan)
+            if polygon_area(p) > 0:
+                polys.append(p)
+        if not polys:
+            plan.skip("zero-area polygons")
+            return None
         if len(polys) == 1:
             return Region(0, polygon=polys[0], **meta)
         full = np.zeros((height, width), dtype=bool)
@@ -231,10 +236,11 @@ def plan_coco(project: Project, path: str | Path) -> ImportPlan:
             raise XwbError(f"{path}: {w}: category_id {cid} is not in 'categories'")
         im = by_id[iid]
         try:
-            r = _region_from_ann(ann, im.width, im.height, w)
+            r = _region_from_ann(ann, im.width, im.height, w, plan)
         except XwbError as e:
             raise XwbError(f"{path}: {e}") from None
-        im.regions.append((cats[cid], r))
+        if r is not None:
+            im.regions.append((cats[cid], r))
     return plan
 
 

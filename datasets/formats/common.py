@@ -17,21 +17,25 @@ from datasets.store import STATUSES, ImageRecord
 from datasets.taxonomy import check_name
 
 
-def check_real_size(project: Project, rel: str, width: int, height: int, where: str) -> None:
-    """The size a file *says* an image has must be its real size before any mask is decoded at that size
-    (a 200-byte RLE claiming 100000x100000 would otherwise allocate 10 GB). Reads only the header."""
+def real_size(project: Project, rel: str, where: str) -> tuple[int, int]:
+    """(width, height) of an image of the project, or of a file under its image root (header only)."""
     iid = project.store.image_id_by_path(rel)
     if iid is not None:
         rec = project.store.image(iid)
-        real = (rec.width, rec.height)
-    else:
-        f = project.image_path(rel)
-        if not f.is_file():
-            raise XwbError(f"{where}: image file {rel!r} not found under {project.image_root}")
-        from datasets.scanio import scan_info
+        return rec.width, rec.height
+    f = project.image_path(rel)
+    if not f.is_file():
+        raise XwbError(f"{where}: image file {rel!r} not found under {project.image_root}")
+    from datasets.scanio import scan_info
 
-        info = scan_info(f)
-        real = (info.width, info.height)
+    info = scan_info(f)
+    return info.width, info.height
+
+
+def check_real_size(project: Project, rel: str, width: int, height: int, where: str) -> None:
+    """The size a file *says* an image has must be its real size before any mask is decoded at that size
+    (a 200-byte RLE claiming 100000x100000 would otherwise allocate 10 GB). Reads only the header."""
+    real = real_size(project, rel, where)
     if real != (width, height):
         raise XwbError(f"{where}: says {width}x{height} but {rel} is {real[0]}x{real[1]}")
 
@@ -56,6 +60,7 @@ class ImportSummary:
     regions: int = 0
     duplicates: int = 0
     skipped_shapes: dict[str, int] = field(default_factory=dict)
+    clipped: int = 0
     added_classes: list[str] = field(default_factory=list)
     added_tags: list[str] = field(default_factory=list)
 
@@ -65,6 +70,8 @@ class ImportSummary:
             s += f", {self.duplicates} already present"
         if self.skipped_shapes:
             s += ", skipped " + ", ".join(f"{n} {k}" for k, n in sorted(self.skipped_shapes.items()))
+        if self.clipped:
+            s += f"; clipped {self.clipped} vertices that lay up to {BORDER_SLACK:g} px outside the image onto its border"
         if self.added_classes:
             s += f"; added classes: {', '.join(self.added_classes)}"
         if self.added_tags:
@@ -77,6 +84,7 @@ class ImportPlan:
     source: Path
     images: list[PlannedImage] = field(default_factory=list)
     skipped_shapes: dict[str, int] = field(default_factory=dict)
+    clipped: int = 0  # vertices a fraction of a pixel outside the image, clipped onto its border
 
     def skip(self, kind: str) -> None:
         self.skipped_shapes[kind] = self.skipped_shapes.get(kind, 0) + 1
@@ -126,7 +134,7 @@ class ImportPlan:
                                f"is {rec.width}x{rec.height}")
             new_recs.append(rec)
 
-        summary = ImportSummary(skipped_shapes=dict(self.skipped_shapes))
+        summary = ImportSummary(skipped_shapes=dict(self.skipped_shapes), clipped=self.clipped)
         old_config = project.config.to_dict()
         try:
             self._write(project, store, tax, ids, new_recs, unknown, unknown_tags, add_classes, summary)
@@ -168,8 +176,15 @@ class ImportPlan:
                 project.save_config()  # last step inside the transaction: a failure rolls the rows back
 
 
-def check_points(points, width: int, height: int, where: str):
-    """Validate an (N, 2) point list inside the image (edges inclusive); returns it as floats."""
+BORDER_SLACK = 1.0  # px: labelme and labelme2coco write border clicks a fraction of a pixel outside the image
+
+
+def check_points(points, width: int, height: int, where: str, plan: "ImportPlan | None" = None):
+    """Validate an (N, 2) point list inside the image (edges inclusive); returns it as floats.
+
+    Vertices up to ``BORDER_SLACK`` px outside (a click on the border, as labelme records it) are clipped
+    onto the border and counted in ``plan.clipped``; anything further out is refused.
+    """
     import numpy as np
 
     try:
@@ -180,9 +195,22 @@ def check_points(points, width: int, height: int, where: str):
         raise XwbError(f"{where}: points must be [x, y] pairs")
     if not np.isfinite(p).all():
         raise XwbError(f"{where}: points must be finite numbers")
-    if (p < 0).any() or (p[:, 0] > width).any() or (p[:, 1] > height).any():
-        raise XwbError(f"{where}: coordinates outside the {width}x{height} image")
-    return p
+    slack = BORDER_SLACK if plan is not None else 0.0
+    if (p < -slack).any() or (p[:, 0] > width + slack).any() or (p[:, 1] > height + slack).any():
+        bad = p[(p[:, 0] < -slack) | (p[:, 1] < -slack) | (p[:, 0] > width + slack) | (p[:, 1] > height + slack)][0]
+        raise XwbError(f"{where}: point ({bad[0]:g}, {bad[1]:g}) is outside the {width}x{height} image")
+    clipped = np.clip(p, 0, [width, height])
+    if plan is not None:
+        plan.clipped += int((clipped != p).any(axis=1).sum())
+    return clipped
+
+
+def polygon_area(p) -> float:
+    """Shoelace area of an (N, 2) polygon."""
+    import numpy as np
+
+    x, y = p[:, 0], p[:, 1]
+    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2.0)
 
 
 def need(d, key: str, types, where: str):

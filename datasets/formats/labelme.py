@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision,
-                                     load_json, need, read_decision)
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision, real_size,
+                                     load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import STATES, Region
@@ -104,10 +104,12 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
     if not isinstance(doc, dict):
         raise XwbError(f"{path}: not a labelme file (top level is not an object)")
     ip = need(doc, "imagePath", str, where)
-    width = need(doc, "imageWidth", int, where)
-    height = need(doc, "imageHeight", int, where)
-    if width <= 0 or height <= 0:
-        raise XwbError(f"{path}: imageWidth and imageHeight must be positive")
+    sized = doc.get("imageWidth") is not None or doc.get("imageHeight") is not None
+    if sized:  # labelme 4+ records the size; 3.x files do not, and the image's own header says it
+        width = need(doc, "imageWidth", int, where)
+        height = need(doc, "imageHeight", int, where)
+        if width <= 0 or height <= 0:
+            raise XwbError(f"{path}: imageWidth and imageHeight must be positive")
     shapes = need(doc, "shapes", list, where)
     ip_norm = ip.replace("\\", "/")
     if ip_norm.startswith("/") or (len(ip_norm) > 1 and ip_norm[1] == ":"):
@@ -121,7 +123,10 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
     if rel in rels:
         raise XwbError(f"{path}: image {rel!r} is already labelled by another file of this import")
     rels.add(rel)
-    check_real_size(project, rel, width, height, f"{path}: imagePath")
+    if sized:
+        check_real_size(project, rel, width, height, f"{path}: imagePath")
+    else:
+        width, height = real_size(project, rel, f"{path}: imagePath")
     im = PlannedImage(rel, width, height, where="imagePath")
     flags = doc.get("flags") or {}
     if not isinstance(flags, dict) or not all(isinstance(v, bool) for v in flags.values()):
@@ -147,7 +152,7 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
             continue
         if not label:
             raise XwbError(f"{w}.label: empty")
-        pts = check_points(need(s, "points", list, w), width, height, w)
+        pts = check_points(need(s, "points", list, w), width, height, w, plan)
         sx = s.get("xwb") if isinstance(s.get("xwb"), dict) else {}
         state = sx.get("state", "accepted")
         if state not in STATES:
@@ -160,15 +165,24 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
         if kind == "polygon":
             if len(pts) < 3:
                 raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
+            if polygon_area(pts) == 0:
+                plan.skip("zero-area polygons")
+                continue
             r = Region(0, polygon=pts, **meta)
         elif kind == "rectangle":
             if len(pts) != 2:
                 raise XwbError(f"{w}: rectangle needs 2 points, has {len(pts)}")
             (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            if x0 == x1 or y0 == y1:
+                plan.skip("zero-area rectangles")
+                continue
             r = Region(0, polygon=np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), **meta)
         elif kind == "circle":
             if len(pts) != 2:
                 raise XwbError(f"{w}: circle needs 2 points, has {len(pts)}")
+            if (pts[0] == pts[1]).all():
+                plan.skip("zero-radius circles")
+                continue
             poly = _circle(pts)
             r = Region(0, polygon=np.clip(poly, 0, [width, height]), **meta)
         elif kind == "mask":

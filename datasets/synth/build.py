@@ -28,6 +28,7 @@ from datasets.taxonomy import Taxonomy, default_taxonomy_path
 
 CLASS_TAGS = {"firearm": ["weapon"], "knife": ["weapon"], "drugs": ["narcotics"], "cigarettes": ["tobacco"],
               "ivory": ["wildlife"], "solid_waste": ["waste"], "currency": ["cash"]}
+RENDERS = ("counts", "pseudo-colour", "single-energy")  # how the scans are written, see ``_write_scan``
 MIN_VISIBLE = 0.2  # a threat less than 20 % visible is taken out of the scene (no one could label it)
 
 
@@ -91,11 +92,41 @@ def _visible_regions(scene: Scene, att: np.ndarray):
     return regions, present, levels
 
 
+def _write_scan(folder: Path, stem: str, s: SynthScan, render: str) -> str:
+    """Write one scan the way a scanner or an archive would hand it over; returns its relative path.
+
+    counts: 16-bit dual-energy TIFF with the scanner's I0 and dark level (xwb's own format);
+    pseudo-colour: the 8-bit RGB material picture a screening console shows, as PNG (how public datasets
+    such as SIXray and many vendor exports ship scans), no scanner facts;
+    single-energy: the high-energy channel alone as a 16-bit grey TIFF without scanner facts (a vendor file).
+    """
+    if render == "pseudo-colour":
+        import cv2
+
+        from datasets.display import material_rgb
+
+        i0 = s.meta.get("i0", [65535.0, 65535.0])
+        rgb = material_rgb(s.counts[..., 0], s.counts[..., 1], i0=tuple(i0[:2]), dark=float(s.meta.get("dark", 0)),
+                           regime=s.meta.get("regime", "kv"))
+        rel = stem + ".png"
+        if not cv2.imwrite(str(folder / rel), rgb[..., ::-1]):
+            raise XwbError(f"{folder / rel}: cannot write PNG")
+        return rel
+    rel = stem + ".tiff"
+    if render == "single-energy":
+        write_tiff(folder / rel, np.ascontiguousarray(s.counts[..., 0]))
+    else:
+        write_tiff(folder / rel, s.counts, meta=s.meta)
+    return rel
+
+
 def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: tuple[int, int] | None = None,
                   occlusion: str = "mixed", classes: list[str] | None = None, undeclared: float = 0.2,
                   unlabelled: int = 0, taxonomy: Taxonomy | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> Path:
+                  progress: Callable[[int, int], None] | None = None, render: str = "counts") -> Path:
     out = Path(out)
+    if render not in RENDERS:
+        raise XwbError(f"unknown render {render!r} (choose {', '.join(RENDERS)})")
     if kind not in KINDS:
         raise XwbError(f"unknown kind {kind!r} (choose {', '.join(KINDS)})")
     if count <= 0:
@@ -126,8 +157,7 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         truth = {}
         for i in range(count):
             s = make_scan(kind, seed, i, size, classes, occlusion, undeclared)
-            rel = f"images/{kind}_{seed}_{i:05d}.tiff"
-            write_tiff(tmp / rel, s.counts, meta=s.meta)
+            rel = _write_scan(tmp, f"images/{kind}_{seed}_{i:05d}", s, render)
             rec = p.make_record(tmp / rel, rel)
             labelled = i < count - unlabelled
             rec.status = "done" if labelled else "new"
@@ -140,7 +170,7 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
             if progress:
                 progress(i + 1, count)
         assign_splits(p)
-        (tmp / "synth.json").write_text(json.dumps({"seed": seed, "kind": kind, "size": list(size),
+        (tmp / "synth.json").write_text(json.dumps({"seed": seed, "kind": kind, "size": list(size), "render": render,
                                                     "occlusion": occlusion, "scans": truth}, indent=1))
         p.close()
         if out.exists():

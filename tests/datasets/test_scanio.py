@@ -69,13 +69,16 @@ def test_large_uncompressed_tiff_is_memory_mapped(tmp_path):
     assert s.pixels[1000, 11999] == 4242
 
 
-def _dicom(path, frames):
+def _dicom(path, frames, sop="1.2.840.10008.5.1.4.1.1.501.2.1", image_type=None):
+    """A DICOM file as a writer of the standard makes it (default: a DICOS digital X-ray image)."""
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.501.2.1"  # DICOS digital X-ray image
+    meta.MediaStorageSOPClassUID = sop
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    if image_type:
+        ds.ImageType = image_type
     ds.Rows, ds.Columns = frames.shape[-2:]
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"

@@ -1,0 +1,110 @@
+"""Projects of pseudo-colour pictures and of single-energy grey scans train, evaluate and compare; a model
+refuses scans unlike the ones it was trained on (issue 12)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from datasets.errors import XwbError
+from datasets.project import Project
+from datasets.scanio import read_scan
+from tests.training.conftest import TINY, client_for, make_synth
+from training.tracking import default_uri
+
+FAST = ["optim.epochs=1", "eval.overlays=0"]
+
+
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory):
+    """One project per render, each with two registered seg versions."""
+    from training.run import train
+
+    out = {}
+    for render in ("pseudo-colour", "single-energy"):
+        folder = tmp_path_factory.mktemp(render) / ("pc" if render == "pseudo-colour" else "se")
+        from datasets.synth.build import synth_project
+
+        synth_project(folder, "baggage", 12, seed=2, size=(160, 224), render=render)
+        a = train(TINY, folder, FAST, quiet=True)
+        b = train(TINY, folder, FAST + ["model.arch=FPN"], quiet=True)
+        out[render] = (folder, a, b)
+    return out
+
+
+@pytest.mark.parametrize("render,layout,bits,channels", [
+    ("pseudo-colour", "rgb", 8, ["red", "green", "blue"]),
+    ("single-energy", "gray", 16, ["high"]),
+])
+def test_project_trains_evaluates_and_compares(kinds, render, layout, bits, channels):
+    from training.compare import compare
+
+    folder, a, b = kinds[render]
+    assert (a.version, b.version) == ("1", "2")
+    spec = json.loads(open(client_for(folder).download_artifacts(a.run_id, "config/spec.json")).read())
+    assert spec["input"] == {"layout": layout, "bit_depth": bits}
+    assert spec["preprocess"]["channels"] == channels
+    name = f"{folder.name}-seg"
+    c = compare(name, folder, ["1", "2"], quiet=True)
+    assert [r["version"] for r in c.rows] == ["1", "2"]
+    assert all(0 <= r["mIoU"] <= 1 for r in c.rows)
+
+
+def test_a_model_refuses_scans_unlike_its_training_scans(kinds):
+    from training.predict import load_predictor
+
+    pc, _, _ = kinds["pseudo-colour"]
+    se, _, _ = kinds["single-energy"]
+    colour = load_predictor("models:/pc-seg/1", tracking_uri=default_uri(pc))
+    grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
+    png = sorted((pc / "images").glob("*.png"))[0]
+    tif = sorted((se / "images").glob("*.tiff"))[0]
+    assert colour.predict_scan(read_scan(png)).probs.shape[1:] == (160, 224)
+    with pytest.raises(XwbError) as e:
+        colour.predict_scan(read_scan(tif))
+    assert str(e.value) == (f"{tif}: model models:/pc-seg/1 was trained on 8-bit pseudo-colour (RGB) scans; "
+                            f"this scan is 16-bit single-energy grey")
+    with pytest.raises(XwbError, match="trained on 16-bit single-energy grey scans; this scan is 8-bit pseudo-colour"):
+        grey.predict_scan(read_scan(png))
+
+
+def test_single_energy_model_takes_the_high_channel_of_a_dual_scan(kinds, tmp_path):
+    from training.predict import load_predictor
+
+    se, _, _ = kinds["single-energy"]
+    grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
+    dual = make_synth(tmp_path / "dual", count=1, size=(128, 160))
+    scan = read_scan(sorted((dual / "images").glob("*.tiff"))[0])
+    assert grey.check(scan.info.layout, scan.info.bit_depth, "x") == "its high-energy channel used"
+    assert grey.predict_scan(scan).probs.shape[1:] == (128, 160)
+
+
+def test_evaluate_refuses_a_split_with_scans_unlike_the_training_scans(kinds, tmp_path):
+    """Evaluation is all or nothing: a half-valid report would mislead a reviewer."""
+    from training.evaluate import evaluate
+
+    pc, _, _ = kinds["pseudo-colour"]
+    other = make_synth(tmp_path / "dual", count=6, size=(128, 160))
+    with pytest.raises(XwbError, match="trained on 8-bit pseudo-colour"):
+        evaluate("models:/pc-seg/1", other, "test", tracking_uri=default_uri(pc), quiet=True)
+
+
+def test_prelabel_and_predict_skip_mismatched_scans_and_go_on(kinds, tmp_path, capsys):
+    from training.infer import predict_files, prelabel
+
+    pc, _, _ = kinds["pseudo-colour"]
+    se, _, _ = kinds["single-energy"]
+    png = sorted((pc / "images").glob("*.png"))[:2]
+    tif = sorted((se / "images").glob("*.tiff"))[0]
+    s = predict_files("models:/pc-seg/1", [str(png[0]), str(tif), str(png[1])], tmp_path / "out",
+                      tracking_uri=default_uri(pc))
+    assert s.failed == [str(tif)] and len(s.written) == 2 * 3  # labels, overlay, json per used scan
+    assert "trained on 8-bit pseudo-colour (RGB) scans; this scan is 16-bit single-energy grey" in capsys.readouterr().err
+    # a dual-energy project pre-labelled with the colour model: every scan skipped, nothing written, no traceback
+    dual = make_synth(tmp_path / "dual", count=3, size=(128, 160), seed=5)
+    with Project.open(dual) as p:
+        before = p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]
+    counts = prelabel("models:/pc-seg/1", dual, status=None, tracking_uri=default_uri(pc), quiet=True)
+    assert counts["failed"] == 3 and counts["scans"] == 0
+    with Project.open(dual) as p:
+        assert p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == before
