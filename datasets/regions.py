@@ -17,7 +17,8 @@ from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
 
-STATES = ("proposal", "accepted", "rejected")  # rejected: a proposal someone turned down (kept as a false alarm)
+STATES = ("proposal", "accepted", "rejected")
+IGNORE_LABEL = 255  # label-map value of "don't care" pixels (the VOC convention): no loss, no metric there  # rejected: a proposal someone turned down (kept as a false alarm)
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Region:
     updated_at: float = field(default_factory=time.time)
     decided_by: str = ""
     decided_at: Optional[float] = None
+    shape: Optional[dict] = None   # the drawing tool's own shape, e.g. {"type": "circle", "points": [[x, y], [x, y]]}
+    group: Optional[int] = None    # regions of one image with the same group are parts of one object
+    ignore: bool = False           # a "don't care" area: left out of the loss and the metrics
 
     def __post_init__(self) -> None:
         if (self.polygon is None) == (self.mask is None):
@@ -117,7 +121,38 @@ class Region:
         else:
             geom = b"M" + np.array([self.mask_x, self.mask_y, *self.mask.shape], "<i8").tobytes() \
                 + np.packbits(self.mask).tobytes()
-        return f"{self.class_id}|{self.state}|".encode() + geom
+        return f"{self.class_id}|{self.state}|{'I|' if self.ignore else ''}".encode() + geom
+
+    def exact_shape(self, width: int, height: int) -> Optional[dict]:
+        """The tool's shape when the region still is exactly that shape (not edited since); else None."""
+        sh = self.shape
+        if not sh:
+            return None
+        kind, pts = sh.get("type"), np.asarray(sh.get("points", []), np.float64)
+        if kind in ("rectangle", "circle") and self.polygon is not None and pts.shape == (2, 2):
+            made = shape_polygon(kind, pts, width, height)
+            return sh if made.shape == self.polygon.shape and np.array_equal(made, self.polygon) else None
+        if kind == "mask" and self.mask is not None and pts.shape == (2, 2):
+            return sh if (int(pts[0][0]), int(pts[0][1])) == (self.mask_x, self.mask_y) else None
+        return None
+
+
+CIRCLE_VERTICES = 64
+
+
+def shape_polygon(kind: str, points: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The polygon a labelme rectangle (two corners) or circle (centre, a point on the rim) stands for;
+    one definition, so that a stored shape can be recognised as unedited on export."""
+    p = np.asarray(points, np.float64)
+    if kind == "rectangle":
+        (x0, y0), (x1, y1) = p.min(axis=0), p.max(axis=0)
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    if kind == "circle":
+        (cx, cy), (px, py) = p[0], p[1]
+        r = float(np.hypot(px - cx, py - cy))
+        t = np.linspace(0, 2 * np.pi, CIRCLE_VERTICES, endpoint=False)
+        return np.clip(np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1), 0, [width, height])
+    raise XwbError(f"no polygon for shape type {kind!r}")
 
 
 def rasterize_polygon(poly: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -155,7 +190,11 @@ def label_map(regions: list[Region], width: int, height: int, order: str = "area
     out = np.zeros((height, width), dtype=np.uint8)
     regs = sorted(regions, key=lambda r: -r.area()) if order == "area" else list(regions)
     for r in regs:
-        paint(out, r, r.class_id)
+        if not r.ignore:
+            paint(out, r, r.class_id)
+    for r in regions:  # "don't care" areas last, over everything
+        if r.ignore:
+            paint(out, r, IGNORE_LABEL)
     return out
 
 

@@ -5,7 +5,7 @@ so every store, new or old, went through the same steps.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
 SPLITS = ("train", "val", "test")
 
@@ -100,6 +100,19 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX regions_by_image ON regions(image_id);
     CREATE INDEX regions_by_source ON regions(source);
     """,
+    # v5: what other tools drew is kept: the tool's shape (labelme rectangle/circle, mask corners), the group
+    # that makes several parts one object, and "don't care" areas (labelme __ignore__, COCO iscrowd).
+    4: """
+    ALTER TABLE regions ADD COLUMN shape TEXT;
+    ALTER TABLE regions ADD COLUMN group_id INTEGER;
+    ALTER TABLE regions ADD COLUMN ignore INTEGER NOT NULL DEFAULT 0;
+    """,
+}
+
+# Region columns a store of each version lacks, with what they read as (a read-only old store is not migrated).
+REGION_DEFAULTS: dict[str, tuple[int, str]] = {
+    "decided_by": (4, "''"), "decided_at": (4, "NULL"),
+    "shape": (5, "NULL"), "group_id": (5, "NULL"), "ignore": (5, "0"),
 }
 
 

@@ -16,6 +16,7 @@ Durability and concurrency:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sqlite3
@@ -29,7 +30,8 @@ import numpy as np
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 from datasets.safefs import disk_full, read_only_fs, why_read_only
-from datasets.schema import MIGRATIONS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES, split_sql
+from datasets.schema import (MIGRATIONS, REGION_DEFAULTS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES,
+                             split_sql)
 
 # The WAL is checkpointed back into the store once it is larger than this (readers that never pause
 # would otherwise keep SQLite's own checkpoints from ever restarting it: 1 GB in 30 s in bench_wal.py).
@@ -57,7 +59,16 @@ class ImageRecord:
 
 _IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
 _REG_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
-             "score, state, created_at, updated_at, decided_by, decided_at")
+             "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
+
+
+def _region_cols(version: int) -> str:
+    """The region columns to select from a store of ``version`` (missing ones read as their defaults)."""
+    cols = []
+    for c in _REG_COLS.split(", "):
+        since, default = REGION_DEFAULTS.get(c, (0, ""))
+        cols.append(c if version >= since else f"{default} AS {c}")
+    return ", ".join(cols)
 
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
@@ -99,6 +110,7 @@ class Store:
             if create:
                 self._create()
             self._check_schema()
+            self._cols = _region_cols(self.schema_version())
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
                 raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None
@@ -327,11 +339,15 @@ class Store:
         with self.transaction() as c:
             return [self._insert_region(c, image_id, r) for r in regions]
 
+    @staticmethod
+    def _shape_cols(r: Region) -> tuple:
+        return (json.dumps(r.shape, sort_keys=True) if r.shape else None, r.group, int(bool(r.ignore)))
+
     def _insert_region(self, c, image_id: int, r: Region, keep_id: bool = False) -> int:
         cols = ("image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area, author, source, "
-                "score, state, created_at, updated_at, decided_by, decided_at")
+                "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
         vals = (image_id, r.class_id, *self._region_row(r), r.area(), r.author, r.source, r.score, r.state,
-                r.created_at, r.updated_at, r.decided_by, r.decided_at)
+                r.created_at, r.updated_at, r.decided_by, r.decided_at, *self._shape_cols(r))
         if keep_id:
             cols, vals = "id, " + cols, (r.id, *vals)
         cur = c.execute(f"INSERT INTO regions ({cols}) VALUES ({','.join('?' * len(vals))})", vals)
@@ -356,12 +372,20 @@ class Store:
         with self.transaction() as c:
             cur = c.execute(
                 "UPDATE regions SET class_id=?, kind=?, polygon=?, mask=?, x0=?, y0=?, x1=?, y1=?, mask_w=?, "
-                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=? "
-                "WHERE id=?",
+                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=?, "
+                "shape=?, group_id=?, ignore=? WHERE id=?",
                 (region.class_id, *self._region_row(region), region.area(), region.author, region.source,
-                 region.score, region.state, region.updated_at, region.decided_by, region.decided_at, region.id))
+                 region.score, region.state, region.updated_at, region.decided_by, region.decided_at,
+                 *self._shape_cols(region), region.id))
             if cur.rowcount == 0:
                 raise XwbError(f"region {region.id} no longer exists (deleted elsewhere?)")
+
+    def max_group(self, image_id: int) -> int:
+        """The highest group number among an image's regions (0 when none is grouped)."""
+        if self.schema_version() < 5:
+            return 0
+        row = self.conn.execute("SELECT MAX(group_id) FROM regions WHERE image_id=?", (image_id,)).fetchone()
+        return int(row[0] or 0)
 
     def delete_region(self, region_id: int) -> None:
         with self.transaction() as c:
@@ -389,9 +413,11 @@ class Store:
             "SELECT tag, source, score FROM tag_proposals WHERE image_id=? ORDER BY score DESC", (image_id,))]
 
     def _region_from_row(self, row) -> Region:
-        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da) = row
+        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da,
+         shape, group, ignore) = row
         meta = dict(state=state, source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca,
-                    updated_at=ua, decided_by=db, decided_at=da)
+                    updated_at=ua, decided_by=db, decided_at=da, shape=json.loads(shape) if shape else None,
+                    group=group, ignore=bool(ignore))
         if kind == "polygon":
             return Region(cid, polygon=np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64), **meta)
         return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), **meta)
@@ -405,18 +431,18 @@ class Store:
     def regions(self, image_id: int, state: str | None = None, include_rejected: bool = False) -> list[Region]:
         """An image's regions in id order: proposals and accepted ones; rejected proposals only when asked."""
         cond, args = self._state_filter(state, include_rejected)
-        q = f"SELECT {_REG_COLS} FROM regions WHERE image_id=?{cond} ORDER BY id"
+        q = f"SELECT {self._cols} FROM regions WHERE image_id=?{cond} ORDER BY id"
         return [self._region_from_row(r) for r in self.conn.execute(q, [image_id, *args])]
 
     def region(self, region_id: int) -> Region:
-        row = self.conn.execute(f"SELECT {_REG_COLS} FROM regions WHERE id=?", (region_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {self._cols} FROM regions WHERE id=?", (region_id,)).fetchone()
         if row is None:
             raise XwbError(f"region {region_id} is not in the project")
         return self._region_from_row(row)
 
     def iter_regions(self, state: str | None = None, include_rejected: bool = False) -> Iterator[Region]:
         cond, args = self._state_filter(state, include_rejected)
-        for row in self.conn.execute(f"SELECT {_REG_COLS} FROM regions WHERE 1=1{cond} ORDER BY image_id, id", args):
+        for row in self.conn.execute(f"SELECT {self._cols} FROM regions WHERE 1=1{cond} ORDER BY image_id, id", args):
             yield self._region_from_row(row)
 
     def region_classes_by_image(self, state: str = "accepted") -> dict[int, set[int]]:

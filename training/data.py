@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from datasets.errors import XwbError
 from datasets.project import Project
-from datasets.regions import Region, paint
+from datasets.regions import IGNORE_LABEL, Region, paint
 from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
 from training import model_code
@@ -53,8 +53,8 @@ class ScanItem:
         """(h, w) uint8 model class indices of the window at (x0, y0) (default: the whole scan);
         smaller regions are painted over larger ones."""
         out = np.zeros((self.height if h is None else h, self.width if w is None else w), np.uint8)
-        for k, r in sorted(self.regions, key=lambda t: -t[1].area()):
-            paint(out, r, k, x0, y0)
+        for k, r in sorted(self.regions, key=lambda t: (t[0] == IGNORE_LABEL, -t[1].area())):
+            paint(out, r, k, x0, y0)  # "don't care" areas (IGNORE_LABEL) last, over everything
         return out
 
 
@@ -81,7 +81,8 @@ def load_items(project: Project, split: str, names: list[str], task: str) -> lis
         if task == "seg":
             if not regs and rec.status not in ("done", "reviewed"):
                 continue  # not labelled yet: an empty label map would teach "nothing here"
-            labels = [(index[r.class_id], r) for r in regs if r.class_id in index]
+            labels = [(IGNORE_LABEL if r.ignore else index[r.class_id], r) for r in regs
+                      if r.ignore or r.class_id in index]
             tags = None
         else:
             if not rec.tags and rec.status not in ("done", "reviewed"):
@@ -184,7 +185,7 @@ class Threat:
 def threat_bank(items: list[ScanItem], limit: int = 200, seed: int = 0) -> list[Threat]:
     """Crops of accepted training regions, the source of TIP augmentation."""
     rng = np.random.default_rng(seed)
-    pool = [(it, k, r) for it in items for k, r in it.regions]
+    pool = [(it, k, r) for it in items for k, r in it.regions if k != IGNORE_LABEL]
     rng.shuffle(pool)
     bank = []
     for it, k, r in pool[:limit]:
@@ -214,7 +215,8 @@ class SegCrops(Dataset):
         self.by_class: dict[int, list[tuple[int, int]]] = {}
         for i, it in enumerate(self.items):
             for j, (k, _) in enumerate(it.regions):
-                self.by_class.setdefault(k, []).append((i, j))
+                if k != IGNORE_LABEL:  # crops are centred on objects, never on "don't care" areas
+                    self.by_class.setdefault(k, []).append((i, j))
         self.positives = [p for v in self.by_class.values() for p in v]
         self._cache: dict[int, np.ndarray] = {}
 

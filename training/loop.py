@@ -17,6 +17,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 
 from datasets.errors import XwbError
+from datasets.regions import IGNORE_LABEL
 from datasets.safefs import atomic_write
 from training.config import TrainConfig
 
@@ -69,9 +70,10 @@ def make_loss(cfg: TrainConfig):
         if name == "focal":
             return smp.losses.FocalLoss(mode="multilabel")
         return torch.nn.BCEWithLogitsLoss()
-    dice = smp.losses.DiceLoss(mode="multiclass")
-    ce = torch.nn.CrossEntropyLoss()
-    focal = smp.losses.FocalLoss(mode="multiclass")
+    # pixels of "don't care" regions (labelme __ignore__, COCO iscrowd) carry IGNORE_LABEL: no loss there
+    dice = smp.losses.DiceLoss(mode="multiclass", ignore_index=IGNORE_LABEL)
+    ce = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_LABEL)
+    focal = smp.losses.FocalLoss(mode="multiclass", ignore_index=IGNORE_LABEL)
     w = cfg.loss.dice_weight
     return {"dice_ce": lambda p, y: w * dice(p, y) + ce(p, y),
             "dice_focal": lambda p, y: w * dice(p, y) + focal(p, y),

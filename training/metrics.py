@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from datasets.regions import IGNORE_LABEL
+
 
 def pd_key(pfa: float) -> str:
     """Metric name for Pd at a false-alarm rate: 0.01 -> Pd_pfa1 (MLflow names allow no '@' or '%')."""
@@ -71,12 +73,16 @@ class SegAccumulator:
         self.confusion = np.zeros((k, k), np.int64)
 
     def add(self, probs: np.ndarray, truth: np.ndarray) -> None:
-        """probs (K+1, H, W) softmax output; truth (H, W) class indices."""
+        """probs (K+1, H, W) softmax output; truth (H, W) class indices, IGNORE_LABEL where nobody cares."""
         k = len(self.classes) + 1
         pred = probs.argmax(0)
-        self.confusion += np.bincount(truth.astype(np.int64).ravel() * k + pred.ravel(),
-                                      minlength=k * k).reshape(k, k)
-        self.scores.append(probs[1:].reshape(k - 1, -1).max(1))
+        valid = truth != IGNORE_LABEL
+        if valid.all():
+            t, p, flat = truth.astype(np.int64).ravel(), pred.ravel(), probs[1:].reshape(k - 1, -1)
+        else:  # "don't care" areas count neither as hits nor as false alarms
+            t, p, flat = truth[valid].astype(np.int64), pred[valid], probs[1:][:, valid]
+        self.confusion += np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+        self.scores.append(flat.max(1) if flat.shape[1] else np.zeros(k - 1))
         self.present.append(np.array([(truth == c).any() for c in range(1, k)]))
 
     def result(self, pfas=(0.01, 0.05)) -> dict:

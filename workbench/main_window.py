@@ -38,6 +38,7 @@ from workbench.view_controls import ViewMixin
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
+IGNORE_RGB = (224, 224, 192)  # "don't care" areas (labelme __ignore__, COCO iscrowd): VOC's colour
 
 
 def settings() -> QSettings:
@@ -288,8 +289,10 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     def class_color(self) -> tuple[int, int, int]:
         return self.tax.by_id(self.class_id).rgb
 
-    def _color(self, class_id: int) -> tuple[int, int, int]:
-        return self.tax.by_id(class_id).rgb if class_id in self.tax.ids else (255, 0, 255)
+    def _color(self, region) -> tuple[int, int, int]:
+        if region.ignore:
+            return IGNORE_RGB  # "don't care" areas: VOC's pale grey, whatever their class
+        return self.tax.by_id(region.class_id).rgb if region.class_id in self.tax.ids else (255, 0, 255)
 
     def _load_regions(self) -> list:
         """Show the current image's regions from the store; returns them."""
@@ -299,7 +302,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         if self.canvas.scan_item is None:
             return regions
         sel = self.selected.region.id if self.selected is not None else None
-        items = [RegionItem(r, self._color(r.class_id), self.opacity) for r in regions]
+        items = [RegionItem(r, self._color(r), self.opacity) for r in regions]
         for it in items:
             it.setVisible(self.show_overlays and it.region.id not in self.hidden)
         self.canvas.set_regions(items)

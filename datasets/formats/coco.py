@@ -2,9 +2,10 @@
 
 Polygons export as COCO polygons and mask regions as compressed RLE made by
 pycocotools. Extra fields under ``xwb`` (image status, tags, manifest; region
-state, source, score, author) make export -> import lossless; other tools
-ignore them. Multi-part COCO polygons import as one mask region (the union,
-as ``annToMask`` draws it).
+state, source, score, author, the drawing tool's shape) make export -> import
+lossless; other tools ignore them. A multi-part annotation imports as one
+group of polygons (one object in several parts) and a group exports as one
+annotation; ``iscrowd`` 1 marks a "don't care" area both ways.
 """
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from datasets.formats.common import (ImportPlan, PlannedImage, check_points, che
                                      load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import atomic_write
-from datasets.regions import STATES, Region, rasterize_polygon, tight_mask
+from datasets.regions import STATES, Region, paint, tight_mask
+
+IGNORE = "__ignore__"  # the category of "don't care" areas that belong to no class (labelme's label)
+IGNORE_ID = 0
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -31,6 +35,65 @@ def region_to_segmentation(r: Region, width: int, height: int):
     full[r.mask_y:r.mask_y + h, r.mask_x:r.mask_x + w] = r.mask
     rle = cocomask.encode(full)
     return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
+
+
+def _instances(regions: list[Region]) -> list[list[Region]]:
+    """COCO annotations are objects: the parts of one group (same class, state and care) make one."""
+    out: list[list[Region]] = []
+    by_key: dict[tuple, list[Region]] = {}
+    for r in regions:
+        if r.group is None:
+            out.append([r])
+            continue
+        key = (r.group, r.class_id, r.state, r.ignore)
+        if key not in by_key:
+            by_key[key] = []
+            out.append(by_key[key])
+        by_key[key].append(r)
+    return out
+
+
+def _shape_of(r: Region, width: int, height: int) -> dict | None:
+    """The tool's shape while the region is still exactly it, else only its notes (description, flags)."""
+    extras = {k: v for k, v in (r.shape or {}).items() if k not in ("type", "points")}
+    return r.exact_shape(width, height) or extras or None
+
+
+def _annotation(parts: list[Region], width: int, height: int) -> dict:
+    r = parts[0]
+    if len(parts) == 1:
+        seg, area, (x0, y0, x1, y1) = region_to_segmentation(r, width, height), r.area(), r.bbox()
+    elif all(p.polygon is not None for p in parts):
+        seg = [p.polygon.ravel().tolist() for p in parts]
+        area = sum(p.area() for p in parts)
+        boxes = np.array([p.bbox() for p in parts])
+        x0, y0, x1, y1 = boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
+    else:  # parts of mixed kinds: their union as one RLE for everyone, the parts themselves for xwb
+        full = np.zeros((height, width), dtype=bool)
+        for p in parts:
+            paint(full, p, True)
+        m, mx, my = tight_mask(full)
+        u = Region(r.class_id, mask=m, mask_x=mx, mask_y=my)
+        seg, area, (x0, y0, x1, y1) = region_to_segmentation(u, width, height), u.area(), u.bbox()
+    xwb = {"state": r.state, "source": r.source, "author": r.author, **decision(r)}
+    if len(parts) == 1:
+        sh = _shape_of(r, width, height)
+        if sh:
+            xwb["shape"] = sh
+    elif isinstance(seg, list):  # one object in polygon parts: each part's own shape, in the order of the parts
+        shapes = [_shape_of(p, width, height) for p in parts]
+        if any(shapes):
+            xwb["part_shapes"] = shapes
+    else:
+        xwb["parts"] = [{"segmentation": region_to_segmentation(p, width, height), "shape": _shape_of(p, width, height)}
+                        for p in parts]
+    if len(parts) == 1 and r.group is not None:
+        xwb["grouped"] = True  # a group of one part (labelme allows it): kept a group on import
+    ann = {"image_id": None, "category_id": r.class_id, "segmentation": seg, "area": float(area),
+           "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)], "iscrowd": int(r.ignore), "xwb": xwb}
+    if r.score is not None:
+        ann["score"] = r.score
+    return ann
 
 
 def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
@@ -46,6 +109,7 @@ def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
         "annotations": [],
     }
     ann_id = 0
+    classless = False
     state = None if with_proposals else "accepted"  # rejected proposals only with with_rejected
     for im in project.store.images():
         doc["images"].append({
@@ -53,16 +117,15 @@ def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
             "xwb": {"status": im.status, "comment": im.comment, "tags": im.tags, "manifest": im.manifest,
                     "split": im.split, "sha256": im.sha256},
         })
-        for r in project.store.regions(im.id, state=state, include_rejected=with_rejected):
+        for parts in _instances(project.store.regions(im.id, state=state, include_rejected=with_rejected)):
             ann_id += 1
-            x0, y0, x1, y1 = r.bbox()
-            ann = {"id": ann_id, "image_id": im.id, "category_id": r.class_id,
-                   "segmentation": region_to_segmentation(r, im.width, im.height),
-                   "area": r.area(), "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0,
-                   "xwb": {"state": r.state, "source": r.source, "author": r.author, **decision(r)}}
-            if r.score is not None:
-                ann["score"] = r.score
+            ann = {"id": ann_id, **_annotation(parts, im.width, im.height)}
+            ann["image_id"] = im.id
+            if ann["category_id"] not in tax.ids:  # a "don't care" area of no class (labelme __ignore__)
+                ann["category_id"], classless = IGNORE_ID, True
             doc["annotations"].append(ann)
+    if classless:
+        doc["categories"].append({"id": IGNORE_ID, "name": IGNORE, "supercategory": "ignore"})
     atomic_write(out, json.dumps(doc), overwrite=overwrite)
     return {"images": len(doc["images"]), "annotations": len(doc["annotations"])}
 
@@ -126,7 +189,20 @@ def _rle_mask(seg: dict, width: int, height: int, where: str) -> np.ndarray:
         raise XwbError(f"{where}.segmentation: bad RLE ({e})") from None
 
 
-def _region_from_ann(ann: dict, width: int, height: int, where: str, plan: ImportPlan) -> Region | None:
+def _shape_extra(extra: dict, where: str) -> dict | None:
+    sh = extra.get("shape")
+    if sh is None:
+        return None
+    if not isinstance(sh, dict) or ("type" in sh and not (isinstance(sh["type"], str) and
+                                                           isinstance(sh.get("points"), list))):
+        raise XwbError(f"{where}.xwb.shape: must be an object (a type comes with its points)")
+    return sh
+
+
+def _regions_from_ann(ann: dict, width: int, height: int, where: str, plan: ImportPlan,
+                      next_group) -> list[Region]:
+    """The regions of one annotation: one polygon or mask, or one polygon per part of a multi-part
+    annotation, sharing a group (one object in several parts). ``iscrowd`` 1 marks a "don't care" area."""
     seg = ann.get("segmentation")
     extra = ann.get("xwb") if isinstance(ann.get("xwb"), dict) else {}
     state = extra.get("state", "accepted")
@@ -135,12 +211,32 @@ def _region_from_ann(ann: dict, width: int, height: int, where: str, plan: Impor
     score = ann.get("score")
     if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool) or not np.isfinite(score)):
         raise XwbError(f"{where}.score: must be a number")
+    crowd = ann.get("iscrowd", 0)
+    if crowd not in (0, 1):
+        raise XwbError(f"{where}.iscrowd: must be 0 or 1")
     meta = dict(state=state, source=str(extra.get("source", "import:coco")), author=str(extra.get("author", "")),
-                score=None if score is None else float(score), **read_decision(extra, where))
+                score=None if score is None else float(score), **read_decision(extra, where), ignore=crowd == 1)
+    shape = _shape_extra(extra, where)
+    parts = extra.get("parts")
+    if parts is not None:  # xwb's own record of a group of mixed kinds (the segmentation is their union)
+        if not isinstance(parts, list) or not parts or not all(isinstance(q, dict) for q in parts):
+            raise XwbError(f"{where}.xwb.parts: must be a list of parts")
+        g, out = next_group(), []
+        inner = {k: v for k, v in extra.items() if k not in ("parts", "part_shapes", "grouped", "shape")}
+        for k, q in enumerate(parts):
+            sub = {"segmentation": q.get("segmentation"), "iscrowd": crowd, "score": score,
+                   "xwb": {**inner, "shape": q.get("shape")}}
+            for r in _regions_from_ann(sub, width, height, f"{where}.xwb.parts[{k}]", plan, next_group):
+                r.group = g
+                out.append(r)
+        return out
     if isinstance(seg, list):
         if not seg:
             raise XwbError(f"{where}.segmentation: empty polygon list")
-        polys = []
+        part_shapes = extra.get("part_shapes")
+        if part_shapes is not None and not (isinstance(part_shapes, list) and len(part_shapes) == len(seg)):
+            raise XwbError(f"{where}.xwb.part_shapes: must list one shape (or null) per polygon")
+        polys, shapes = [], []
         for k, part in enumerate(seg):
             if not isinstance(part, list) or len(part) % 2:
                 raise XwbError(f"{where}.segmentation[{k}]: must be a flat list of x, y numbers")
@@ -152,24 +248,24 @@ def _region_from_ann(ann: dict, width: int, height: int, where: str, plan: Impor
                              f"{where}.segmentation[{k}]", plan)
             if polygon_area(p) > 0:
                 polys.append(p)
+                shapes.append(_shape_extra({"shape": part_shapes[k]}, f"{where}.xwb.part_shapes[{k}]")
+                              if part_shapes else None)
+            else:
+                plan.skip("zero-area polygons")
         if not polys:
-            plan.skip("zero-area polygons")
-            return None
+            return []
         if len(polys) == 1:
-            return Region(0, polygon=polys[0], **meta)
-        full = np.zeros((height, width), dtype=bool)
-        for p in polys:
-            full |= rasterize_polygon(p, width, height)
-        if not full.any():
-            raise XwbError(f"{where}.segmentation: polygons cover no pixel")
-        m, x, y = tight_mask(full)
-        return Region(0, mask=m, mask_x=x, mask_y=y, **meta)
+            return [Region(0, polygon=polys[0], shape=shape, group=next_group() if extra.get("grouped") else None,
+                           **meta)]
+        g = next_group()
+        return [Region(0, polygon=p, group=g, shape=sh, **meta) for p, sh in zip(polys, shapes)]
     if isinstance(seg, dict):
         full = _rle_mask(seg, width, height, where)
         if not full.any():
             raise XwbError(f"{where}.segmentation: RLE mask is empty")
         m, x, y = tight_mask(full)
-        return Region(0, mask=m, mask_x=x, mask_y=y, **meta)
+        return [Region(0, mask=m, mask_x=x, mask_y=y, shape=shape, group=next_group() if extra.get("grouped") else None,
+                       **meta)]
     raise XwbError(f"{where}.segmentation: missing or not a polygon list / RLE")
 
 
@@ -236,12 +332,19 @@ def plan_coco(project: Project, path: str | Path) -> ImportPlan:
             raise XwbError(f"{path}: {w}: category_id {cid} is not in 'categories'")
         im = by_id[iid]
         try:
-            r = _region_from_ann(ann, im.width, im.height, w, plan)
+            regs = _regions_from_ann(ann, im.width, im.height, w, plan, lambda im=im: _new_group(im))
         except XwbError as e:
             raise XwbError(f"{path}: {e}") from None
-        if r is not None:
-            im.regions.append((cats[cid], r))
+        name = None if cats[cid] == IGNORE else cats[cid]
+        if name is None:
+            for r in regs:
+                r.ignore = True
+        im.regions += [(name, r) for r in regs]
     return plan
+
+
+def _new_group(im: PlannedImage) -> int:
+    return 1 + max((r.group or 0 for _, r in im.regions), default=0)
 
 
 def import_coco(project: Project, path: str | Path, add_classes: bool = False):

@@ -45,7 +45,8 @@ class PlannedImage:
     rel: str
     width: int
     height: int
-    regions: list[tuple[str, Region]] = field(default_factory=list)  # (class name, region)
+    regions: list[tuple[Optional[str], Region]] = field(default_factory=list)  # (class name or None, region);
+    # a region's group is a number of this file (1, 2, ...) until it is written
     tags: Optional[list[str]] = None
     manifest: Optional[list[str]] = None
     status: Optional[str] = None
@@ -91,7 +92,7 @@ class ImportPlan:
 
     def apply(self, project: Project, add_classes: bool = False) -> ImportSummary:
         tax = project.taxonomy
-        names = {n for im in self.images for n, _ in im.regions}
+        names = {n for im in self.images for n, _ in im.regions if n is not None}  # None: "don't care" area
         unknown = sorted(n for n in names if not tax.has_name(n))
         tags = {t for im in self.images for t in (im.tags or [])}
         unknown_tags = sorted(t for t in tags if t not in tax.tags)
@@ -158,14 +159,15 @@ class ImportPlan:
             for im in self.images:
                 iid = ids[im.rel]
                 present = {r.content_key() for r in store.regions(iid)}
+                base = store.max_group(iid)  # the file's groups become new groups of this image
                 regs = []
                 for name, r in im.regions:
-                    r.class_id = tax.by_name(name).id
-                    key = r.content_key()
-                    if key in present:
+                    r.class_id = tax.by_name(name).id if name is not None else 0
+                    if r.group is not None:
+                        r.group += base
+                    if r.content_key() in present:  # already in the project (a re-import): not twice
                         summary.duplicates += 1
                         continue
-                    present.add(key)
                     regs.append(r)
                 store.add_regions(iid, regs)
                 summary.regions += len(regs)

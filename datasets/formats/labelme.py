@@ -20,10 +20,10 @@ from datasets.formats.common import (ImportPlan, PlannedImage, check_points, che
                                      load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
-from datasets.regions import STATES, Region
+from datasets.regions import STATES, Region, shape_polygon
 
-SKIPPED = ("point", "line", "linestrip", "points")
-CIRCLE_VERTICES = 64
+SKIPPED = ("point", "line", "linestrip", "points")  # no area: nothing to segment (see the README)
+IGNORE = "__ignore__"  # labelme's label for "don't care" areas
 
 
 def _png_b64(mask: np.ndarray) -> str:
@@ -53,6 +53,34 @@ def export_labelme(project: Project, out: str | Path, with_proposals: bool = Fal
         return _export_labelme(project, Path(out), tmp, with_proposals, with_rejected)
 
 
+def _shape(r: Region, tax, width: int, height: int) -> dict:
+    """One labelme shape for a region: its tool's own shape (rectangle, circle, mask corners with their
+    fraction) while the region is still exactly that shape, else the polygon or mask it now is."""
+    extra = r.shape or {}
+    if r.ignore and r.class_id not in tax.ids:
+        label = IGNORE
+    else:
+        label = tax.by_id(r.class_id).name
+    xwb = {"state": r.state, "source": r.source, "author": r.author, **decision(r), "score": r.score}
+    if r.ignore and label != IGNORE:
+        xwb["ignore"] = True  # a "don't care" area of one class (COCO iscrowd); labelme has no such label
+    shape = {"label": label, "group_id": r.group, "description": str(extra.get("description", "")),
+             "flags": dict(extra.get("flags") or {}), "xwb": xwb}
+    exact = r.exact_shape(width, height)
+    if r.polygon is not None:
+        if exact:
+            shape.update(shape_type=exact["type"], points=exact["points"], mask=None)
+        else:
+            shape.update(shape_type="polygon", points=r.polygon.tolist(), mask=None)
+    else:
+        h, w = r.mask.shape
+        corners = [[r.mask_x, r.mask_y], [r.mask_x + w - 1, r.mask_y + h - 1]]
+        if exact and [[int(v) for v in p] for p in exact["points"]] == corners:
+            corners = exact["points"]
+        shape.update(shape_type="mask", points=corners, mask=_png_b64(r.mask))
+    return shape
+
+
 def _export_labelme(project: Project, out: Path, tmp: Path, with_proposals: bool, with_rejected: bool) -> dict:
     tax = project.taxonomy
     n_files = n_shapes = 0
@@ -61,18 +89,8 @@ def _export_labelme(project: Project, out: Path, tmp: Path, with_proposals: bool
         rel = im.path.rsplit(".", 1)[0] + ".json"
         jpath = join_inside(out, rel)        # where it will be (imagePath is relative to it)
         staged = join_inside(tmp, rel)
-        shapes = []
-        for r in project.store.regions(im.id, state=state, include_rejected=with_rejected):
-            shape = {"label": tax.by_id(r.class_id).name, "group_id": None, "description": "",
-                     "flags": {}, "xwb": {"state": r.state, "source": r.source, "author": r.author, **decision(r),
-                                          "score": r.score}}
-            if r.polygon is not None:
-                shape.update(shape_type="polygon", points=r.polygon.tolist(), mask=None)
-            else:
-                h, w = r.mask.shape
-                shape.update(shape_type="mask", points=[[r.mask_x, r.mask_y], [r.mask_x + w - 1, r.mask_y + h - 1]],
-                             mask=_png_b64(r.mask))
-            shapes.append(shape)
+        shapes = [_shape(r, tax, im.width, im.height)
+                  for r in project.store.regions(im.id, state=state, include_rejected=with_rejected)]
         doc = {
             "version": "5.5.0",
             "flags": {t: (t in im.tags) for t in tax.tags},
@@ -91,11 +109,20 @@ def _export_labelme(project: Project, out: Path, tmp: Path, with_proposals: bool
 
 
 # -- import --------------------------------------------------------------------------------------------
-def _circle(points: np.ndarray) -> np.ndarray:
-    (cx, cy), (px, py) = points[0], points[1]
-    r = float(np.hypot(px - cx, py - cy))
-    t = np.linspace(0, 2 * np.pi, CIRCLE_VERTICES, endpoint=False)
-    return np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1)
+def _extras(s: dict, w: str) -> dict:
+    """labelme's per-shape description and flags, kept with the region's shape."""
+    out = {}
+    d = s.get("description")
+    if d:
+        if not isinstance(d, str):
+            raise XwbError(f"{w}.description: must be a string")
+        out["description"] = d
+    f = s.get("flags")
+    if f:
+        if not isinstance(f, dict) or not all(isinstance(v, bool) for v in f.values()):
+            raise XwbError(f"{w}.flags: must map names to true/false")
+        out["flags"] = f
+    return out
 
 
 def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -> None:
@@ -141,9 +168,13 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
         im.manifest = man
         if im.comment is not None and not isinstance(im.comment, str):
             raise XwbError(f"{path}: xwb.comment: must be a string")
+    groups: dict[tuple[str, int], int] = {}  # labelme: one object = shapes of one label and one group_id
     for i, s in enumerate(shapes):
         w = f"{path}: shapes[{i}]"
         label = need(s, "label", str, w)
+        gid = s.get("group_id")
+        if gid is not None and (not isinstance(gid, int) or isinstance(gid, bool)):
+            raise XwbError(f"{w}.group_id: must be a whole number or null")
         kind = s.get("shape_type") or "polygon"
         if not isinstance(kind, str):
             raise XwbError(f"{w}.shape_type: must be a string")
@@ -161,7 +192,12 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
         if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool)):
             raise XwbError(f"{w}.xwb.score: must be a number")
         meta = dict(state=state, source=str(sx.get("source", "import:labelme")), author=str(sx.get("author", "")),
-                    score=None if score is None else float(score), **read_decision(sx, w))
+                    score=None if score is None else float(score), **read_decision(sx, w),
+                    ignore=label == IGNORE or sx.get("ignore") is True,
+                    group=None if gid is None else groups.setdefault((label, gid), len(groups) + 1))
+        extras = _extras(s, w)
+        shape = {"type": kind, "points": pts.tolist(), **extras} if kind in ("rectangle", "circle", "mask") \
+            else (extras or None)
         if kind == "polygon":
             if len(pts) < 3:
                 raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
@@ -176,15 +212,14 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
             if x0 == x1 or y0 == y1:
                 plan.skip("zero-area rectangles")
                 continue
-            r = Region(0, polygon=np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), **meta)
+            r = Region(0, polygon=shape_polygon("rectangle", pts, width, height), **meta)
         elif kind == "circle":
             if len(pts) != 2:
                 raise XwbError(f"{w}: circle needs 2 points, has {len(pts)}")
             if (pts[0] == pts[1]).all():
                 plan.skip("zero-radius circles")
                 continue
-            poly = _circle(pts)
-            r = Region(0, polygon=np.clip(poly, 0, [width, height]), **meta)
+            r = Region(0, polygon=shape_polygon("circle", pts, width, height), **meta)
         elif kind == "mask":
             if len(pts) != 2:
                 raise XwbError(f"{w}: mask needs 2 corner points, has {len(pts)}")
@@ -199,7 +234,8 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
             r = Region(0, mask=m, mask_x=x0, mask_y=y0, **meta)
         else:
             raise XwbError(f"{w}.shape_type: unknown shape type {kind!r}")
-        im.regions.append((label, r))
+        r.shape = shape
+        im.regions.append((None if label == IGNORE else label, r))
     plan.images.append(im)
 
 

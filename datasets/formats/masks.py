@@ -1,8 +1,8 @@
 """Semantic label maps for segmentation users.
 
 ``labels/<image>.png``: one palette PNG per image, uint8 class id per pixel
-(0 = background; the palette carries the taxonomy colours). Overlaps: the
-smaller region wins. ``--per-class`` also writes ``classes/<class>/<image>.png``
+(0 = background, 255 = "don't care", as in Pascal VOC; the palette carries the
+taxonomy colours). Overlaps: the smaller region wins. ``--per-class`` also writes ``classes/<class>/<image>.png``
 binary masks, which keep overlaps that a single map cannot.
 """
 from __future__ import annotations
@@ -15,13 +15,14 @@ import numpy as np
 
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
-from datasets.regions import label_map, paint
+from datasets.regions import IGNORE_LABEL, label_map, paint
 
 
 def palette(project: Project) -> list[int]:
     pal = [0, 0, 0] * 256
     for c in project.taxonomy.classes:
         pal[3 * c.id:3 * c.id + 3] = list(c.rgb)
+    pal[3 * IGNORE_LABEL:3 * IGNORE_LABEL + 3] = [224, 224, 192]  # VOC's colour for "don't care"
     return pal
 
 
@@ -47,7 +48,7 @@ def export_masks(project: Project, out: str | Path, per_class: bool = False, ove
             write_new(join_inside(tmp, "labels", stem), _png(label_map(regs, im.width, im.height), pal))
             if per_class:
                 for c in project.taxonomy.classes:
-                    mine = [r for r in regs if r.class_id == c.id]
+                    mine = [r for r in regs if r.class_id == c.id and not r.ignore]
                     if not mine:
                         continue
                     m = np.zeros((im.height, im.width), dtype=np.uint8)
@@ -56,5 +57,6 @@ def export_masks(project: Project, out: str | Path, per_class: bool = False, ove
                     write_new(join_inside(tmp, "classes", c.name, stem), _png(m))
             n += 1
         write_new(tmp / "classes.json", json.dumps(
-            {"background": 0, **{c.name: c.id for c in project.taxonomy.classes}}, indent=1).encode())
+            {"background": 0, **{c.name: c.id for c in project.taxonomy.classes}, "__ignore__": IGNORE_LABEL},
+            indent=1).encode())
     return {"images": n}

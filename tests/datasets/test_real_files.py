@@ -232,3 +232,150 @@ def test_grey_alpha_png_is_grey_and_rgba_is_rgb(tmp_path):
     assert ga.info.layout == "gray" and ga.pixels.shape == (5, 6) and ga.pixels[0, 5] == 5
     assert rgba.info.layout == "rgb" and rgba.pixels.shape == (5, 6, 3)
     assert scan_info(tmp_path / "ga.png") == ga.info and scan_info(tmp_path / "rgba.png") == rgba.info
+
+
+# -- round trips keep what users drew --------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_coord = st.floats(0, 1, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@st.composite
+def _labelme_shapes(draw):
+    """Shapes as labelme writes them: every kind with an area, groups, __ignore__, descriptions, flags."""
+    shapes = []
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["polygon", "rectangle", "circle", "mask"]))
+        label = draw(st.sampled_from(["knife", "firearm", "__ignore__"]))
+        gid = draw(st.one_of(st.none(), st.integers(1, 3)))
+        x, y = 20 + draw(_coord) * 400, 20 + draw(_coord) * 260
+        if kind == "polygon":
+            pts = [[x, y], [x + 30.25, y + 1.5], [x + 12.5, y + 25.75]]
+        elif kind == "rectangle":
+            pts = [[x + 17.5, y + 9.25], [x, y]]  # as dragged: any corner first
+        elif kind == "circle":
+            pts = [[x, y], [x + 6.5 + draw(_coord) * 9, y + 3.25]]
+        else:
+            pts = [[x + 0.6, y + 0.3], [x + 0.6 + 7, y + 0.3 + 4]]  # corners with a fraction, 8x5 pixels
+        s = _shape(label, kind, pts, gid)
+        s["description"] = draw(st.sampled_from(["", "under the laptop"]))
+        if kind == "mask":
+            import base64
+            import io
+
+            from PIL import Image
+
+            m = np.zeros((5, 8), np.uint8)
+            m[0, 0] = m[4, 7] = 1  # touches both corners: the mask is its own tight box
+            m[1:4, 2:6] = 1
+            buf = io.BytesIO()
+            Image.fromarray(m * 255).convert("1").save(buf, format="PNG")
+            s["mask"] = base64.b64encode(buf.getvalue()).decode()
+        shapes.append(s)
+    return shapes
+
+
+def _canon(doc):
+    """What a labelme file says about its shapes, independent of group numbering and of xwb's extras."""
+    groups: dict = {}
+    out = []
+    for s in doc["shapes"]:
+        g = s.get("group_id")
+        g = None if g is None else groups.setdefault((s["label"], g), len(groups))
+        out.append((s["label"], s["shape_type"], json.dumps(s["points"]), g, s.get("description", ""),
+                    s.get("mask")))
+    return sorted(out, key=str)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shapes=_labelme_shapes())
+def test_labelme_import_export_import_keeps_every_shape(photo_project, tmp_path_factory, shapes):
+    from datasets.formats.coco import export_coco
+    from datasets.formats.labelme import export_labelme
+    from datasets.project import Project
+
+    p = photo_project
+    with p.store.transaction() as c:  # each example starts from an empty project
+        c.execute("DELETE FROM images")
+    src = _labelme_5(shapes)
+    _write(p.image_root, "2011_000003.json", src)
+    import_labelme(p, p.image_root / "2011_000003.json")
+    out = tmp_path_factory.mktemp("lm")
+    export_labelme(p, out)
+    back = json.loads((out / "2011_000003.json").read_text())
+    assert _canon(back) == _canon(src)
+    # ... and through COCO into a second project, then labelme again: still the same shapes
+    coco = tmp_path_factory.mktemp("coco") / "c.json"
+    export_coco(p, coco)
+    q = Project.create(tmp_path_factory.mktemp("q") / "q", image_root=str(p.image_root))
+    try:
+        import_coco(q, coco)
+        out2 = tmp_path_factory.mktemp("lm2")
+        export_labelme(q, out2)
+        again = json.loads(next(out2.rglob("*.json")).read_text())
+        assert _canon(again) == _canon(src)
+        assert snapshot_digest(q) == snapshot_digest(p)
+    finally:
+        q.close()
+
+
+def test_ignore_areas_are_left_out_of_training_labels_and_coco_marks_them_crowd(photo_project, tmp_path):
+    from datasets.formats.coco import export_coco
+    from datasets.regions import IGNORE_LABEL, label_map
+
+    p = photo_project
+    doc = _labelme_5([_shape("knife", "rectangle", [[10, 10], [60, 40]]),
+                      _shape("__ignore__", "polygon", [[30, 20], [90, 20], [90, 80], [30, 80]])])
+    import_labelme(p, _write(p.image_root, "i.json", doc))
+    im = p.images()[0]
+    regs = p.store.regions(im.id)
+    assert [r.ignore for r in regs] == [False, True] and regs[1].class_id == 0
+    lm = label_map(regs, im.width, im.height)
+    assert lm[25, 50] == IGNORE_LABEL and lm[15, 15] == p.taxonomy.by_name("knife").id
+    export_coco(p, tmp_path / "c.json")
+    c = json.loads((tmp_path / "c.json").read_text())
+    crowd = [a for a in c["annotations"] if a["iscrowd"] == 1]
+    assert len(crowd) == 1 and {"id": 0, "name": "__ignore__", "supercategory": "ignore"} in c["categories"]
+
+
+def test_ignore_pixels_count_neither_as_hits_nor_false_alarms():
+    from datasets.regions import IGNORE_LABEL
+    from training.metrics import SegAccumulator
+
+    truth = np.zeros((4, 4), np.uint8)
+    truth[:2] = IGNORE_LABEL
+    probs = np.zeros((2, 4, 4), np.float32)
+    probs[0] = 1
+    probs[:, :2] = [[[0.0]], [[1.0]]]  # confident "knife" inside the ignore area only
+    acc = SegAccumulator(["knife"])
+    acc.add(probs, truth)
+    assert acc.confusion.sum() == 8 and acc.confusion[0, 1] == 0  # no false alarm counted
+    assert acc.scores[0][0] == 0.0                                  # nor an image-level score from there
+
+
+def test_a_multi_part_coco_object_stays_one_object(photo_project, tmp_path):
+    """COCO's one object in two polygons imports as a group of two polygons and exports as one annotation,
+    which pycocotools reads as the same pixels."""
+    from pycocotools.coco import COCO
+
+    from datasets.formats.coco import export_coco
+
+    p = photo_project
+    parts = [[10, 10, 40, 10, 40, 30, 10, 30], [60, 10, 90, 10, 75, 40]]
+    doc = {"images": [{"id": 7, "file_name": "2011_000003.jpg", "width": W, "height": H}],
+           "categories": [{"id": 3, "name": "knife"}],
+           "annotations": [{"id": 1, "image_id": 7, "category_id": 3, "segmentation": parts, "iscrowd": 0,
+                            "area": 0, "bbox": [10, 10, 80, 30]},
+                           {"id": 2, "image_id": 7, "category_id": 3, "iscrowd": 1, "area": 0, "bbox": [0, 0, 1, 1],
+                            "segmentation": [[100, 100, 150, 100, 150, 150, 100, 150]]}]}
+    (tmp_path / "in.json").write_text(json.dumps(doc))
+    import_coco(p, tmp_path / "in.json")
+    regs = p.store.regions(p.images()[0].id)
+    assert [(r.kind, r.group, r.ignore) for r in regs] == [("polygon", 1, False), ("polygon", 1, False),
+                                                            ("polygon", None, True)]
+    export_coco(p, tmp_path / "out.json")
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert [len(a["segmentation"]) for a in out["annotations"]] == [2, 1]
+    assert [a["iscrowd"] for a in out["annotations"]] == [0, 1]
+    a, b = COCO(str(tmp_path / "in.json")), COCO(str(tmp_path / "out.json"))
+    assert np.array_equal(a.annToMask(a.anns[1]), b.annToMask(b.anns[1]))

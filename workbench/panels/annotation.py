@@ -105,7 +105,10 @@ class RegionList(QWidget):
             show.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             show.setCheckState(Qt.CheckState.Unchecked if r.id in hidden else Qt.CheckState.Checked)
             self.table.setItem(i, 0, show)
-            name = QTableWidgetItem(swatch(c.rgb) if c else QIcon(), c.name if c else f"#{r.class_id}")
+            label = c.name if c else ("don't care" if r.ignore else f"#{r.class_id}")
+            if r.ignore and c:
+                label += " (don't care)"
+            name = QTableWidgetItem(swatch(c.rgb) if c else QIcon(), label)
             self.table.setItem(i, 1, name)
             for j, v in enumerate([r.state, r.source, f"{r.area():.0f}",
                                    "" if r.score is None else f"{r.score:.2f}"], start=2):
