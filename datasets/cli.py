@@ -93,12 +93,10 @@ def _kv(d: dict) -> str:
 
 
 def cmd_import(a) -> int:
+    from datasets.formats import importer
+
     with _open(a.project) as p:
-        if a.format == "coco":
-            from datasets.formats.coco import import_coco as fn
-        else:
-            from datasets.formats.labelme import import_labelme as fn
-        s = fn(p, a.file, add_classes=a.add_classes)
+        s = importer(a.format)(p, a.file, add_classes=a.add_classes)
     print(s.line())
     return 0
 
@@ -122,6 +120,20 @@ def cmd_export(a) -> int:
             r = export_labelme(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
                                overwrite=a.overwrite)
             print(f"wrote {r['files']} labelme files ({r['shapes']} shapes) under {a.out}")
+        elif a.format == "cvat":
+            from datasets.formats.cvat import export_cvat
+
+            r = export_cvat(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
+                            overwrite=a.overwrite)
+            extra = f"; left out {r['skipped']} don't-care areas of no class" if r["skipped"] else ""
+            print(f"wrote {r['file']}: {r['images']} images, {r['shapes']} shapes{extra}")
+        elif a.format == "yolo":
+            from datasets.formats.yolo import export_yolo
+
+            r = export_yolo(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
+                            overwrite=a.overwrite)
+            extra = f"; left out {r['skipped']} don't-care areas (YOLO has no such label)" if r["skipped"] else ""
+            print(f"wrote {r['files']} YOLO label files ({r['lines']} objects) and data.yaml under {a.out}{extra}")
         else:
             from datasets.formats.masks import export_masks
 
@@ -159,18 +171,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("import", help="import COCO or labelme annotations (all or nothing)")
-    p.add_argument("format", choices=["coco", "labelme"])
+    p = sub.add_parser("import", help="import COCO, labelme, CVAT or YOLO annotations (all or nothing)")
+    p.add_argument("format", choices=["coco", "labelme", "cvat", "yolo"])
     p.add_argument("project")
-    p.add_argument("file", help="COCO JSON, or a labelme JSON file or folder")
+    p.add_argument("file", help="COCO JSON; labelme JSON file or folder; CVAT for images XML (or its folder); "
+                                "YOLO folder (data.yaml or classes.txt, labels/)")
     p.add_argument("--add-classes", action="store_true", help="add unknown classes and tags to the taxonomy")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export COCO, labelme or label-map PNGs")
-    p.add_argument("format", choices=["coco", "labelme", "masks"])
+    p = sub.add_parser("export", help="export COCO, labelme, CVAT, YOLO or label-map PNGs")
+    p.add_argument("format", choices=["coco", "labelme", "cvat", "yolo", "masks"])
     p.add_argument("project")
     p.add_argument("out")
-    p.add_argument("--with-proposals", action="store_true", help="include model proposals (coco, labelme)")
+    p.add_argument("--with-proposals", action="store_true", help="include model proposals (all but masks)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace files a previous export wrote (without it, an existing file is refused)")
     p.add_argument("--with-rejected", action="store_true",

@@ -129,7 +129,7 @@ class Region:
         if not sh:
             return None
         kind, pts = sh.get("type"), np.asarray(sh.get("points", []), np.float64)
-        if kind in ("rectangle", "circle") and self.polygon is not None and pts.shape == (2, 2):
+        if kind in ("rectangle", "circle", "ellipse") and self.polygon is not None and pts.shape == (2, 2):
             made = shape_polygon(kind, pts, width, height)
             return sh if made.shape == self.polygon.shape and np.array_equal(made, self.polygon) else None
         if kind == "mask" and self.mask is not None and pts.shape == (2, 2):
@@ -141,7 +141,8 @@ CIRCLE_VERTICES = 64
 
 
 def shape_polygon(kind: str, points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The polygon a labelme rectangle (two corners) or circle (centre, a point on the rim) stands for;
+    """The polygon a labelme rectangle (two corners), circle (centre, a point on the rim) or CVAT ellipse
+    (centre, radii) stands for;
     one definition, so that a stored shape can be recognised as unedited on export."""
     p = np.asarray(points, np.float64)
     if kind == "rectangle":
@@ -152,6 +153,10 @@ def shape_polygon(kind: str, points: np.ndarray, width: int, height: int) -> np.
         r = float(np.hypot(px - cx, py - cy))
         t = np.linspace(0, 2 * np.pi, CIRCLE_VERTICES, endpoint=False)
         return np.clip(np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1), 0, [width, height])
+    if kind == "ellipse":  # CVAT: centre and the two radii, axis-aligned
+        (cx, cy), (rx, ry) = p[0], p[1]
+        t = np.linspace(0, 2 * np.pi, CIRCLE_VERTICES, endpoint=False)
+        return np.clip(np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1), 0, [width, height])
     raise XwbError(f"no polygon for shape type {kind!r}")
 
 

@@ -107,7 +107,8 @@ def cmd_predict(a) -> int:
     from training.infer import predict_files
 
     s = predict_files(a.model, a.scans, Path(a.out), a.batch, a.device, a.probs, a.tracking_uri, a.project)
-    print(f"wrote {len(s.written)} files to {a.out}; {len(s.failed)} scans skipped")
+    n = len(s.failed)
+    print(f"wrote {len(s.written)} files to {a.out}; {n} scan{'' if n == 1 else 's'} skipped")
     return 1 if s.failed else 0
 
 

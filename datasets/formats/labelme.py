@@ -67,6 +67,8 @@ def _shape(r: Region, tax, width: int, height: int) -> dict:
     shape = {"label": label, "group_id": r.group, "description": str(extra.get("description", "")),
              "flags": dict(extra.get("flags") or {}), "xwb": xwb}
     exact = r.exact_shape(width, height)
+    if exact and exact["type"] not in ("rectangle", "circle", "mask"):
+        exact = None  # a shape labelme has no type for (a CVAT ellipse): its polygon
     if r.polygon is not None:
         if exact:
             shape.update(shape_type=exact["type"], points=exact["points"], mask=None)
@@ -196,8 +198,8 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
                     ignore=label == IGNORE or sx.get("ignore") is True,
                     group=None if gid is None else groups.setdefault((label, gid), len(groups) + 1))
         extras = _extras(s, w)
-        shape = {"type": kind, "points": pts.tolist(), **extras} if kind in ("rectangle", "circle", "mask") \
-            else (extras or None)
+        keep = kind in ("rectangle", "circle") or (kind == "mask" and (pts != np.floor(pts)).any())
+        shape = {"type": kind, "points": pts.tolist(), **extras} if keep else (extras or None)
         if kind == "polygon":
             if len(pts) < 3:
                 raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
