@@ -32,7 +32,7 @@ from workbench.panels.alert import AlertBar
 from workbench.panels.annotation import ImagePanel, Palette, RegionList
 from workbench.panels.display_panel import DisplayPanel
 from workbench.panels.image_list import ImageListPanel
-from workbench.render import MODES, default_display
+from workbench.render import default_display, modes_for
 from workbench.session import Session
 from workbench.view_controls import ViewMixin
 
@@ -242,7 +242,8 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             return
         self.scan = scan
         d = default_display(scan.pixels, scan.meta, scan.info.bit_depth)
-        if self.display is not None and self.display.mode in MODES and (scan.pixels.ndim == 3) == (self.display.mode != "high"):
+        self.disp.set_modes(modes_for(scan.pixels))
+        if self.display is not None and self.display.mode in modes_for(scan.pixels):
             d = d.change(mode=self.display.mode, invert=self.display.invert, gamma=self.display.gamma,
                          strip=self.display.strip, enhance=self.display.enhance)
         self.display = d

@@ -16,7 +16,18 @@ import numpy as np
 from datasets.display import auto_window, material_rgb, window_lut
 
 TILE = 256
-MODES = ("high", "low", "fused", "material")
+MODES = ("high", "low", "fused", "material", "colour")  # "colour": an RGB scan (pseudo-colour) as it is
+
+
+def modes_for(pixels: np.ndarray) -> tuple[str, ...]:
+    """The views a scan offers: energies and material colour for a dual-energy pair, colour for an RGB
+    picture (never read as two energies), grey for one channel. The first is the default."""
+    c = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if c == 2:
+        return ("material", "high", "low", "fused")
+    if c >= 3:
+        return ("colour", "high")
+    return ("high",)
 
 
 def halve(a: np.ndarray) -> np.ndarray:
@@ -99,7 +110,7 @@ class Display:
 
 def default_display(pixels: np.ndarray, meta: dict | None, bit_depth: int) -> Display:
     meta = meta or {}
-    mode = "material" if pixels.ndim == 3 and pixels.shape[2] >= 2 else "high"
+    mode = modes_for(pixels)[0]
     high = pixels[..., 0] if pixels.ndim == 3 else pixels
     i0 = tuple(float(v) for v in meta.get("i0", [2 ** bit_depth - 1] * 2))[:2]
     if len(i0) == 1:
@@ -111,8 +122,8 @@ def default_display(pixels: np.ndarray, meta: dict | None, bit_depth: int) -> Di
 
 def _gray_channel(raw: np.ndarray, d: Display) -> np.ndarray | None:
     """The one channel a grey view maps; None for colour views (material colour, colour scans)."""
-    dual = raw.shape[2] >= 2
-    if (d.mode == "material" and dual) or (raw.shape[2] == 3 and raw.dtype == np.uint8):
+    dual = raw.shape[2] == 2
+    if (d.mode == "material" and dual) or (raw.shape[2] >= 3 and d.mode != "high"):
         return None
     if dual and d.mode == "low":
         return raw[..., 1]
@@ -134,8 +145,11 @@ def render(raw: np.ndarray, d: Display) -> np.ndarray:
         if d.enhance:
             g = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(4, 4)).apply(g)
         return np.ascontiguousarray(np.repeat(g[..., None], 3, axis=2))
-    if not (d.mode == "material" and raw.shape[2] >= 2):
-        return np.ascontiguousarray(raw)  # a colour photo-like scan: shown as is
+    if raw.shape[2] >= 3:  # a colour (pseudo-colour) scan: shown as it is, at 8 bits
+        rgb = raw[..., :3]
+        if rgb.dtype != np.uint8:
+            rgb = (np.minimum(rgb, d.max_value).astype(np.float32) * (255.0 / d.max_value)).astype(np.uint8)
+        return np.ascontiguousarray(255 - rgb if d.invert else rgb)
     rgb = material_rgb(raw[..., 0], raw[..., 1], d.i0, d.dark, d.regime, d.strip)
     if d.invert:
         rgb = 255 - rgb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.render import MODES
+from workbench.render import modes_for
 
 
 class ViewMixin:
@@ -47,7 +47,7 @@ class ViewMixin:
     def next_mode(self) -> None:
         if self.display is None or self.scan is None:
             return
-        modes = MODES if self.scan.pixels.ndim == 3 and self.scan.pixels.shape[2] >= 2 else ("high",)
+        modes = modes_for(self.scan.pixels)
         d = self.display.change(mode=modes[(modes.index(self.display.mode) + 1) % len(modes)]
                                 if self.display.mode in modes else modes[0])
         self.disp.show_display(d)

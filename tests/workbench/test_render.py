@@ -34,3 +34,19 @@ def test_level_choice_maps_at_most_twice_the_screen():
         k = level_for(scale)
         rel = scale * 2 ** k
         assert 0.70 <= rel <= 1.42, (scale, k, rel)
+
+
+def test_a_pseudo_colour_scan_is_shown_as_it_is_never_as_two_energies():
+    """An 8-bit RGB picture (SIXray style) used to open in the material view, its R and G read as high and
+    low energy; it is its own colour view now, at 8 bits (16-bit RGB scaled)."""
+    from workbench.render import default_display, modes_for
+
+    rgb = np.random.default_rng(0).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    d = default_display(rgb, {}, 8)
+    assert modes_for(rgb) == ("colour", "high") and d.mode == "colour"
+    assert np.array_equal(render(rgb, d), rgb)
+    assert np.array_equal(render(rgb, d.change(mode="high"))[..., 0], d.lut[rgb[..., 0]])
+    rgb16 = rgb.astype(np.uint16) * 257
+    assert np.array_equal(render(rgb16, default_display(rgb16, {}, 16)), rgb)
+    dual = np.zeros((4, 4, 2), np.uint16)
+    assert modes_for(dual)[0] == "material" and modes_for(np.zeros((4, 4), np.uint16)) == ("high",)

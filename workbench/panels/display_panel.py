@@ -68,6 +68,15 @@ class DisplayPanel(QWidget):
             w.toggled.connect(self._emit)
         self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100))
 
+    def set_modes(self, modes: tuple[str, ...]) -> None:
+        """Offer only the views this scan has (no material colour for an RGB picture)."""
+        if tuple(self.mode.itemText(i) for i in range(self.mode.count())) == tuple(modes):
+            return
+        self._busy = True
+        self.mode.clear()
+        self.mode.addItems(list(modes))
+        self._busy = False
+
     def show_display(self, d: Display, preset: str | None = None) -> None:
         """Show ``d``; the preset box names the preset the window matches ("custom" when none does)."""
         self._busy = True
