@@ -141,7 +141,7 @@ def _tiff_info(path: Path) -> ScanInfo:
         if not pages:
             raise XwbError(f"{path}: TIFF has no image")
         p0 = pages[0]
-        if len(pages) == 2 and pages[1].shape == p0.shape and p0.ndim == 2:
+        if len(pages) == 2 and pages[1].shape == p0.shape and pages[1].dtype == p0.dtype and p0.ndim == 2:
             return ScanInfo(p0.shape[1], p0.shape[0], 2, p0.dtype.itemsize * 8, "dual", "tiff")
         shape = p0.shape
         c = 1

@@ -41,6 +41,7 @@ class ScanItem:
     dark: float
     layout: str = "dual"
     bit_depth: int = 16
+    i0_from_file: bool = True  # False: the file says nothing, I0 is the full scale of its bit depth
     regions: list[tuple[int, Region]] = field(default_factory=list)  # (model class index 1..K, region)
     tags: np.ndarray | None = None  # (K,) float 0/1 for classification
 
@@ -94,7 +95,7 @@ def load_items(project: Project, split: str, names: list[str], task: str) -> lis
             raise XwbError(f"{split} scan {rec.path}: {e}") from None
         i0, dark = scanner_facts(info_meta, rec.channels, rec.bit_depth)
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
-                              i0, dark, rec.layout, rec.bit_depth, labels, tags))
+                              i0, dark, rec.layout, rec.bit_depth, "i0" in (info_meta or {}), labels, tags))
     return items
 
 

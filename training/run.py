@@ -185,6 +185,9 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
         else:
             i0 = items["train"][0].i0[:raw]
             spec = build_spec(cfg, project, names, raw, channels, kind, i0, digest)
+            src = {it.i0_from_file for it in items["train"]}
+            spec["input"]["i0"] = ("from the scan files" if src == {True} else
+                                   "full scale of the bit depth" if src == {False} else "mixed")
             spec["preprocess"]["mean"], spec["preprocess"]["std"] = D.feature_stats(items["train"], channels,
                                                                                     pre=spec["preprocess"])
         net = models.create(spec, cfg.model.encoder_weights if ck is None else None)

@@ -42,7 +42,7 @@ def test_project_trains_evaluates_and_compares(kinds, render, layout, bits, chan
     folder, a, b = kinds[render]
     assert (a.version, b.version) == ("1", "2")
     spec = json.loads(open(client_for(folder).download_artifacts(a.run_id, "config/spec.json")).read())
-    assert spec["input"] == {"layout": layout, "bit_depth": bits}
+    assert spec["input"] == {"layout": layout, "bit_depth": bits, "i0": "full scale of the bit depth"}
     assert spec["preprocess"]["channels"] == channels
     name = f"{folder.name}-seg"
     c = compare(name, folder, ["1", "2"], quiet=True)
@@ -108,3 +108,30 @@ def test_prelabel_and_predict_skip_mismatched_scans_and_go_on(kinds, tmp_path, c
     assert counts["failed"] == 3 and counts["scans"] == 0
     with Project.open(dual) as p:
         assert p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == before
+
+
+def test_manifest_check_skips_scans_unlike_the_training_scans(kinds, tmp_path):
+    """The demo champion used to flag 31 of 31 pseudo-colour scans; now none is judged, each is named."""
+    from training.infer import manifest_check
+
+    pc, _, _ = kinds["pseudo-colour"]
+    dual = make_synth(tmp_path / "dual", count=3, size=(128, 160), seed=6)
+    s = manifest_check("models:/pc-seg/1", dual, tracking_uri=default_uri(pc), quiet=True)
+    assert s["failed"] == 3 and s["scans"] == 0 and s["flagged"] == 0
+
+
+def test_a_scan_without_scanner_facts_uses_the_models_own_i0(kinds):
+    """Without I0 in the file, the model's default (what its training scans had) is used, not 65535."""
+    import numpy as np
+
+    from training.predict import load_predictor
+
+    se, _, _ = kinds["single-energy"]
+    grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
+    scan = read_scan(sorted((se / "images").glob("*.tiff"))[0])
+    assert not scan.meta
+    assert grey.spec["preprocess"]["default_i0"] == [65535.0]  # the full scale of the 16-bit training scans
+    grey.spec["preprocess"]["default_i0"] = [30000.0]
+    p = grey.predict_scan(scan).probs
+    assert np.allclose(p, grey.predict_counts(scan.pixels, [30000.0], 0.0).probs)
+    assert not np.allclose(p, grey.predict_counts(scan.pixels, [65535.0], 0.0).probs)
