@@ -18,11 +18,13 @@ def _offline_hub() -> None:
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", help="training recipe (YAML), e.g. configs/seg_unet_resnet18.yaml")
+    p.add_argument("config", nargs="?", help="training recipe (YAML), e.g. configs/seg_unet_resnet18.yaml; "
+                                             "optional with --resume (the run's own config is used)")
     p.add_argument("--project", required=True, help="project folder")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.epochs=5 (repeatable)")
-    p.add_argument("--resume", metavar="RUN_ID", help="continue a stopped run from its last checkpoint")
+    p.add_argument("--resume", metavar="RUN_ID", help="continue a stopped run from its last checkpoint; "
+                   "--set optim.epochs=N extends it (other changes are refused)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the project's store)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override runtime.device")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -32,6 +34,9 @@ def cmd_train(a) -> int:
     _offline_hub()
     from training.run import train
 
+    if a.config is None and not a.resume:
+        raise XwbError("a training recipe is needed, e.g. xwb train configs/seg_unet_resnet18.yaml --project P "
+                       "(or --resume RUN_ID)")
     r = train(a.config, a.project, a.overrides, a.resume, a.tracking_uri, a.device, a.quiet)
     if r.run_id:
         print(f"run {r.run_id} finished")
@@ -65,7 +70,19 @@ def register(sub) -> None:
     g.add_argument("--backbone", action="store_true", help="timm backbones for classification")
     p.add_argument("filter", nargs="?", help="only names containing this text")
     p.set_defaults(func=cmd_models)
+    p = sub.add_parser("runs", help="a project's training runs: state, recipe, epochs, best metric, resume command")
+    p.add_argument("--project", required=True, help="project folder")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the project's store)")
+    p.add_argument("--limit", type=int, default=50, help="newest N runs (default 50)")
+    p.set_defaults(func=cmd_runs)
     register_review(sub)
+
+
+def cmd_runs(a) -> int:
+    from training.runs import format_rows, list_runs
+
+    print(format_rows(list_runs(a.project, a.tracking_uri, a.limit)))
+    return 0
 
 
 def _uri_args(p) -> None:

@@ -34,17 +34,23 @@ class _Bar:
 
 
 class _Lines:
-    """A line at every quarter of an epoch (long epochs) so logs show life without flooding."""
+    """A line at every quarter of a long epoch, and at least every ``EVERY_S`` seconds of a slow one, so logs
+    show life (steps, img/s, ETA) without flooding."""
+
+    EVERY_S = 10.0
 
     def __init__(self, epoch: int, epochs: int, steps: int, stream):
         self.epoch, self.epochs, self.steps, self.stream = epoch, epochs, steps, stream
         self.n, self.t0 = 0, time.perf_counter()
+        self.last = self.t0
         self.marks = {max(1, steps * q // 4) for q in (1, 2, 3)} if steps >= 40 else set()
 
     def update(self, loss: float, ips: float) -> None:
         self.n += 1
-        if self.n in self.marks:
-            el = time.perf_counter() - self.t0
+        now = time.perf_counter()
+        if self.n < self.steps and (self.n in self.marks or now - self.last >= self.EVERY_S):
+            self.last = now
+            el = now - self.t0
             print(f"  epoch {self.epoch + 1}/{self.epochs} batch {self.n}/{self.steps} loss {loss:.4f} "
                   f"{ips:.1f} img/s ETA(epoch) {_eta(el / self.n * (self.steps - self.n))}", file=self.stream, flush=True)
 
@@ -74,6 +80,6 @@ class Progress:
         print(f"epoch {epoch + 1}/{epochs} loss {stats['train_loss']:.4f}{v} {stats['images_per_s']:.1f} img/s "
               f"lr {stats['lr']:.2e} ETA {_eta(eta)}", file=self.stream, flush=True)
 
-    def note(self, msg: str) -> None:
-        if self.enabled:
+    def note(self, msg: str, always: bool = False) -> None:
+        if self.enabled or always:
             print(msg, file=self.stream, flush=True)

@@ -128,9 +128,16 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     progress = Progress(enabled=not quiet)
     folder = Path(project_path)
     ck = None
+    extended = ""
     if resume:
         ck = load_checkpoint(checkpoint_dir(folder, resume) / "last.pt")
         cfg = parse_config(yaml.safe_load(ck["config"]), f"checkpoint of run {resume}")
+        if config is not None or overrides:
+            kind = inputs.of_spec(json.loads(ck["spec"]))
+            cfg, extended = resume_config(cfg, config, overrides, resume, ck["state"]["epoch"],
+                                          lambda c: _fit_to_scans(c, kind, None))
+            if extended:
+                progress.note(f"changed on resume: {extended}")
     else:
         cfg = config if isinstance(config, TrainConfig) else load_config(config, overrides)
     if cfg.optim.monitor and cfg.optim.monitor not in _val_keys(cfg):
@@ -160,7 +167,8 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
             done = _finish_interrupted_registration(resume, progress)
             if done is not None:
                 return done
-            progress.note(f"resuming run {resume} at epoch {ck['state']['epoch'] + 1} (config from its checkpoint)")
+            progress.note(f"resuming run {resume} at epoch {ck['state']['epoch'] + 1} of {cfg.optim.epochs} "
+                          "(config from its checkpoint)")
 
     with Project.open(folder, readonly=True) as project:
         names = D.class_names(project, cfg)
@@ -170,10 +178,7 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
             _check_labels(cfg, s, items[s], totals[s])
         kind = D.input_kind(items["train"] + items["val"])
         channels = inputs.resolve_channels(cfg.data.channels, kind)
-        if kind.layout == "rgb" and cfg.task == "seg" and cfg.augment.tip:
-            progress.note(f"note: augment.tip {cfg.augment.tip} set to 0: threat image projection works on "
-                          f"detector counts, and the project's scans are {kind}")
-            cfg.augment.tip = 0.0  # the run's logged config says what was done
+        _fit_to_scans(cfg, kind, progress)
         raw = inputs.raw_channels(channels)
         digest = snapshot_digest(project)
         if ck is not None:
@@ -206,7 +211,12 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
             run_id = _start_run(mlflow, cfg, project, uri, resume, digest, dev, items, spec)
             if ck is not None:
                 _log_pending(mlflow, run_id, ck.get("pending") or {})
+            if extended:
+                mlflow.set_tag(f"xwb.extended.{int(time.time())}", f"{extended} at epoch {ck['state']['epoch']}")
             ckdir = checkpoint_dir(folder, run_id)
+            progress.note(f"run {run_id} ({'resumed' if resume else 'started'}): MLflow {uri}, checkpoints "
+                          f"{ckdir}")
+            resume_hint = f"xwb train --project {folder} --resume {run_id}"
     try:
         metrics = _epochs(mlflow, trainer, cfg, spec, val_items, progress, d, ckdir if d.main else None)
         result = TrainResult(run_id, None, None, None, metrics)
@@ -223,6 +233,8 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     except KeyboardInterrupt:
         if d.main:
             mlflow.end_run(status="KILLED")
+            progress.note(f"\ninterrupted: run {run_id} stopped after its last finished epoch; to go on:\n  "
+                          f"{resume_hint}", always=True)
         raise
     except BaseException:
         if d.main:
@@ -290,6 +302,8 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
             logged = {k: v for k, v in {**stats, **val}.items() if not math.isnan(v)}
             save_checkpoint(ckdir / "last.pt", trainer.net, trainer.opt, trainer.sched, trainer.scaler,
                             trainer.state, cfg.to_yaml(), spec, {"step": epoch, "metrics": logged})
+            # what `xwb runs` shows without opening the checkpoint (it may be hundreds of MB)
+            atomic_write(ckdir / "progress.json", json.dumps({"epochs_done": epoch + 1, "epochs": cfg.optim.epochs}))
             mlflow.log_metrics(logged, step=epoch)
             progress.epoch_done(epoch, cfg.optim.epochs, stats, val, cfg.monitor, first)
             stop = trainer.should_stop()
@@ -303,6 +317,53 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
     return last_val
 
 
+def _fit_to_scans(cfg: TrainConfig, kind: inputs.InputKind, progress: Progress | None) -> None:
+    """What a recipe cannot do on these scans, switched off with a note (the logged config says so)."""
+    if kind.layout == "rgb" and cfg.task == "seg" and cfg.augment.tip:
+        if progress is not None:
+            progress.note(f"note: augment.tip {cfg.augment.tip} set to 0: threat image projection works on "
+                          f"detector counts, and the project's scans are {kind}")
+        cfg.augment.tip = 0.0
+
+
+# what a resumed run may change: how long it goes on, and where and how fast it runs
+_RESUMABLE = ("optim.epochs", "runtime.device", "runtime.threads", "data.workers", "runtime.amp", "mlflow.run_name")
+
+
+def resume_config(cfg: TrainConfig, config, overrides: list[str] | None, run_id: str,
+                  epochs_done: int, fit=None) -> tuple[TrainConfig, str]:
+    """The run's own config, with what a resume may change taken from the recipe and ``--set``: more epochs
+    (the schedule's tail follows the new length) and the runtime. Anything else that differs is refused,
+    named key by key: a resumed run must stay the run it was (a cls recipe must not go on as a seg run)."""
+    if config is None:
+        base = cfg.model_dump()
+        req = parse_config(base, f"run {run_id}", overrides)
+    else:
+        req = config if isinstance(config, TrainConfig) else load_config(config, overrides)
+    if fit is not None:
+        fit(req)
+    have, want = cfg.flat(), req.flat()
+    first = ("task", "model.")  # what makes another kind of run is named first
+    diffs = sorted((k for k in set(have) | set(want) if have.get(k) != want.get(k)),
+                   key=lambda k: (not k.startswith(first), k))
+    refused = [k for k in diffs if k not in _RESUMABLE]
+    if refused:
+        shown = "; ".join(f"{k}: run {have.get(k)!r}, asked {want.get(k)!r}" for k in refused[:6])
+        more = f" (and {len(refused) - 6} more)" if len(refused) > 6 else ""
+        raise XwbError(f"--resume {run_id}: the recipe differs from the run's own config ({shown}{more}); "
+                       "resume without a recipe (or with the run's), or start a new run")
+    if want["optim.epochs"] < max(epochs_done, 1):
+        raise XwbError(f"--resume {run_id}: optim.epochs {want['optim.epochs']} is fewer than the "
+                       f"{epochs_done} epochs already done")
+    out = cfg.model_copy(deep=True)
+    changes = []
+    for k in diffs:
+        section, key = k.split(".", 1)
+        setattr(getattr(out, section), key, getattr(getattr(req, section), key))
+        changes.append(f"{k} {have.get(k)} -> {want.get(k)}")
+    return out, ", ".join(changes)
+
+
 def _finish_interrupted_registration(run_id: str, progress: Progress) -> TrainResult | None:
     """A run that already has a registered version: complete that registration if it was interrupted,
     refuse to train again if it was not. None: the run has no version yet (resume trains)."""
@@ -311,6 +372,13 @@ def _finish_interrupted_registration(run_id: str, progress: Progress) -> TrainRe
     c = MlflowClient()
     versions = c.search_model_versions(f"run_id='{run_id}'")
     if not versions:
+        try:
+            run = c.get_run(run_id)
+        except Exception:
+            return None  # not in this store: _start_run says so
+        if run.info.status == "FINISHED":
+            raise XwbError(f"run {run_id} is finished (it registered no version); nothing to resume "
+                           "(train a new run to go on from it)")
         return None
     mv = max(versions, key=lambda v: int(v.version))
     if signing.registration_state(c, mv) != "interrupted":

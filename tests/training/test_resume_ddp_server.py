@@ -46,7 +46,7 @@ def test_kill_then_resume_continues_the_same_run(synth):
     assert c.get_run(run_id).info.status == "RUNNING"  # killed: MLflow never heard the end
     before = [m.step for m in c.get_metric_history(run_id, "val_mIoU")]
 
-    r = xwb("train", str(TINY), "--project", str(synth), "--resume", run_id)
+    r = xwb("train", "--project", str(synth), "--resume", run_id)  # the run's own config: no recipe needed
     assert r.returncode == 0, r.stderr
     assert f"resuming run {run_id} at epoch {epoch_done + 1}" in r.stderr
     run = c.get_run(run_id)
