@@ -109,7 +109,7 @@ def test_an_interrupted_registration_is_refused_then_completed_by_resume(trained
                    "registration was interrupted", f"--resume {run_id}")
     with pytest.raises(XwbError, match="registration was interrupted"):
         promote("hard", "1", "champion", proj)
-    res = xwb("train", str(TINY), "--project", str(proj), "--resume", run_id)
+    res = xwb("train", "--project", str(proj), "--resume", run_id)  # the run's own config
     assert res.returncode == 0, res.stderr
     assert "completed the interrupted registration" in res.stdout + res.stderr
     versions = c.search_model_versions("name='hard'")
@@ -121,7 +121,7 @@ def test_an_interrupted_registration_is_refused_then_completed_by_resume(trained
     assert len(history) == 1                                  # summary metrics logged once
     assert load_predictor("models:/hard/1", tracking_uri=default_uri(proj)).task == "seg"
     # a finished, complete run has nothing to resume
-    one_line_error(xwb("train", str(TINY), "--project", str(proj), "--resume", run_id), "nothing to resume")
+    one_line_error(xwb("train", "--project", str(proj), "--resume", run_id), "nothing to resume")
 
 
 def test_clean_deletes_checkpoints_of_finished_runs_only(trained):
