@@ -24,6 +24,15 @@ OPEN_BEAM = 65535
 
 @dataclass
 class Prediction:
+    """What a model says about one scan.
+
+    probs: segmentation: (K+1, H, W) softmax probabilities at the scan's own size, channel 0 = background,
+        channel k = ``classes[k - 1]``; classification: (K,) independent (sigmoid) probabilities.
+    scores: per class, the image-level score (seg: the highest pixel probability of the class).
+    ``labels()`` is the per-pixel argmax (0 = background); ``detected(t)`` the classes scoring above ``t``,
+    where xwb's commands use the model's own threshold (``Predictor.threshold``, 0.5 unless the recipe says).
+    """
+
     task: str
     classes: list[str]
     probs: np.ndarray                       # seg: (K+1, H, W); cls: (K,)
@@ -88,15 +97,44 @@ class Predictor:
         except XwbError as e:
             raise XwbError(f"{where}: {e}") from None
 
-    def predict_scan(self, scan: Scan, **kw) -> Prediction:
-        """Predict one scan after checking it is like the training scans. I0 and dark come from the file
-        when it carries them, else from the model (what its training scanner had)."""
+    @property
+    def threshold(self) -> float:
+        return float(self.spec.get("threshold", 0.5))
+
+    def predict_scan(self, scan: "Scan | np.ndarray | str | Path", **kw) -> Prediction:
+        """Predict one scan after checking it is like the training scans.
+
+        ``scan``: a ``datasets.scanio.Scan`` (``read_scan(path)``), a path, or a bare array at native depth
+        ((H, W) grey, (H, W, 2) dual energy high/low, (H, W, 3) RGB; its bit depth is its dtype's). I0 and
+        dark come from the file when it carries them, else from the model (what its training scans had).
+        A scan unlike the training scans raises XwbError naming both."""
+        if isinstance(scan, (str, Path)):
+            from datasets.scanio import read_scan
+
+            scan = read_scan(scan)
+        elif isinstance(scan, np.ndarray):
+            scan = _array_scan(scan)
+        elif not isinstance(scan, Scan):
+            raise XwbError(f"predict_scan takes a Scan, a path or a numpy array, not {type(scan).__name__}")
         self.check(scan.info.layout, scan.info.bit_depth, str(scan.path or "scan"))
         if scan.meta and "i0" in scan.meta:
             i0, dark = scanner_facts(scan.meta, self.raw_channels, scan.info.bit_depth)
         else:
             i0, dark = None, None  # the model's default_i0 / default_dark
         return self.predict_counts(scan.pixels, i0, dark, **kw)
+
+
+def _array_scan(a: np.ndarray) -> Scan:
+    from datasets.scanio import ScanInfo
+
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 2, 3)):
+        raise XwbError(f"a scan array is (H, W), (H, W, 2) or (H, W, 3); got shape {a.shape}")
+    if a.dtype.kind not in "ui":
+        raise XwbError(f"a scan array holds unsigned counts (uint8 or uint16); got {a.dtype}")
+    c = 1 if a.ndim == 2 else a.shape[2]
+    layout = {1: "gray", 2: "dual", 3: "rgb"}[c]
+    return Scan(a if c > 1 or a.ndim == 2 else a[..., 0],
+                ScanInfo(a.shape[1], a.shape[0], c, a.dtype.itemsize * 8, layout, "array"), None, {})
 
 
 def _device(device: str | None) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision,
+from datasets.formats.common import (ImportPlan, PlannedImage, dataset_card, check_points, check_real_size, decision,
                                      load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import atomic_write
@@ -101,8 +101,10 @@ def export_coco(project: Project, out: str | Path, with_proposals: bool = False,
     """Write a COCO JSON of the project; returns counts."""
     out = Path(out)
     tax = project.taxonomy
+    card = dataset_card(project)
     doc = {
-        "info": {"description": f"xwb project {project.name}", "version": "1.0"},
+        "info": {"description": f"xwb project {project.name}", "version": card["dataset_digest"][:12],
+                 "xwb": {"dataset_digest": card["dataset_digest"]}},
         "licenses": [],
         "categories": [{"id": c.id, "name": c.name, "supercategory": "xray"} for c in tax.classes],
         "images": [],

@@ -181,6 +181,26 @@ class ImportPlan:
 BORDER_SLACK = 1.0  # px: labelme and labelme2coco write border clicks a fraction of a pixel outside the image
 
 
+SPLITS_FILE = "splits.json"  # beside a folder export: which scan is in which split, and the dataset digest
+
+
+def dataset_card(project: Project) -> dict:
+    """What ties an export to a dataset version: the digest of its labels and the split of every scan, so a
+    model trained outside xwb on the export can be traced back to the same labels and the same test set."""
+    from datasets.digest import snapshot_digest
+
+    splits: dict[str, list[str]] = {"train": [], "val": [], "test": [], "unassigned": []}
+    for im in project.store.images():
+        splits[im.split or "unassigned"].append(im.path)
+    return {"project": project.name, "dataset_digest": snapshot_digest(project), "splits": splits}
+
+
+def card_bytes(project: Project) -> bytes:
+    import json
+
+    return json.dumps(dataset_card(project), indent=1).encode()
+
+
 def check_points(points, width: int, height: int, where: str, plan: "ImportPlan | None" = None):
     """Validate an (N, 2) point list inside the image (edges inclusive); returns it as floats.
 

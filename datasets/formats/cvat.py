@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, polygon_area)
+from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, dataset_card,
+                                     polygon_area)
 from datasets.project import Project
 from datasets.regions import Region, shape_polygon
 from datasets.safefs import atomic_write
@@ -66,6 +67,7 @@ def export_cvat(project: Project, out: str | Path, with_proposals: bool = False,
     meta = ET.SubElement(ET.SubElement(root, "meta"), "task")
     ET.SubElement(meta, "name").text = project.name
     ET.SubElement(meta, "mode").text = "annotation"
+    root.insert(1, ET.Comment(f" xwb dataset digest {dataset_card(project)['dataset_digest']} "))
     labels = ET.SubElement(meta, "labels")
     for c in tax.classes:
         lab = ET.SubElement(labels, "label")
@@ -79,7 +81,8 @@ def export_cvat(project: Project, out: str | Path, with_proposals: bool = False,
     state = None if with_proposals else "accepted"
     n_img = n_shapes = skipped = 0
     for im in project.store.images():
-        e = ET.SubElement(root, "image", id=str(n_img), name=im.path, width=str(im.width), height=str(im.height))
+        e = ET.SubElement(root, "image", id=str(n_img), name=im.path, subset=im.split or "",
+                          width=str(im.width), height=str(im.height))
         n_img += 1
         for t in im.tags:
             ET.SubElement(e, "tag", label=t, source="manual")

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, decision, real_size,
+from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card_bytes, check_points,
+                                     check_real_size, decision, real_size,
                                      load_json, need, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
@@ -102,11 +103,12 @@ def _export_labelme(project: Project, out: Path, tmp: Path, with_proposals: bool
             "imageData": None,
             "imageHeight": im.height,
             "imageWidth": im.width,
-            "xwb": {"status": im.status, "comment": im.comment, "manifest": im.manifest},
+            "xwb": {"status": im.status, "comment": im.comment, "manifest": im.manifest, "split": im.split},
         }
         write_new(staged, json.dumps(doc, indent=1).encode())
         n_files += 1
         n_shapes += len(shapes)
+    write_new(tmp / SPLITS_FILE, card_bytes(project))
     return {"files": n_files, "shapes": n_shapes}
 
 
@@ -244,7 +246,7 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
 def plan_labelme(project: Project, path: str | Path) -> ImportPlan:
     path = Path(path)
     if path.is_dir():
-        files = sorted(path.rglob("*.json"))
+        files = sorted(f for f in path.rglob("*.json") if f != path / SPLITS_FILE)
         if not files:
             raise XwbError(f"{path}: no labelme .json files in this folder")
     elif path.is_file():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datasets.formats.common import SPLITS_FILE, card_bytes
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import IGNORE_LABEL, label_map, paint
@@ -59,4 +60,5 @@ def export_masks(project: Project, out: str | Path, per_class: bool = False, ove
         write_new(tmp / "classes.json", json.dumps(
             {"background": 0, **{c.name: c.id for c in project.taxonomy.classes}, "__ignore__": IGNORE_LABEL},
             indent=1).encode())
+        write_new(tmp / SPLITS_FILE, card_bytes(project))
     return {"images": n}

@@ -21,7 +21,8 @@ import numpy as np
 
 from datasets import safeyaml
 from datasets.errors import XwbError
-from datasets.formats.common import ImportPlan, PlannedImage, check_points, polygon_area, real_size
+from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card_bytes, check_points,
+                                     polygon_area, real_size)
 from datasets.project import Project
 from datasets.regions import Region, shape_polygon
 from datasets.safefs import join_inside, staged_export, write_new
@@ -82,6 +83,7 @@ def export_yolo(project: Project, out: str | Path, with_proposals: bool = False,
             write_new(tmp / f"{s}.txt", ("\n".join(files) + "\n" if files else "").encode())
             data += f"{s}: {s}.txt\n"
         write_new(tmp / "data.yaml", (data + f"names:\n{names}\n").encode())
+        write_new(tmp / SPLITS_FILE, card_bytes(project))
     return {"files": n_files, "lines": n_lines, "skipped": skipped}
 
 

@@ -79,7 +79,7 @@ def test_labelme_roundtrip_is_lossless(scans_project, tmp_path):
     p = scans_project
     _label(p)
     export_labelme(p, tmp_path / "lm", with_proposals=True)
-    files = sorted((tmp_path / "lm").rglob("*.json"))
+    files = sorted((tmp_path / "lm").rglob("scan_*.json"))  # and splits.json
     assert len(files) == 6
     doc = json.loads(files[0].read_text())
     assert {s["shape_type"] for s in doc["shapes"]} == {"polygon", "mask"} and doc["flags"]["contraband"]
@@ -207,3 +207,33 @@ def test_digest_is_stable_across_roundtrip_and_changes_with_labels(scans_project
     r.polygon = r.polygon + 0.5
     p.store.update_region(r)
     assert snapshot_digest(p) != d0
+
+
+def test_every_export_carries_the_dataset_digest_and_the_split_of_every_scan(scans_project, tmp_path):
+    """A model trained outside xwb on an export can be traced back to the same labels and test set."""
+    import xml.etree.ElementTree as ET
+
+    from datasets.formats import exporter
+
+    p = scans_project
+    _label(p)
+    digest = snapshot_digest(p)
+    want = {s: sorted(im.path for im in p.images() if im.split == s) for s in ("train", "val", "test")}
+    assert sum(map(len, want.values())) == len(p.images())
+    for fmt in ("labelme", "masks", "yolo"):
+        exporter(fmt)(p, tmp_path / fmt)
+        card = json.loads((tmp_path / fmt / "splits.json").read_text())
+        assert card["dataset_digest"] == digest and card["project"] == p.name
+        assert {s: sorted(card["splits"][s]) for s in want} == want and card["splits"]["unassigned"] == []
+    one = json.loads(next((tmp_path / "labelme").rglob("scan_000.json")).read_text())
+    assert one["xwb"]["split"] == p.images()[0].split
+    import_labelme(_fresh_with_same_images(p, tmp_path), tmp_path / "labelme")  # splits.json is no labelme file
+    export_coco(p, tmp_path / "c.json")
+    c = json.loads((tmp_path / "c.json").read_text())
+    assert c["info"]["xwb"]["dataset_digest"] == digest and c["info"]["version"] == digest[:12]
+    assert {im["file_name"]: im["xwb"]["split"] for im in c["images"]} == {im.path: im.split for im in p.images()}
+    exporter("cvat")(p, tmp_path / "cvat")
+    xml = (tmp_path / "cvat" / "annotations.xml").read_text()
+    assert f"xwb dataset digest {digest}" in xml
+    assert {e.get("name"): e.get("subset") for e in ET.fromstring(xml).iter("image")} == \
+        {im.path: im.split for im in p.images()}

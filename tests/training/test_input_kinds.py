@@ -135,3 +135,25 @@ def test_a_scan_without_scanner_facts_uses_the_models_own_i0(kinds):
     p = grey.predict_scan(scan).probs
     assert np.allclose(p, grey.predict_counts(scan.pixels, [30000.0], 0.0).probs)
     assert not np.allclose(p, grey.predict_counts(scan.pixels, [65535.0], 0.0).probs)
+
+
+def test_predict_scan_takes_a_path_or_a_bare_array_with_stated_defaults(kinds):
+    import numpy as np
+
+    from training.predict import load_predictor
+
+    se, _, _ = kinds["single-energy"]
+    grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
+    f = sorted((se / "images").glob("*.tiff"))[0]
+    by_scan = grey.predict_scan(read_scan(f)).probs
+    assert np.allclose(grey.predict_scan(f).probs, by_scan)
+    assert np.allclose(grey.predict_scan(np.array(read_scan(f).pixels)).probs, by_scan)
+    p = grey.predict_scan(np.array(read_scan(f).pixels))
+    assert p.probs.shape[0] == len(grey.classes) + 1 and np.allclose(p.probs.sum(0), 1, atol=1e-4)  # bg first
+    assert grey.threshold == 0.5
+    with pytest.raises(XwbError, match="unsigned counts"):
+        grey.predict_scan(np.zeros((64, 64), np.float32))
+    with pytest.raises(XwbError, match=r"\(H, W\), \(H, W, 2\) or \(H, W, 3\)"):
+        grey.predict_scan(np.zeros((4, 64, 64), np.uint16))
+    with pytest.raises(XwbError, match="trained on 16-bit single-energy grey scans; this scan is 8-bit"):
+        grey.predict_scan(np.zeros((64, 64), np.uint8))
