@@ -75,7 +75,17 @@ def register(sub) -> None:
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the project's store)")
     p.add_argument("--limit", type=int, default=50, help="newest N runs (default 50)")
     p.set_defaults(func=cmd_runs)
+    p = sub.add_parser("recipe", help="the recipe reference: every key, type, default, range and meaning")
+    p.add_argument("--markdown", action="store_true", help="as Markdown (docs/RECIPES.md is this output)")
+    p.set_defaults(func=cmd_recipe)
     register_review(sub)
+
+
+def cmd_recipe(a) -> int:
+    from training import recipe_doc
+
+    print(recipe_doc.markdown() if a.markdown else recipe_doc.text(), end="" if a.markdown else "\n")
+    return 0
 
 
 def cmd_runs(a) -> int:

@@ -22,91 +22,108 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _f(default: Any = ..., doc: str = "", **kw) -> Any:
+    """A recipe field with the line of the recipe reference (docs/RECIPES.md, ``xwb recipe``) that says why."""
+    if callable(default):  # list, a section class, a lambda: a fresh value for every config
+        return Field(default_factory=default, description=doc, **kw)
+    return Field(default, description=doc, **kw)
+
+
 class ModelCfg(_Section):
-    arch: str = "Unet"                      # smp architecture (seg) or "timm" / "smp" head (cls)
-    encoder: str = "resnet18"               # smp encoder (seg) or timm model name (cls)
-    encoder_weights: Optional[str] = None   # None, a local .safetensors/.pth file, or a hub name (needs XWB_ALLOW_DOWNLOAD=1)
-    classes: list[str] = Field(default_factory=list)  # subset of taxonomy classes (seg) or tags (cls); empty = all
-    dropout: float = Field(0.0, ge=0, lt=1)
+    arch: str = _f("Unet", "seg: an smp architecture (`xwb models`); cls: `timm` (a timm backbone) or `smp` "
+                            "(an smp encoder with a classification head)")
+    encoder: str = _f("resnet18", "seg: the smp encoder (`xwb models --encoder`); cls: the timm model or smp "
+                                  "encoder (`xwb models --backbone`)")
+    encoder_weights: Optional[str] = _f(None, "starting weights: null (random), a local .safetensors/.pth file, "
+                                              "or a hub name (only with XWB_ALLOW_DOWNLOAD=1)")
+    classes: list[str] = _f(list, "the classes (seg) or tags (cls) the model learns; empty = every one of the "
+                                  "project's taxonomy")
+    dropout: float = _f(0.0, "dropout before the classification head (cls)", ge=0, lt=1)
 
 
 class DataCfg(_Section):
-    # model input: auto (what fits the project's scans: high, low, diff for dual energy; high for grey; rgb for
-    # pseudo-colour) or a list of high, low, diff (detector counts) or rgb (pseudo-colour pictures)
-    channels: Union[Literal["auto"], list[Literal["auto", "high", "low", "diff", "rgb"]]] = "auto"
-    tile: int = Field(256, ge=32, le=4096)          # training crop side (seg)
-    image_size: int = Field(256, ge=32, le=4096)    # long side the whole scan is resized to (cls)
-    batch_size: int = Field(8, ge=1)
-    crops_per_epoch: int = Field(256, ge=1)         # training samples per epoch (all ranks together)
-    sampling: Literal["positive", "balanced", "uniform"] = "balanced"
-    positive_fraction: float = Field(0.7, ge=0, le=1)
-    workers: int = Field(0, ge=0)
-    val_max_images: int = Field(0, ge=0)            # 0 = the whole val split
+    channels: Union[Literal["auto"], list[Literal["auto", "high", "low", "diff", "rgb"]]] = _f(
+        "auto", "model input: auto (high, low, diff for dual-energy scans; high for grey; rgb for pseudo-colour) "
+                "or a list of high, low, diff (log-attenuation of detector counts) or rgb (a pseudo-colour picture)")
+    tile: int = _f(256, "side of the square training crops, px (seg)", ge=32, le=4096)
+    image_size: int = _f(256, "the whole scan is resized so its long side is this many px (cls)", ge=32, le=4096)
+    batch_size: int = _f(8, "crops (seg) or scans (cls) per step and rank", ge=1)
+    crops_per_epoch: int = _f(256, "training crops per epoch, all ranks together (seg)", ge=1)
+    sampling: Literal["positive", "balanced", "uniform"] = _f(
+        "balanced", "where crops are centred: balanced picks a class first, then one of its regions (rare classes "
+                    "as often as common ones); positive picks any region; uniform ignores labels")
+    positive_fraction: float = _f(0.7, "share of crops centred on a labelled region (the rest uniform)", ge=0, le=1)
+    workers: int = _f(0, "DataLoader worker processes; 0 = load in the training process", ge=0)
+    val_max_images: int = _f(0, "validate on at most this many val scans per epoch; 0 = the whole val split", ge=0)
 
 
 class AugmentCfg(_Section):
-    hflip: float = Field(0.5, ge=0, le=1)
-    vflip: float = Field(0.5, ge=0, le=1)
-    rot90: float = Field(0.0, ge=0, le=1)
-    scale: float = Field(0.0, ge=0, le=1)           # probability of a 0.8-1.25 rescale
-    noise: float = Field(0.2, ge=0, le=1)           # probability of added quantum-like noise
-    gain: float = Field(0.3, ge=0, le=1)            # probability of a detector gain change (all channels alike)
-    gain_limit: float = Field(0.15, ge=0, le=0.9)
-    channel_gain: float = Field(0.0, ge=0, le=1)    # per-channel gain: changes material colour, so off by default
-    tip: float = Field(0.0, ge=0, le=1)             # probability of projecting a training threat into the crop
+    hflip: float = _f(0.5, "probability of a horizontal flip", ge=0, le=1)
+    vflip: float = _f(0.5, "probability of a vertical flip", ge=0, le=1)
+    rot90: float = _f(0.0, "probability of a 90-degree turn", ge=0, le=1)
+    scale: float = _f(0.0, "probability of a 0.8-1.25 rescale (the border filled with open beam)", ge=0, le=1)
+    noise: float = _f(0.2, "probability of added quantum-like noise (sigma ~ sqrt(counts))", ge=0, le=1)
+    gain: float = _f(0.3, "probability of a detector gain change, all channels alike", ge=0, le=1)
+    gain_limit: float = _f(0.15, "largest relative gain change", ge=0, le=0.9)
+    channel_gain: float = _f(0.0, "probability of a gain change per channel (changes material colour: off by "
+                                  "default)", ge=0, le=1)
+    tip: float = _f(0.0, "probability of projecting a training threat into the crop (threat image projection; "
+                         "set to 0 on pseudo-colour scans)", ge=0, le=1)
 
 
 class LossCfg(_Section):
-    name: Literal["dice_ce", "dice_focal", "ce", "focal", "dice", "bce"] = "dice_ce"
-    dice_weight: float = Field(1.0, ge=0)
+    name: Literal["dice_ce", "dice_focal", "ce", "focal", "dice", "bce"] = _f(
+        "dice_ce", "seg: dice_ce, dice_focal, ce, focal or dice; cls: bce or focal")
+    dice_weight: float = _f(1.0, "weight of the Dice term in dice_ce / dice_focal", ge=0)
 
 
 class OptimCfg(_Section):
-    epochs: int = Field(10, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    scheduler: Literal["cosine", "onecycle", "step", "none"] = "cosine"
-    warmup_epochs: int = Field(0, ge=0)
-    clip_grad: float = Field(1.0, ge=0)             # 0 = no clipping
-    patience: int = Field(5, ge=0)                  # early stopping; 0 = never stop early
-    monitor: Optional[str] = None                   # default: val_mIoU (seg) or val_mAP (cls), higher is better
+    epochs: int = _f(10, "epochs to train (a resumed run may be given more)", ge=1)
+    lr: float = _f(1e-3, "peak learning rate (AdamW)", gt=0)
+    weight_decay: float = _f(1e-4, "AdamW weight decay", ge=0)
+    scheduler: Literal["cosine", "onecycle", "step", "none"] = _f("cosine", "learning-rate schedule after warm-up")
+    warmup_epochs: int = _f(0, "epochs of linear warm-up", ge=0)
+    clip_grad: float = _f(1.0, "gradient norm clipping; 0 = no clipping", ge=0)
+    patience: int = _f(5, "stop after this many epochs without a better monitored metric; 0 = never early", ge=0)
+    monitor: Optional[str] = _f(None, "the validation metric that picks the best checkpoint (higher is better); "
+                                      "null = val_mIoU (seg) or val_mAP (cls)")
 
 
 class RuntimeCfg(_Section):
-    seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    amp: bool = True              # mixed precision (CUDA only)
-    channels_last: bool = True    # memory format (CUDA only)
-    threads: int = Field(0, ge=0)  # torch CPU threads; 0 = leave as is
+    seed: int = _f(0, "seed of every random choice (crops, augmentation, weights)")
+    device: Literal["auto", "cpu", "cuda"] = _f("auto", "where to train; auto = CUDA when there is one")
+    amp: bool = _f(True, "mixed precision (CUDA only)")
+    channels_last: bool = _f(True, "channels-last memory format (CUDA only)")
+    threads: int = _f(0, "torch CPU threads; 0 = leave as torch chooses", ge=0)
 
 
 class EvalCfg(_Section):
-    tile: int = Field(1024, ge=64, le=8192)         # largest inference tile (px); tiles shrink to spread evenly
-    threshold: float = Field(0.5, gt=0, lt=1)
-    overlap: int = Field(64, ge=0, le=1024)         # px shared by neighbouring tiles, blended smoothly
-    overlays: int = Field(4, ge=0)
-    pfa: list[float] = Field(default_factory=lambda: [0.01, 0.05])
+    tile: int = _f(1024, "largest inference tile, px; tiles shrink to spread evenly over the scan", ge=64, le=8192)
+    threshold: float = _f(0.5, "score above which a class counts as detected", gt=0, lt=1)
+    overlap: int = _f(64, "px shared by neighbouring tiles, blended smoothly", ge=0, le=1024)
+    overlays: int = _f(4, "prediction overlays logged with the final evaluation", ge=0)
+    pfa: list[float] = _f(lambda: [0.01, 0.05], "false-alarm rates at which the detection rate (Pd) is reported")
 
 
 class MlflowCfg(_Section):
-    experiment: Optional[str] = None        # default "<project>/<task>"
-    registered_model: Optional[str] = None  # default "<project>-seg" / "<project>-cls"
-    register_model: bool = True
-    run_name: Optional[str] = None
-    keep_checkpoints: bool = True           # false: delete last.pt/best.safetensors once the run finished and logged
+    experiment: Optional[str] = _f(None, "MLflow experiment; null = \"<project>/<task>\"")
+    registered_model: Optional[str] = _f(None, "registered model name; null = \"<project>-seg\" / \"<project>-cls\"")
+    register_model: bool = _f(True, "register the best checkpoint as a new model version")
+    run_name: Optional[str] = _f(None, "MLflow run name; null = \"<recipe>-<date>\"")
+    keep_checkpoints: bool = _f(True, "false: delete last.pt/best.safetensors once the run finished and logged")
 
 
 class TrainConfig(_Section):
-    task: Literal["seg", "cls"] = "seg"
-    name: str = "recipe"
-    model: ModelCfg = Field(default_factory=ModelCfg)
-    data: DataCfg = Field(default_factory=DataCfg)
-    augment: AugmentCfg = Field(default_factory=AugmentCfg)
-    loss: LossCfg = Field(default_factory=LossCfg)
-    optim: OptimCfg = Field(default_factory=OptimCfg)
-    runtime: RuntimeCfg = Field(default_factory=RuntimeCfg)
-    eval: EvalCfg = Field(default_factory=EvalCfg)
-    mlflow: MlflowCfg = Field(default_factory=MlflowCfg)
+    task: Literal["seg", "cls"] = _f("seg", "seg: per-pixel classes (segmentation); cls: image tags (multi-label)")
+    name: str = _f("recipe", "the recipe's name, recorded with every run (tag xwb.recipe)")
+    model: ModelCfg = _f(ModelCfg, "the network")
+    data: DataCfg = _f(DataCfg, "what the network sees")
+    augment: AugmentCfg = _f(AugmentCfg, "random changes to training crops (on detector counts)")
+    loss: LossCfg = _f(LossCfg, "what training minimises")
+    optim: OptimCfg = _f(OptimCfg, "how long and how fast")
+    runtime: RuntimeCfg = _f(RuntimeCfg, "where and how it runs")
+    eval: EvalCfg = _f(EvalCfg, "validation, evaluation and inference")
+    mlflow: MlflowCfg = _f(MlflowCfg, "tracking and registration")
 
     @property
     def monitor(self) -> str:
@@ -155,16 +172,30 @@ def apply_overrides(data: dict, overrides: list[str], source: str) -> dict:
     return data
 
 
+def _validate(data: dict, source: str, overrides: list[str] | None = None) -> TrainConfig:
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as e:
+        loc = ".".join(str(p) for p in e.errors()[0]["loc"])
+        for ov in reversed(overrides or []):
+            key = ov.split("=", 1)[0].strip()
+            if loc == key or loc.startswith(key + ".") or key.startswith(loc + "."):
+                source = f"--set {ov}"
+                break
+        raise XwbError(validation.message(source, e, TrainConfig)) from None
+
+
 def parse_config(data: Any, source: str, overrides: list[str] | None = None) -> TrainConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise XwbError(f"{source}: a training config is a mapping of sections (task, model, data, ...)")
+    if overrides:  # the file's own mistakes are the file's; what --set broke is said to be --set's
+        import copy
+
+        _validate(copy.deepcopy(data), source)
     data = apply_overrides(data, overrides or [], source)
-    try:
-        cfg = TrainConfig.model_validate(data)
-    except ValidationError as e:
-        raise XwbError(validation.message(source, e)) from None
+    cfg = _validate(data, source, overrides)
     ch = cfg.data.channels
     if ch != "auto":
         if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or \

@@ -58,3 +58,48 @@ def test_flat_params_and_round_trip():
 def test_task_and_loss_must_agree():
     with pytest.raises(XwbError, match="loss.name"):
         parse_config({"task": "cls", "loss": {"name": "dice_ce"}}, "c")
+
+
+def test_recipe_reference_is_generated_from_the_schema_and_complete():
+    """docs/RECIPES.md is `xwb recipe --markdown`: a new key without a meaning, or a stale file, fails here."""
+    from training.config import TrainConfig
+    from training.recipe_doc import markdown
+
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "RECIPES.md").read_text()
+    assert doc == markdown(), "docs/RECIPES.md is stale: regenerate it with `xwb recipe --markdown > docs/RECIPES.md`"
+    for name, f in TrainConfig.model_fields.items():
+        assert f.description, name
+        for key, g in getattr(f.annotation, "model_fields", {}).items():
+            assert g.description, f"{name}.{key} has no meaning in the reference"
+            assert f"`{name}.{key}`" in doc
+    assert "`mlflow.register_model`" in doc and "`model.classes`" in doc  # keys that used to be hidden
+
+
+def test_unknown_keys_get_the_nearest_known_one():
+    with pytest.raises(XwbError, match=r"c: optim.epoch: unknown key; did you mean 'epochs'\?"):
+        parse_config({"optim": {"epoch": 3}}, "c")
+    with pytest.raises(XwbError, match=r"modle: unknown key; did you mean 'model'\?"):
+        parse_config({"modle": {}}, "c")
+
+
+def test_a_mistake_in_set_is_said_to_be_the_set_and_one_in_the_file_the_files():
+    with pytest.raises(XwbError) as e:
+        parse_config({"optim": {"epochs": 3}}, "recipe.yaml", ["optim.lr=0.1", "optim.epochs=zero"])
+    assert str(e.value).startswith("--set optim.epochs=zero: optim.epochs: ")
+    with pytest.raises(XwbError) as e:
+        parse_config({"optim": {"epochs": 0}}, "recipe.yaml", ["optim.lr=0.1"])
+    assert str(e.value).startswith("recipe.yaml: optim.epochs: ")
+    with pytest.raises(XwbError) as e:
+        parse_config({}, "recipe.yaml", ["optim.lrate=0.1"])
+    assert str(e.value).startswith("--set optim.lrate=0.1: optim.lrate: unknown key")
+
+
+def test_a_yaml_syntax_error_names_line_and_column(tmp_path):
+    from training.config import load_config
+
+    f = tmp_path / "r.yaml"
+    f.write_text("task: seg\noptim:\n  epochs: [3\n  lr: 0.1\n")
+    with pytest.raises(XwbError, match=r"r.yaml: not valid YAML at line \d+, column \d+"):
+        load_config(f)
