@@ -16,10 +16,15 @@ from datasets.errors import XwbError
 from training import model_code
 
 
+# smp architectures xwb cannot train, and why (they are not listed by `xwb models`)
+UNUSABLE = {"DPT": "DPT takes only timm ViT encoders, whose input size is fixed; xwb trains on crops and predicts "
+                   "on tiles of varying size"}
+
+
 def seg_architectures() -> list[str]:
     import segmentation_models_pytorch as smp
 
-    return sorted(cls.__name__ for cls in smp.MODEL_ARCHITECTURES_MAPPING.values())
+    return sorted(cls.__name__ for cls in smp.MODEL_ARCHITECTURES_MAPPING.values() if cls.__name__ not in UNUSABLE)
 
 
 def seg_encoders() -> list[str]:
@@ -45,11 +50,19 @@ def _unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> Xw
 def check_names(task: str, arch: str, encoder: str) -> None:
     if task == "seg":
         archs = seg_architectures()
+        for name, why in UNUSABLE.items():
+            if arch.lower() == name.lower():
+                raise XwbError(f"model.arch: {name} cannot be used: {why}; valid: {', '.join(archs)}")
         lower = {a.lower(): a for a in archs}
         if arch.lower() not in lower:
             raise _unknown("architecture", arch, archs, "model.arch", full=True)
         encoders = seg_encoders()
-        if encoder not in encoders:
+        if encoder.startswith("tu-"):  # any timm model as an smp encoder ("timm universal")
+            import timm
+
+            if encoder[3:] not in timm.list_models():
+                raise _unknown("timm model", encoder[3:], timm.list_models(), "model.encoder (tu-NAME)", full=False)
+        elif encoder not in encoders:
             raise _unknown("encoder", encoder, encoders, "model.encoder", full=False)
     else:
         if arch not in ("timm", "smp"):
@@ -57,6 +70,39 @@ def check_names(task: str, arch: str, encoder: str) -> None:
         valid = cls_backbones() if arch == "timm" else seg_encoders()
         if encoder not in valid:
             raise _unknown("backbone" if arch == "timm" else "encoder", encoder, valid, "model.encoder", full=False)
+
+
+def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
+    """Build the pair once and run it on two input sizes, before any data is loaded: a pair the library does
+    not support, or an encoder that takes one input size only (training crops and inference tiles vary),
+    is one line naming both, not a traceback after minutes of loading."""
+    import warnings
+
+    spec = {"task": task, "model": {"arch": canonical_arch(arch) if task == "seg" else arch, "encoder": encoder},
+            "preprocess": {"channels": ["high", "low", "diff"]}, "classes": ["a", "b"]}
+    what = f"model.arch {arch} with model.encoder {encoder}"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net = model_code.build_net(spec)
+    except Exception as e:
+        hint = ("; DPT takes timm encoders (tu-NAME)" if canonical_arch(arch) == "DPT" else
+                "; `xwb models --encoder` lists encoders, and tu-NAME names any timm model")
+        raise XwbError(f"{what} cannot be built: {_first(e)}{hint if task == 'seg' else ''}") from None
+    net.eval()
+    sizes = [(size, size), (size + 32, size + 64)] if task == "seg" else [(size, size)]
+    for h, w in sizes:
+        try:
+            with torch.no_grad():
+                net(torch.zeros(1, 3, h, w))
+        except Exception as e:
+            raise XwbError(f"{what} does not take a {h}x{w} input ({_first(e)}); xwb trains on crops and predicts "
+                           "on tiles of varying size: choose an encoder without a fixed input size") from None
+
+
+def _first(e: Exception) -> str:
+    s = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {s[0][:200]}" if s else type(e).__name__
 
 
 def canonical_arch(arch: str) -> str:

@@ -148,6 +148,8 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     if cfg.data.tile < least or cfg.data.tile % 32:
         raise XwbError(f"data.tile: {cfg.model.arch} needs tiles of at least {least} px, in steps of 32 "
                        f"(got {cfg.data.tile})")
+    models.check_buildable(cfg.task, cfg.model.arch, cfg.model.encoder,
+                           cfg.data.tile if cfg.task == "seg" else cfg.data.image_size)
     dev = pick_device(cfg, device, None)
     d = init_distributed(dev)
     if d.on and dev.startswith("cuda"):

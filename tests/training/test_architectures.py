@@ -18,7 +18,30 @@ def _spec(task, arch, encoder, channels=("high", "low", "diff"), classes=("gun",
 
 
 def test_every_smp_architecture_is_covered():
-    assert {a for a, _ in SEG} >= set(models.seg_architectures()) - {"DPT"}  # DPT needs a ViT encoder
+    assert {a for a, _ in SEG} >= set(models.seg_architectures())
+    assert "DPT" not in models.seg_architectures()  # listed only if xwb can train it
+
+
+@pytest.mark.parametrize("arch,encoder", SEG + [("Unet", "tu-resnet18"), ("FPN", "tu-mobilenetv3_small_100")],
+                         ids=[a for a, _ in SEG] + ["Unet-tu-resnet18", "FPN-tu-mobilenetv3"])
+def test_every_listed_pair_builds_and_takes_varying_sizes(arch, encoder):
+    models.check_names("seg", arch, encoder)
+    models.check_buildable("seg", arch, encoder, 128)
+
+
+@pytest.mark.parametrize("arch,encoder,msg", [
+    ("UnetPlusPlus", "mit_b0", "model.arch UnetPlusPlus with model.encoder mit_b0 cannot be built: ValueError: "
+                               "UnetPlusPlus is not support encoder_name=mit_b0"),
+    ("DPT", "resnet18", "model.arch: DPT cannot be used: DPT takes only timm ViT encoders"),
+    ("Unet", "tu-no_such_net", "unknown timm model 'no_such_net'"),
+])
+def test_pairs_the_library_refuses_are_one_line_before_training(arch, encoder, msg):
+    from datasets.errors import XwbError
+
+    with pytest.raises(XwbError) as e:
+        models.check_names("seg", arch, encoder)
+        models.check_buildable("seg", arch, encoder, 128)
+    assert msg in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("arch,encoder", SEG, ids=[a for a, _ in SEG])

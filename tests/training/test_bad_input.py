@@ -25,6 +25,13 @@ def test_unknown_architecture_lists_the_valid_ones(synth):
     assert not (synth / "mlflow").exists()  # refused before any run was opened
 
 
+def test_an_unsupported_pair_is_refused_before_any_run(synth):
+    r = xwb("train", str(TINY), "--project", str(synth), "--set", "model.arch=UnetPlusPlus",
+            "--set", "model.encoder=mit_b0")
+    _one_line_error(r, "model.arch UnetPlusPlus with model.encoder mit_b0 cannot be built")
+    assert not (synth / "mlflow").exists()
+
+
 def test_unknown_encoder_suggests_names(synth):
     r = xwb("train", str(TINY), "--project", str(synth), "--set", "model.encoder=resnet19")
     _one_line_error(r, "model.encoder", "resnet19", "resnet18", "xwb models --encoder")
