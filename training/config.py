@@ -34,8 +34,11 @@ class ModelCfg(_Section):
                             "(an smp encoder with a classification head)")
     encoder: str = _f("resnet18", "seg: the smp encoder (`xwb models --encoder`); cls: the timm model or smp "
                                   "encoder (`xwb models --backbone`)")
-    encoder_weights: Optional[str] = _f(None, "starting weights: null (random), a local .safetensors/.pth file, "
-                                              "or a hub name (only with XWB_ALLOW_DOWNLOAD=1)")
+    encoder_weights: Optional[str] = _f(None, "starting weights: null (random); a local .safetensors/.pth file "
+                                              "(encoder weights, or an xwb checkpoint: last.pt, best.safetensors); "
+                                              "a registered version models:/NAME/VERSION (fine-tuning); or a hub "
+                                              "name (only with XWB_ALLOW_DOWNLOAD=1). A first convolution made "
+                                              "for another channel count is adapted")
     classes: list[str] = _f(list, "the classes (seg) or tags (cls) the model learns; empty = every one of the "
                                   "project's taxonomy")
     dropout: float = _f(0.0, "dropout before the classification head (cls)", ge=0, lt=1)

@@ -110,26 +110,86 @@ def canonical_arch(arch: str) -> str:
     return lower.get(arch.lower(), arch)
 
 
-def _load_local(net: torch.nn.Module, path: Path, task: str) -> None:
-    """Load encoder/backbone weights from a local .safetensors or .pth state dict."""
-    if path.suffix == ".safetensors":
+def _read_state(source: str) -> tuple[dict, str, str]:
+    """(state dict, what it is, sha256 of the file) from a local weights file, an xwb checkpoint (last.pt,
+    best.safetensors) or a registered version (``models:/NAME/VERSION`` or ``@alias``, checked first)."""
+    from datasets.scanio import file_sha256
+
+    if source.startswith("models:/"):
+        import tempfile
+
+        from mlflow import MlflowClient
         from safetensors.torch import load_file
 
-        state = load_file(str(path))
-    else:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state:
-            state = state["state_dict"]
-    target = getattr(net, "encoder", net)
-    own = target.state_dict()
-    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not matched:
-        raise XwbError(f"model.encoder_weights: {path}: no tensor matches the {task} encoder's names and shapes")
-    target.load_state_dict(matched, strict=False)
-    skipped = len(own) - len(matched)
-    if skipped:
-        print(f"encoder weights: loaded {len(matched)} tensors from {path.name}, {skipped} left as initialised "
-              "(e.g. a first conv with another channel count)")
+        from training import registry, signing
+
+        ref = registry.resolve(source)
+        with tempfile.TemporaryDirectory(prefix="xwb-init-") as tmp:
+            local = signing.verified_copy(MlflowClient(), ref.name, ref.version, Path(tmp))
+            f = next(iter(sorted(local.rglob("*.safetensors"))), None)
+            if f is None:
+                raise XwbError(f"model.encoder_weights: {source}: the version holds no weights file")
+            return load_file(str(f)), f"{ref.name} v{ref.version}", file_sha256(f)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise XwbError(f"model.encoder_weights: {path}: file not found")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise XwbError(f"model.encoder_weights: {path}: not a weights file ({_first(e)})") from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):  # an xwb checkpoint (last.pt)
+        state = state["model"]
+    elif isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise XwbError(f"model.encoder_weights: {path}: holds no state dict of tensors")
+    return state, path.name, file_sha256(path)
+
+
+def adapt_conv(w: torch.Tensor, in_ch: int) -> torch.Tensor:
+    """A pretrained first convolution for another number of input channels: fewer channels each get the
+    average of the pretrained ones, scaled so the response to a uniform input stays the same (one channel:
+    their sum); more channels repeat them, scaled as timm does."""
+    src = w.shape[1]
+    if in_ch <= src:
+        return w.sum(dim=1, keepdim=True).repeat(1, in_ch, 1, 1) / in_ch
+    reps = -(-in_ch // src)
+    return w.repeat(1, reps, 1, 1)[:, :in_ch] * (src / in_ch)
+
+
+def load_weights(net: torch.nn.Module, source: str) -> dict:
+    """Load what fits of ``source`` into ``net``: the whole network when it is an xwb model of the same
+    architecture (fine-tuning), the encoder when the names say encoder; a first convolution made for another
+    channel count is adapted, not thrown away. Returns what was done, for the run's record."""
+    state, label, sha = _read_state(source)
+    own = net.state_dict()
+    best: dict[str, torch.Tensor] = {}
+    adapted = 0
+    for prefix in ("", "encoder."):  # a full network's names, or a bare encoder's (torchvision/timm files)
+        got, n_adapt = {}, 0
+        for k, v in state.items():
+            name = prefix + k
+            t = own.get(name)
+            if t is None:
+                continue
+            if t.shape == v.shape:
+                got[name] = v
+            elif v.ndim == 4 and t.ndim == 4 and v.shape[0] == t.shape[0] and v.shape[2:] == t.shape[2:]:
+                got[name] = adapt_conv(v, t.shape[1])
+                n_adapt += 1
+        if len(got) > len(best):
+            best, adapted = got, n_adapt
+    if not best:
+        raise XwbError(f"model.encoder_weights: {label}: no tensor matches this network's names and shapes "
+                       f"({len(state)} tensors in the file, e.g. {next(iter(state), '-')})")
+    net.load_state_dict(best, strict=False)
+    return {"from": source, "label": label, "sha256": sha, "loaded": len(best), "tensors": len(own),
+            "adapted": adapted}
 
 
 def _hub_weights(spec: dict, name: str) -> torch.nn.Module:
@@ -152,15 +212,15 @@ def _hub_weights(spec: dict, name: str) -> torch.nn.Module:
 
 
 def create(spec: dict, weights: str | None) -> torch.nn.Module:
-    """Build the spec's network; ``weights`` as in ``model.encoder_weights``."""
+    """Build the spec's network; ``weights`` as in ``model.encoder_weights``. What was loaded is recorded in
+    ``spec["init"]`` (source, file sha256, tensors loaded and adapted), which travels with the model."""
     if weights is None or str(weights).lower() in ("none", "null", ""):
         return model_code.build_net(spec)
     path = Path(weights).expanduser()
-    if path.suffix in (".safetensors", ".pth", ".pt", ".bin") or path.exists():
-        if not path.is_file():
-            raise XwbError(f"model.encoder_weights: {path}: file not found")
+    if str(weights).startswith("models:/") or path.suffix in (".safetensors", ".pth", ".pt", ".bin") \
+            or path.exists():
         net = model_code.build_net(spec)
-        _load_local(net, path, spec["task"])
+        spec["init"] = load_weights(net, str(weights))
         return net
     if os.environ.get("XWB_ALLOW_DOWNLOAD") != "1":
         raise XwbError(f"model.encoder_weights: {weights!r} needs a download and xwb does not use the network "

@@ -197,7 +197,14 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
                                    "full scale of the bit depth" if src == {False} else "mixed")
             spec["preprocess"]["mean"], spec["preprocess"]["std"] = D.feature_stats(items["train"], channels,
                                                                                     pre=spec["preprocess"])
-        net = models.create(spec, cfg.model.encoder_weights if ck is None else None)
+        # rank 0 loads starting weights; DDP hands its parameters to the other ranks
+        net = models.create(spec, cfg.model.encoder_weights if ck is None and d.main else None)
+        init = spec.get("init")
+        if init and ck is None:
+            what = f"; {init['adapted']} first convolution(s) adapted to {len(channels)} input channels" \
+                if init["adapted"] else ""
+            progress.note(f"starting weights: loaded {init['loaded']} of {init['tensors']} tensors from "
+                          f"{init['label']} (sha256 {init['sha256'][:12]}){what}; the rest start fresh")
         bank = D.threat_bank(items["train"], seed=cfg.runtime.seed) if cfg.task == "seg" and cfg.augment.tip else []
         pre = spec["preprocess"]
         train_ds = (D.SegCrops(items["train"], cfg, pre, d.rank, d.world, bank) if cfg.task == "seg"
@@ -263,6 +270,10 @@ def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str
     flat = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in cfg.flat().items()}
     mlflow.log_params(flat)
     mlflow.set_tags(_tags(cfg, project, digest, dev, checkpoint_dir(project.folder, run.info.run_id)))
+    if spec.get("init"):
+        i = spec["init"]
+        mlflow.set_tags({"xwb.init_weights": i["from"], "xwb.init_weights_sha256": i["sha256"],
+                         "xwb.init_weights_loaded": f"{i['loaded']}/{i['tensors']}"})
     mlflow.log_text(cfg.to_yaml(), "config/config.yaml")
     mlflow.log_dict(spec, "config/spec.json")  # what the model will carry: classes, preprocessing, tiles
     _log_inputs(mlflow, project, digest, items)

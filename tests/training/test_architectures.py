@@ -93,3 +93,21 @@ def test_tiling_covers_evenly_with_little_extra_work():
         if n > t:
             assert len(starts) * t / n < 1.3
     assert model_code.tiling(2048, 1024, 64) == (736, [0, 656, 1312])
+
+
+def test_a_pretrained_first_convolution_is_adapted_to_the_input_channels(tmp_path):
+    """A 3-channel (RGB) encoder file loaded into a 2-channel (high, low) network: the first convolution is
+    adapted (repeated and scaled), not thrown away, and every encoder tensor is used."""
+    import segmentation_models_pytorch as smp
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    rgb = smp.Unet("resnet18", encoder_weights=None, in_channels=3, classes=2).encoder
+    save_file({k: v.contiguous() for k, v in rgb.state_dict().items()}, str(tmp_path / "resnet18.safetensors"))
+    spec = _spec("seg", "Unet", "resnet18", channels=("high", "low"))
+    net = models.create(spec, str(tmp_path / "resnet18.safetensors"))
+    init = spec["init"]
+    assert init["adapted"] == 1 and init["loaded"] == len(rgb.state_dict())
+    w3, w2 = rgb.state_dict()["conv1.weight"], net.state_dict()["encoder.conv1.weight"]
+    assert w2.shape[1] == 2 and torch.allclose(w2.sum(1), w3.sum(1), atol=1e-6)  # same response to flat input
+    assert torch.allclose(models.adapt_conv(w3, 1)[:, 0], w3.sum(1))

@@ -53,6 +53,16 @@ def test_ctrl_c_says_how_to_resume_runs_lists_it_and_resume_extends_but_never_ch
     r = xwb("train", "--project", str(synth), "--resume", run_id)
     assert r.returncode == 1 and "is finished and registered as bag-seg v1" in r.stderr
 
+    # a new run fine-tunes from the registered version: every tensor loaded, the source and its hash recorded
+    from training.run import train
+
+    b = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "mlflow.register_model=false",
+                            "model.encoder_weights=models:/bag-seg/1"], quiet=True)
+    tags = c.get_run(b.run_id).data.tags
+    assert tags["xwb.init_weights"] == "models:/bag-seg/1" and len(tags["xwb.init_weights_sha256"]) == 64
+    loaded, total = tags["xwb.init_weights_loaded"].split("/")
+    assert loaded == total
+
 
 def test_a_finished_unregistered_run_is_not_trained_again(synth):
     from training.run import train
@@ -60,6 +70,21 @@ def test_a_finished_unregistered_run_is_not_trained_again(synth):
     a = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "mlflow.register_model=false"], quiet=True)
     r = xwb("train", "--project", str(synth), "--resume", a.run_id)
     assert r.returncode == 1 and f"run {a.run_id} is finished (it registered no version)" in r.stderr
+
+    # its checkpoints are starting points for another run (issue 15.8): the whole network, not "no tensor"
+    import json
+
+    import torch
+
+    from training import model_code, models
+    from training.run import checkpoint_dir
+
+    ck = checkpoint_dir(synth, a.run_id)
+    spec = json.loads(torch.load(ck / "last.pt", weights_only=True)["spec"])
+    for f in ("last.pt", "best.safetensors"):
+        net = model_code.build_net(spec)
+        info = models.load_weights(net, str(ck / f))
+        assert info["loaded"] == info["tensors"] and info["adapted"] == 0 and len(info["sha256"]) == 64
 
 
 def test_slow_epochs_show_life_in_logs(capsys):
