@@ -31,7 +31,8 @@ def _f(default: Any = ..., doc: str = "", **kw) -> Any:
 
 class ModelCfg(_Section):
     arch: str = _f("Unet", "seg: an smp architecture (`xwb models`); cls: `timm` (a timm backbone) or `smp` "
-                            "(an smp encoder with a classification head)")
+                            "(an smp encoder with a classification head); or your own network, "
+                            "path/to/nets.py:Name, built as Name(in_channels=C, classes=K)")
     encoder: str = _f("resnet18", "seg: the smp encoder (`xwb models --encoder`); cls: the timm model or smp "
                                   "encoder (`xwb models --backbone`)")
     encoder_weights: Optional[str] = _f(None, "starting weights: null (random); a local .safetensors/.pth file "
@@ -75,8 +76,8 @@ class AugmentCfg(_Section):
 
 
 class LossCfg(_Section):
-    name: Literal["dice_ce", "dice_focal", "ce", "focal", "dice", "bce"] = _f(
-        "dice_ce", "seg: dice_ce, dice_focal, ce, focal or dice; cls: bce or focal")
+    name: str = _f("dice_ce", "seg: dice_ce, dice_focal, ce, focal or dice; cls: bce or focal; or your own, "
+                              "path/to/losses.py:fn, called as fn(logits, target) -> scalar")
     dice_weight: float = _f(1.0, "weight of the Dice term in dice_ce / dice_focal", ge=0)
 
 
@@ -204,9 +205,16 @@ def parse_config(data: Any, source: str, overrides: list[str] | None = None) -> 
         if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or \
                 ("rgb" in ch and len(ch) > 1):
             raise XwbError(f"{source}: data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
+    losses = ("dice_ce", "dice_focal", "ce", "focal", "dice", "bce")
+    if ":" not in cfg.loss.name and cfg.loss.name not in losses:
+        import difflib
+
+        near = difflib.get_close_matches(cfg.loss.name, losses, n=1)
+        raise XwbError(f"{source}: loss.name: {cfg.loss.name!r} is not one of {', '.join(losses)} (or your own, "
+                       f"path/to/file.py:fn){'; did you mean ' + repr(near[0]) + '?' if near else ''}")
     if cfg.task == "seg" and cfg.loss.name == "bce":
         raise XwbError(f"{source}: loss.name: bce is for task cls; use dice_ce, dice_focal, ce, focal or dice")
-    if cfg.task == "cls" and cfg.loss.name not in ("bce", "focal"):
+    if cfg.task == "cls" and cfg.loss.name not in ("bce", "focal") and ":" not in cfg.loss.name:
         raise XwbError(f"{source}: loss.name: task cls uses bce or focal, got {cfg.loss.name}")
     if any(not 0 < p < 1 for p in cfg.eval.pfa):
         raise XwbError(f"{source}: eval.pfa: false-alarm rates must lie between 0 and 1")

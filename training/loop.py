@@ -66,6 +66,11 @@ def make_loss(cfg: TrainConfig):
     import segmentation_models_pytorch as smp
 
     name = cfg.loss.name
+    if ":" in name:  # the user's own
+        from training import custom
+
+        ref = custom.resolve(name, "loss.name")
+        return custom.load(ref.source, ref.attr, "loss.name")
     if cfg.task == "cls":
         if name == "focal":
             return smp.losses.FocalLoss(mode="multilabel")

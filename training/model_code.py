@@ -72,10 +72,14 @@ def features(counts_chw: np.ndarray, pre: dict, i0=None, dark=None) -> np.ndarra
 
 
 # ---------------------------------------------------------------- network
-def build_net(spec: dict) -> torch.nn.Module:
-    """The network named by the spec, with fresh (or given) weights."""
+def build_net(spec: dict, code: str | None = None) -> torch.nn.Module:
+    """The network named by the spec, with fresh (or given) weights. ``code``: the source file of a network
+    of the user's own (``spec["model"]["custom"]``): at training the user's file, in a logged model the copy
+    that travels with it."""
     m = spec["model"]
     n_in = len(spec["preprocess"]["channels"])
+    if m.get("custom"):
+        return _custom_net(spec, code, n_in)
     if spec["task"] == "seg":
         import segmentation_models_pytorch as smp
 
@@ -91,6 +95,24 @@ def build_net(spec: dict) -> torch.nn.Module:
 
     return timm.create_model(m["encoder"], pretrained=False, num_classes=len(spec["classes"]),
                              in_chans=n_in, drop_rate=m.get("dropout", 0.0))
+
+
+def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:
+    import hashlib
+    import importlib.util
+
+    c = spec["model"]["custom"]
+    if not code:
+        raise ValueError(f"the network {c['ref']} needs its source file, and none was given")
+    data = open(code, "rb").read()
+    if hashlib.sha256(data).hexdigest() != c["sha256"]:
+        raise ValueError(f"{code}: not the source the model was trained with (sha256 differs)")
+    name = f"xwb_custom_{c['sha256'][:16]}"
+    mspec = importlib.util.spec_from_file_location(name, code)
+    module = importlib.util.module_from_spec(mspec)
+    mspec.loader.exec_module(module)
+    k = len(spec["classes"]) + (1 if spec["task"] == "seg" else 0)
+    return getattr(module, c["attr"])(in_channels=n_in, classes=k)
 
 
 class _SmpClassifier(torch.nn.Module):
@@ -215,7 +237,7 @@ class ScanModel(_Base):
             self.spec = json.load(f)
         if self.spec.get("xwb_model") != SPEC_VERSION:
             raise ValueError(f"model spec version {self.spec.get('xwb_model')} is not {SPEC_VERSION}")
-        self.net = build_net(self.spec)
+        self.net = build_net(self.spec, context.artifacts.get("custom_code"))
         self.net.load_state_dict(load_file(context.artifacts["weights"]))
         self.net.eval()
 

@@ -47,7 +47,18 @@ def _unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> Xw
     return XwbError(f"{key}: unknown {kind} {name!r}{hint} ({len(valid)} valid names: `xwb models --{kind.split()[0]}` lists them)")
 
 
+def _code(spec: dict) -> str | None:
+    """The source file of a network of the user's own, while training (see ``training.custom``)."""
+    c = spec["model"].get("custom")
+    return c.get("source") if c else None
+
+
 def check_names(task: str, arch: str, encoder: str) -> None:
+    from training import custom
+
+    if custom.is_custom(arch):
+        custom.resolve(arch, "model.arch")
+        return
     if task == "seg":
         archs = seg_architectures()
         for name, why in UNUSABLE.items():
@@ -72,19 +83,31 @@ def check_names(task: str, arch: str, encoder: str) -> None:
             raise _unknown("backbone" if arch == "timm" else "encoder", encoder, valid, "model.encoder", full=False)
 
 
+def custom_spec(arch: str) -> dict | None:
+    """What a spec records of a network of the user's own (None for xwb's own architectures)."""
+    from training import custom
+
+    if not custom.is_custom(arch):
+        return None
+    ref = custom.resolve(arch, "model.arch")
+    return {"ref": ref.ref, "file": ref.source.name, "attr": ref.attr, "sha256": ref.sha256,
+            "source": str(ref.source)}
+
+
 def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
     """Build the pair once and run it on two input sizes, before any data is loaded: a pair the library does
     not support, or an encoder that takes one input size only (training crops and inference tiles vary),
     is one line naming both, not a traceback after minutes of loading."""
     import warnings
 
-    spec = {"task": task, "model": {"arch": canonical_arch(arch) if task == "seg" else arch, "encoder": encoder},
+    spec = {"task": task, "model": {"arch": canonical_arch(arch) if task == "seg" else arch, "encoder": encoder,
+                                    "custom": custom_spec(arch)},
             "preprocess": {"channels": ["high", "low", "diff"]}, "classes": ["a", "b"]}
     what = f"model.arch {arch} with model.encoder {encoder}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            net = model_code.build_net(spec)
+            net = model_code.build_net(spec, _code(spec))
     except Exception as e:
         hint = ("; DPT takes timm encoders (tu-NAME)" if canonical_arch(arch) == "DPT" else
                 "; `xwb models --encoder` lists encoders, and tu-NAME names any timm model")
@@ -106,6 +129,8 @@ def _first(e: Exception) -> str:
 
 
 def canonical_arch(arch: str) -> str:
+    if ":" in arch:  # a network of the user's own
+        return arch
     lower = {a.lower(): a for a in seg_architectures()}
     return lower.get(arch.lower(), arch)
 
@@ -215,11 +240,11 @@ def create(spec: dict, weights: str | None) -> torch.nn.Module:
     """Build the spec's network; ``weights`` as in ``model.encoder_weights``. What was loaded is recorded in
     ``spec["init"]`` (source, file sha256, tensors loaded and adapted), which travels with the model."""
     if weights is None or str(weights).lower() in ("none", "null", ""):
-        return model_code.build_net(spec)
+        return model_code.build_net(spec, _code(spec))
     path = Path(weights).expanduser()
     if str(weights).startswith("models:/") or path.suffix in (".safetensors", ".pth", ".pt", ".bin") \
             or path.exists():
-        net = model_code.build_net(spec)
+        net = model_code.build_net(spec, _code(spec))
         spec["init"] = load_weights(net, str(weights))
         return net
     if os.environ.get("XWB_ALLOW_DOWNLOAD") != "1":

@@ -58,7 +58,8 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
     seg = cfg.task == "seg"
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
             "model": {"arch": models.canonical_arch(cfg.model.arch) if seg else cfg.model.arch,
-                      "encoder": cfg.model.encoder, "dropout": cfg.model.dropout},
+                      "encoder": cfg.model.encoder, "dropout": cfg.model.dropout,
+                      **({"custom": models.custom_spec(cfg.model.arch)} if ":" in cfg.model.arch else {})},
             "classes": names,
             "class_ids": [tax.by_name(n).id for n in names] if seg else [],
             "colors": [list(tax.by_name(n).rgb) for n in names] if seg else [],
@@ -150,6 +151,10 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
                        f"(got {cfg.data.tile})")
     models.check_buildable(cfg.task, cfg.model.arch, cfg.model.encoder,
                            cfg.data.tile if cfg.task == "seg" else cfg.data.image_size)
+    if ":" in cfg.loss.name:
+        from training import custom
+
+        custom.resolve(cfg.loss.name, "loss.name")  # a missing file or name: now, not after loading the data
     dev = pick_device(cfg, device, None)
     d = init_distributed(dev)
     if d.on and dev.startswith("cuda"):
@@ -270,6 +275,15 @@ def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str
     flat = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in cfg.flat().items()}
     mlflow.log_params(flat)
     mlflow.set_tags(_tags(cfg, project, digest, dev, checkpoint_dir(project.folder, run.info.run_id)))
+    own = spec["model"].get("custom")
+    if own:
+        mlflow.set_tags({"xwb.custom_arch": own["ref"], "xwb.custom_arch_sha256": own["sha256"]})
+    if ":" in cfg.loss.name:
+        from training import custom
+
+        ref = custom.resolve(cfg.loss.name, "loss.name")
+        mlflow.set_tags({"xwb.custom_loss": ref.ref, "xwb.custom_loss_sha256": ref.sha256})
+        mlflow.log_artifact(str(ref.source), "custom")
     if spec.get("init"):
         i = spec["init"]
         mlflow.set_tags({"xwb.init_weights": i["from"], "xwb.init_weights_sha256": i["sha256"],

@@ -159,13 +159,18 @@ def log_model(net, spec: dict, registered_name: str | None) -> tuple[str, str | 
         wpath, spath = Path(tmp) / "weights.safetensors", Path(tmp) / "spec.json"
         state = {k_: v.detach().cpu().contiguous() for k_, v in net.state_dict().items()}
         save_file(state, str(wpath))
+        artifacts = {"weights": str(wpath), "spec": str(spath)}
+        custom = spec["model"].get("custom")
+        if custom:  # the user's network source travels with the version (and is signed with it)
+            artifacts["custom_code"] = custom["source"]
+            spec = {**spec, "model": {**spec["model"], "custom": {k: v for k, v in custom.items() if k != "source"}}}
         spath.write_text(json.dumps(spec, indent=1))
         import warnings
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*type hints.*")
             info = mlflow.pyfunc.log_model(name="model", python_model=str(MODEL_CODE),
-                                           artifacts={"weights": str(wpath), "spec": str(spath)},
+                                           artifacts=artifacts,
                                            signature=sig, pip_requirements=pip_requirements(),
                                            registered_model_name=registered_name)
     version = getattr(info, "registered_model_version", None)
