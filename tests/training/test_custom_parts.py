@@ -1,6 +1,5 @@
 """Your own network and loss from a file outside the package: trained, registered, and loaded in a fresh
 process that has never seen the file (issue 15, item 6)."""
-import json
 import shutil
 import subprocess
 import sys
