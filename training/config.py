@@ -200,25 +200,41 @@ def parse_config(data: Any, source: str, overrides: list[str] | None = None) -> 
         _validate(copy.deepcopy(data), source)
     data = apply_overrides(data, overrides or [], source)
     cfg = _validate(data, source, overrides)
+    try:
+        _check(cfg)
+    except _KeyError as e:  # said to be the --set's when a --set gave the key
+        src = next((f"--set {ov}" for ov in reversed(overrides or []) if ov.split("=", 1)[0].strip() in e.keys),
+                   source)
+        raise XwbError(f"{src}: {e.text}") from None
+    return cfg
+
+
+class _KeyError(Exception):
+    def __init__(self, keys: tuple[str, ...], text: str):
+        super().__init__(text)
+        self.keys, self.text = keys, text
+
+
+def _check(cfg: TrainConfig) -> None:
+    """What the schema cannot say alone: values that must agree with each other."""
     ch = cfg.data.channels
     if ch != "auto":
-        if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or \
-                ("rgb" in ch and len(ch) > 1):
-            raise XwbError(f"{source}: data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
+        if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or ("rgb" in ch and len(ch) > 1):
+            raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
     losses = ("dice_ce", "dice_focal", "ce", "focal", "dice", "bce")
     if ":" not in cfg.loss.name and cfg.loss.name not in losses:
         import difflib
 
         near = difflib.get_close_matches(cfg.loss.name, losses, n=1)
-        raise XwbError(f"{source}: loss.name: {cfg.loss.name!r} is not one of {', '.join(losses)} (or your own, "
-                       f"path/to/file.py:fn){'; did you mean ' + repr(near[0]) + '?' if near else ''}")
+        raise _KeyError(("loss.name",), f"loss.name: {cfg.loss.name!r} is not one of {', '.join(losses)} (or your "
+                        f"own, path/to/file.py:fn){'; did you mean ' + repr(near[0]) + '?' if near else ''}")
     if cfg.task == "seg" and cfg.loss.name == "bce":
-        raise XwbError(f"{source}: loss.name: bce is for task cls; use dice_ce, dice_focal, ce, focal or dice")
+        raise _KeyError(("loss.name", "task"), "loss.name: bce is for task cls; use dice_ce, dice_focal, ce, focal "
+                                               "or dice")
     if cfg.task == "cls" and cfg.loss.name not in ("bce", "focal") and ":" not in cfg.loss.name:
-        raise XwbError(f"{source}: loss.name: task cls uses bce or focal, got {cfg.loss.name}")
+        raise _KeyError(("loss.name", "task"), f"loss.name: task cls uses bce or focal, got {cfg.loss.name}")
     if any(not 0 < p < 1 for p in cfg.eval.pfa):
-        raise XwbError(f"{source}: eval.pfa: false-alarm rates must lie between 0 and 1")
-    return cfg
+        raise _KeyError(("eval.pfa",), "eval.pfa: false-alarm rates must lie between 0 and 1")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:

@@ -94,6 +94,12 @@ def test_a_mistake_in_set_is_said_to_be_the_set_and_one_in_the_file_the_files():
     with pytest.raises(XwbError) as e:
         parse_config({}, "recipe.yaml", ["optim.lrate=0.1"])
     assert str(e.value).startswith("--set optim.lrate=0.1: optim.lrate: unknown key")
+    with pytest.raises(XwbError) as e:  # a value that passes the schema but not the cross-checks
+        parse_config({"task": "seg"}, "recipe.yaml", ["loss.name=dice_cee"])
+    assert str(e.value).startswith("--set loss.name=dice_cee: loss.name:") and "did you mean 'dice_ce'" in str(e.value)
+    with pytest.raises(XwbError) as e:
+        parse_config({"task": "seg", "loss": {"name": "bce"}}, "recipe.yaml", ["optim.lr=0.1"])
+    assert str(e.value).startswith("recipe.yaml: loss.name: bce is for task cls")
 
 
 def test_a_yaml_syntax_error_names_line_and_column(tmp_path):
