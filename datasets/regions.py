@@ -18,7 +18,8 @@ from pycocotools import mask as cocomask
 from datasets.errors import XwbError
 
 STATES = ("proposal", "accepted", "rejected")
-IGNORE_LABEL = 255  # label-map value of "don't care" pixels (the VOC convention): no loss, no metric there  # rejected: a proposal someone turned down (kept as a false alarm)
+IGNORE_LABEL = 255  # label-map value of "don't care" pixels (the VOC convention): no loss, no metric there
+IGNORE_RGB = (224, 224, 192)  # how "don't care" areas are drawn (VOC's colour), in label maps and the workbench  # rejected: a proposal someone turned down (kept as a false alarm)
 
 
 @dataclass

@@ -114,6 +114,17 @@ REGION_DEFAULTS: dict[str, tuple[int, str]] = {
     "decided_by": (4, "''"), "decided_at": (4, "NULL"),
     "shape": (5, "NULL"), "group_id": (5, "NULL"), "ignore": (5, "0"),
 }
+REGION_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
+               "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
+
+
+def region_cols(version: int) -> str:
+    """The region columns to select from a store of ``version`` (missing ones read as their defaults)."""
+    cols = []
+    for c in REGION_COLS.split(", "):
+        since, default = REGION_DEFAULTS.get(c, (0, ""))
+        cols.append(c if version >= since else f"{default} AS {c}")
+    return ", ".join(cols)
 
 
 def split_sql(script: str) -> list[str]:

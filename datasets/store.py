@@ -30,7 +30,7 @@ import numpy as np
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 from datasets.safefs import disk_full, read_only_fs, why_read_only
-from datasets.schema import (MIGRATIONS, REGION_DEFAULTS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES,
+from datasets.schema import (MIGRATIONS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES, region_cols,
                              split_sql)
 
 # The WAL is checkpointed back into the store once it is larger than this (readers that never pause
@@ -58,19 +58,6 @@ class ImageRecord:
 
 
 _IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
-_REG_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
-             "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
-
-
-def _region_cols(version: int) -> str:
-    """The region columns to select from a store of ``version`` (missing ones read as their defaults)."""
-    cols = []
-    for c in _REG_COLS.split(", "):
-        since, default = REGION_DEFAULTS.get(c, (0, ""))
-        cols.append(c if version >= since else f"{default} AS {c}")
-    return ", ".join(cols)
-
-
 def _is_busy(e: sqlite3.OperationalError) -> bool:
     m = str(e).lower()
     return "locked" in m or "busy" in m
@@ -110,7 +97,7 @@ class Store:
             if create:
                 self._create()
             self._check_schema()
-            self._cols = _region_cols(self.schema_version())
+            self._cols = region_cols(self.schema_version())
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
                 raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None

@@ -12,6 +12,7 @@ logged with the run and its SHA-256 recorded.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ class CustomRef:
     sha256: str
 
 
+@functools.lru_cache(maxsize=32)
 def resolve(ref: str, key: str) -> CustomRef:
-    """The file and attribute a ``module:attr`` or ``file.py:attr`` reference names; refused in one line."""
+    """The file and attribute a ``module:attr`` or ``file.py:attr`` reference names; refused in one line.
+    Resolved once per process: the checks, the spec, the run's tags and the loss all ask for it, and the
+    user's module is imported (run) only the first time."""
     mod, _, attr = ref.rpartition(":")
     if not mod or not attr.isidentifier():
         raise XwbError(f"{key}: {ref!r}: name your own part as path/to/file.py:Name or package.module:Name")

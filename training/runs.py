@@ -33,7 +33,6 @@ class RunRow:
 
 
 def list_runs(project_path: str | Path, tracking_uri: str | None = None, limit: int = 50) -> list[RunRow]:
-    import mlflow
     from mlflow import MlflowClient
 
     folder = Path(project_path)
@@ -77,7 +76,6 @@ def list_runs(project_path: str | Path, tracking_uri: str | None = None, limit: 
                 tags.get("xwb.recipe", ""), tags.get("xwb.task", ""), f"{done}/{planned}",
                 monitor, best, tags.get("xwb.registered_model", ""),
                 f"xwb train --project {folder} --resume {r.info.run_id}" if resumable else ""))
-    _ = mlflow  # imported for its side effects on tracking.using
     return rows
 
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, Q
                                QVBoxLayout, QWidget)
 
 from datasets.errors import XwbError
-from datasets.regions import Region
+from datasets.regions import IGNORE_RGB, Region
 from workbench import actions
 from workbench.canvas.overlays import RegionItem
 from workbench.canvas.scan_item import ScanItem
@@ -38,7 +38,6 @@ from workbench.view_controls import ViewMixin
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
-IGNORE_RGB = (224, 224, 192)  # "don't care" areas (labelme __ignore__, COCO iscrowd): VOC's colour
 
 
 def settings() -> QSettings:

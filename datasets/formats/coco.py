@@ -16,8 +16,8 @@ import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, dataset_card, check_points, check_real_size, decision,
-                                     load_json, need, polygon_area, read_decision)
+from datasets.formats.common import (ImportPlan, PlannedImage, dataset_card, check_points, decision, load_json,
+                                     need, plan_image, polygon_area, read_decision)
 from datasets.project import Project
 from datasets.safefs import atomic_write
 from datasets.regions import STATES, Region, paint, tight_mask
@@ -300,12 +300,7 @@ def plan_coco(project: Project, path: str | Path) -> ImportPlan:
             raise XwbError(f"{path}: {w}: width and height must be positive")
         if iid in by_id:
             raise XwbError(f"{path}: {w}: duplicate image id {iid}")
-        rel = project.check_relpath(fn, f"{path}: {w}.file_name")
-        if rel in rels:
-            raise XwbError(f"{path}: {w}: file_name {fn!r} appears twice")
-        rels.add(rel)
-        check_real_size(project, rel, width, height, f"{path}: {w}")
-        p = PlannedImage(rel, width, height, where=w)
+        p = plan_image(project, path, w, fn, width, height, rels)
         extra = im.get("xwb")
         if isinstance(extra, dict):
             p.status = extra.get("status")

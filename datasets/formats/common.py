@@ -227,6 +227,29 @@ def check_points(points, width: int, height: int, where: str, plan: "ImportPlan 
     return clipped
 
 
+def area_polygon(pts, where: str, plan: "ImportPlan"):
+    """``pts`` when they make a polygon with an area; refused under 3 points, skipped (and counted) when
+    collinear: a zero-area shape has no pixel to label."""
+    if len(pts) < 3:
+        raise XwbError(f"{where}: polygon has {len(pts)} points; needs at least 3")
+    if polygon_area(pts) == 0:
+        plan.skip("zero-area polygons")
+        return None
+    return pts
+
+
+def plan_image(project: Project, source: Path, where: str, name: str, width: int, height: int, seen: set[str],
+               key: str = "file_name") -> "PlannedImage":
+    """The image record ``where`` of annotation file ``source`` names, checked: a path under the image root,
+    named once in the file, and of the size the file says (header only)."""
+    rel = project.check_relpath(name, f"{source}: {where}.{key}")
+    if rel in seen:
+        raise XwbError(f"{source}: {where}: {key} {name!r} appears twice")
+    seen.add(rel)
+    check_real_size(project, rel, width, height, f"{source}: {where}")
+    return PlannedImage(rel, width, height, where=where)
+
+
 def polygon_area(p) -> float:
     """Shoelace area of an (N, 2) polygon."""
     import numpy as np

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, check_points, check_real_size, dataset_card,
-                                     polygon_area)
+from datasets.formats.common import ImportPlan, area_polygon, check_points, dataset_card, plan_image
 from datasets.project import Project
 from datasets.regions import Region, shape_polygon
 from datasets.safefs import atomic_write
@@ -174,12 +173,7 @@ def plan_cvat(project: Project, path: str | Path) -> ImportPlan:
         if not name:
             raise XwbError(f"{path}: {where}: attribute 'name' missing")
         width, height = _int(e, "width", f"{path}: {where}"), _int(e, "height", f"{path}: {where}")
-        rel = project.check_relpath(name, f"{path}: {where}.name")
-        if rel in rels:
-            raise XwbError(f"{path}: {where}: image {name!r} appears twice")
-        rels.add(rel)
-        check_real_size(project, rel, width, height, f"{path}: {where}")
-        im = PlannedImage(rel, width, height, where=where)
+        im = plan_image(project, path, where, name, width, height, rels, key="name")
         tags: list[str] = []
         groups: dict[str, int] = {}
         for k, s in enumerate(e):
@@ -213,10 +207,7 @@ def plan_cvat(project: Project, path: str | Path) -> ImportPlan:
                 except ValueError:
                     raise XwbError(f"{w}.points: must be x,y pairs separated by ';'") from None
                 pts = check_points(raw, width, height, w, plan)
-                if len(pts) < 3:
-                    raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
-                if polygon_area(pts) == 0:
-                    plan.skip("zero-area polygons")
+                if area_polygon(pts, w, plan) is None:
                     continue
                 r = Region(0, polygon=pts, **meta)
             elif s.tag == "ellipse":

@@ -18,7 +18,7 @@ import numpy as np
 from datasets.errors import XwbError
 from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card_bytes, check_points,
                                      check_real_size, decision, real_size,
-                                     load_json, need, polygon_area, read_decision)
+                                     load_json, need, area_polygon, read_decision)
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import STATES, Region, shape_polygon
@@ -203,10 +203,7 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
         keep = kind in ("rectangle", "circle") or (kind == "mask" and (pts != np.floor(pts)).any())
         shape = {"type": kind, "points": pts.tolist(), **extras} if keep else (extras or None)
         if kind == "polygon":
-            if len(pts) < 3:
-                raise XwbError(f"{w}: polygon has {len(pts)} points; needs at least 3")
-            if polygon_area(pts) == 0:
-                plan.skip("zero-area polygons")
+            if area_polygon(pts, w, plan) is None:
                 continue
             r = Region(0, polygon=pts, **meta)
         elif kind == "rectangle":

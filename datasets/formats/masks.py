@@ -16,14 +16,14 @@ import numpy as np
 from datasets.formats.common import SPLITS_FILE, card_bytes
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
-from datasets.regions import IGNORE_LABEL, label_map, paint
+from datasets.regions import IGNORE_LABEL, IGNORE_RGB, label_map, paint
 
 
 def palette(project: Project) -> list[int]:
     pal = [0, 0, 0] * 256
     for c in project.taxonomy.classes:
         pal[3 * c.id:3 * c.id + 3] = list(c.rgb)
-    pal[3 * IGNORE_LABEL:3 * IGNORE_LABEL + 3] = [224, 224, 192]  # VOC's colour for "don't care"
+    pal[3 * IGNORE_LABEL:3 * IGNORE_LABEL + 3] = list(IGNORE_RGB)
     return pal
 
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from datasets import safeyaml
 from datasets.errors import XwbError
-from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card_bytes, check_points,
-                                     polygon_area, real_size)
+from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, area_polygon, card_bytes,
+                                     check_points, real_size)
 from datasets.project import Project
 from datasets.regions import Region, shape_polygon
 from datasets.safefs import join_inside, staged_export, write_new
@@ -178,8 +178,7 @@ def plan_yolo(project: Project, path: str | Path) -> ImportPlan:
                            shape={"type": "rectangle", "points": pts.tolist()})
             elif len(vals) >= 6 and len(vals) % 2 == 0:
                 pts = check_points(vals.reshape(-1, 2) * [width, height], width, height, w, plan)
-                if polygon_area(pts) == 0:
-                    plan.skip("zero-area polygons")
+                if area_polygon(pts, w, plan) is None:
                     continue
                 r = Region(0, polygon=pts, source="import:yolo")
             else:

@@ -42,3 +42,28 @@ def client_for(project: Path, uri: str | None = None):
 
     uri = uri or default_uri(project)
     return MlflowClient(uri, uri)
+
+
+def train_until_first_epoch(project: Path, *sets: str, timeout: float = 180):
+    """Start ``xwb train TINY`` in a subprocess and return (process, output so far) once its first epoch is
+    checkpointed: the "epoch 1/N" line is printed after the save, so reading the output waits on the run
+    itself, not on a clock. A watchdog kills a run that says nothing for ``timeout`` seconds."""
+    import threading
+
+    args = [sys.executable, "-m", "workbench.cli", "train", str(TINY), "--project", str(project)]
+    for s in sets:
+        args += ["--set", s]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update({"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1"})
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("epoch 1/"):
+                return proc, "".join(lines)
+    finally:
+        watchdog.cancel()
+    raise AssertionError("the run ended before its first epoch:\n" + "".join(lines))

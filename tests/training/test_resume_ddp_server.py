@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO
-from tests.training.conftest import TINY, client_for, xwb
+from tests.training.conftest import TINY, client_for, train_until_first_epoch, xwb
 
 ENV = {"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1"}
 
@@ -24,19 +24,8 @@ def _env(**extra):
 
 
 def test_kill_then_resume_continues_the_same_run(synth):
-    args = [sys.executable, "-m", "workbench.cli", "train", str(TINY), "--project", str(synth),
-            "--set", "optim.epochs=5", "--set", "eval.overlays=0", "--set", "data.crops_per_epoch=24"]
-    proc = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ckroot = synth / "mlflow" / "checkpoints"
-    deadline = time.monotonic() + 180
-    last = None
-    while time.monotonic() < deadline and proc.poll() is None:
-        found = list(ckroot.glob("*/last.pt")) if ckroot.exists() else []
-        if found:
-            last = found[0]
-            break
-        time.sleep(0.02)
-    assert last is not None, proc.communicate()[0]
+    proc, _ = train_until_first_epoch(synth, "optim.epochs=5", "eval.overlays=0", "data.crops_per_epoch=24")
+    last = next((synth / "mlflow" / "checkpoints").glob("*/last.pt"))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     run_id = last.parent.name

@@ -1,25 +1,15 @@
 """Runs an ML engineer can always find, resume and extend, and that never turn into another run (issue 15,
 items 1-4)."""
 import signal
-import subprocess
-import sys
-import time
 
-from tests.conftest import REPO
-from tests.training.conftest import CLS_TINY, TINY, client_for, xwb
-from tests.training.test_resume_ddp_server import _env
+from tests.training.conftest import CLS_TINY, TINY, client_for, train_until_first_epoch, xwb
 
 
 def test_ctrl_c_says_how_to_resume_runs_lists_it_and_resume_extends_but_never_changes_the_run(synth):
-    args = [sys.executable, "-m", "workbench.cli", "train", str(TINY), "--project", str(synth),
-            "--set", "optim.epochs=2", "--set", "eval.overlays=0", "--set", "data.crops_per_epoch=24"]
-    proc = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, out = train_until_first_epoch(synth, "optim.epochs=2", "eval.overlays=0", "data.crops_per_epoch=24")
     ckroot = synth / "mlflow" / "checkpoints"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None and not list(ckroot.glob("*/last.pt")):
-        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
-    out = proc.communicate(timeout=120)[0]
+    out += proc.communicate(timeout=120)[0]
     run_id = next(ckroot.glob("*/last.pt")).parent.name
     assert proc.returncode == 130, out
     assert f"run {run_id} (started): MLflow " in out and f"checkpoints {ckroot / run_id}" in out
