@@ -12,7 +12,7 @@ import numpy as np
 
 from datasets.errors import XwbError
 from datasets.safefs import atomic_write
-from training import registry, tracking
+from training import registry, tasks, tracking
 from training.evaluate import Evaluation, evaluate, key_metrics
 from training.plots import _plt
 
@@ -154,7 +154,7 @@ def _curves(out: Path, evals: list[Evaluation], split: str) -> tuple[Path, Path]
 
 def _bars(out: Path, evals: list[Evaluation], task: str) -> Path:
     plt = _plt()
-    metric = "IoU" if task == "seg" else "AP"
+    metric = tasks.get(task).per_class_metric
     classes = evals[0].classes
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(classes) + 2), 3.8))
     w = 0.8 / len(evals)

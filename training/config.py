@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from datasets import safeyaml, validation
 from datasets.errors import XwbError
+from training import losses, tasks
 
 CHANNELS = ("high", "low", "diff")  # of detector counts; "rgb" is for pseudo-colour scans
 
@@ -76,8 +77,8 @@ class AugmentCfg(_Section):
 
 
 class LossCfg(_Section):
-    name: str = _f("dice_ce", "seg: dice_ce, dice_focal, ce, focal or dice; cls: bce or focal; or your own, "
-                              "path/to/losses.py:fn, called as fn(logits, target) -> scalar")
+    name: str = _f("dice_ce", "; ".join(f"{t}: {losses.either(losses.names(t))}" for t in tasks.names())
+                   + "; or your own, path/to/losses.py:fn, called as fn(logits, target) -> scalar")
     dice_weight: float = _f(1.0, "weight of the Dice term in dice_ce / dice_focal", ge=0)
 
 
@@ -118,7 +119,8 @@ class MlflowCfg(_Section):
 
 
 class TrainConfig(_Section):
-    task: Literal["seg", "cls"] = _f("seg", "seg: per-pixel classes (segmentation); cls: image tags (multi-label)")
+    task: str = _f("seg", "; ".join(f"{t}: {tasks.get(t).help}" for t in tasks.names())
+                   + " (registered in training/tasks/)")
     name: str = _f("recipe", "the recipe's name, recorded with every run (tag xwb.recipe)")
     model: ModelCfg = _f(ModelCfg, "the network")
     data: DataCfg = _f(DataCfg, "what the network sees")
@@ -131,7 +133,7 @@ class TrainConfig(_Section):
 
     @property
     def monitor(self) -> str:
-        return self.optim.monitor or ("val_mIoU" if self.task == "seg" else "val_mAP")
+        return self.optim.monitor or f"val_{tasks.get(self.task).monitor}"
 
     def flat(self) -> dict[str, Any]:
         """Dotted keys to values (MLflow params)."""
@@ -216,23 +218,19 @@ class _KeyError(Exception):
 
 
 def _check(cfg: TrainConfig) -> None:
-    """What the schema cannot say alone: values that must agree with each other."""
+    """What the schema cannot say alone: registered names, and values that must agree with each other."""
+    try:
+        tasks.get(cfg.task)
+    except XwbError as e:
+        raise _KeyError(("task",), str(e)) from None
     ch = cfg.data.channels
     if ch != "auto":
         if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or ("rgb" in ch and len(ch) > 1):
             raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
-    losses = ("dice_ce", "dice_focal", "ce", "focal", "dice", "bce")
-    if ":" not in cfg.loss.name and cfg.loss.name not in losses:
-        import difflib
-
-        near = difflib.get_close_matches(cfg.loss.name, losses, n=1)
-        raise _KeyError(("loss.name",), f"loss.name: {cfg.loss.name!r} is not one of {', '.join(losses)} (or your "
-                        f"own, path/to/file.py:fn){'; did you mean ' + repr(near[0]) + '?' if near else ''}")
-    if cfg.task == "seg" and cfg.loss.name == "bce":
-        raise _KeyError(("loss.name", "task"), "loss.name: bce is for task cls; use dice_ce, dice_focal, ce, focal "
-                                               "or dice")
-    if cfg.task == "cls" and cfg.loss.name not in ("bce", "focal") and ":" not in cfg.loss.name:
-        raise _KeyError(("loss.name", "task"), f"loss.name: task cls uses bce or focal, got {cfg.loss.name}")
+    if ":" not in cfg.loss.name:  # a file of the user's own is resolved when training starts
+        bad = losses.check(cfg.loss.name, cfg.task)
+        if bad:
+            raise _KeyError(bad[1], bad[0])
     if any(not 0 < p < 1 for p in cfg.eval.pfa):
         raise _KeyError(("eval.pfa",), "eval.pfa: false-alarm rates must lie between 0 and 1")
 

@@ -22,7 +22,7 @@ from datasets.project import Project
 from datasets.regions import IGNORE_LABEL, Region, paint
 from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
-from training import model_code
+from training import model_code, tasks
 from training.config import TrainConfig
 from training.inputs import InputKind, uniform
 from training.predict import OPEN_BEAM, scanner_facts
@@ -61,34 +61,25 @@ class ScanItem:
 
 def class_names(project: Project, cfg: TrainConfig) -> list[str]:
     """The model's classes: the config's subset, else every taxonomy class (seg) or tag (cls)."""
-    tax = project.taxonomy
-    pool = tax.names if cfg.task == "seg" else list(tax.tags)
+    task = tasks.get(cfg.task)
+    pool = task.pool(project.taxonomy)
     if cfg.model.classes:
         bad = [c for c in cfg.model.classes if c not in pool]
         if bad:
-            raise XwbError(f"model.classes: {', '.join(bad)} not in the project's "
-                           f"{'classes' if cfg.task == 'seg' else 'tags'} ({', '.join(pool)})")
+            raise XwbError(f"model.classes: {', '.join(bad)} not in the project's {task.labels} ({', '.join(pool)})")
         return list(cfg.model.classes)
     return pool
 
 
 def load_items(project: Project, split: str, names: list[str], task: str) -> list[ScanItem]:
     """Labelled scans of a split (status done/reviewed or any accepted region) with their labels."""
-    tax = project.taxonomy
-    index = {tax.by_name(n).id: i + 1 for i, n in enumerate(names)} if task == "seg" else {}
+    kind = tasks.get(task)
     items = []
     for rec in project.store.images(split=split):
-        regs = project.store.regions(rec.id, state="accepted")
-        if task == "seg":
-            if not regs and rec.status not in ("done", "reviewed"):
-                continue  # not labelled yet: an empty label map would teach "nothing here"
-            labels = [(IGNORE_LABEL if r.ignore else index[r.class_id], r) for r in regs
-                      if r.ignore or r.class_id in index]
-            tags = None
-        else:
-            if not rec.tags and rec.status not in ("done", "reviewed"):
-                continue
-            labels, tags = [], np.array([1.0 if n in rec.tags else 0.0 for n in names], np.float32)
+        got = kind.load_labels(project, rec, names)
+        if got is None:
+            continue  # not labelled yet
+        labels, tags = got
         try:
             info_meta = read_scan(project.image_path(rec)).meta
         except XwbError as e:

@@ -20,13 +20,12 @@ import numpy as np
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
-from training import registry, signing, tracking
+from training import registry, signing, tasks, tracking
 from training.data import load_items
 from training.evaluation import evaluate_items, write_report
 from training.metrics import pd_key
 from training.predict import load_predictor
 
-PRIMARY = {"seg": "mIoU", "cls": "mAP"}
 
 
 @dataclass
@@ -162,7 +161,7 @@ class _Dots:
 
 
 def key_metrics(task: str) -> list[str]:
-    return (["mIoU", "mDice", "mPd_pfa1", "mPd_pfa5"] if task == "seg" else ["mAP", "mAUROC", "mPd_pfa1", "mPd_pfa5"])
+    return [*tasks.get(task).key_metrics, "mPd_pfa1", "mPd_pfa5"]
 
 
 def promote(name: str, version: str, alias: str, project_path: str | Path, force: bool = False,
@@ -189,7 +188,7 @@ def promote(name: str, version: str, alias: str, project_path: str | Path, force
         if cur is not None and str(cur.version) != str(version):
             new = evaluate(new_ref.uri, folder, split, quiet=True)
             old = evaluate(f"models:/{name}/{cur.version}", folder, split, quiet=True)
-            m = metric or PRIMARY[new.task]
+            m = metric or tasks.get(new.task).monitor
             if m not in new.headline:
                 raise XwbError(f"--metric {m}: not a {new.task} metric ({', '.join(new.headline)})")
             a, b = new.headline[m], old.headline[m]

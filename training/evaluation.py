@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training import plots
+from training import plots, tasks
 from training.data import ScanItem
-from training.metrics import ClsAccumulator, SegAccumulator
 from training.predict import Predictor
 
 
@@ -23,23 +22,20 @@ def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), th
     """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays."""
     for it in items:  # every scan like the training scans before any is measured: no half-valid report
         pred.check(it.layout, it.bit_depth, it.path)
-    seg = pred.task == "seg"
-    acc = SegAccumulator(pred.classes) if seg else ClsAccumulator(pred.classes)
+    task = tasks.get(pred.task)
+    acc = task.accumulator(pred.classes)
     kept, seconds = [], []
     for n, it in enumerate(items):
         counts = it.counts()
         p = pred.predict_counts(counts, it.i0, it.dark)
         seconds.append(p.seconds)
-        if seg:
-            truth = it.label_map()
-            acc.add(p.probs, truth)
-            if n < keep:
-                kept.append((it, np.array(counts), truth, p.labels()))
-        else:
-            acc.add(p.probs, it.tags)
+        truth = task.truth(it)
+        acc.add(p.probs, truth)
+        if n < keep and p.probs.ndim == 3:  # per-pixel output: kept for truth-vs-prediction overlays
+            kept.append((it, np.array(counts), truth, p.labels()))
         if progress:
             progress(n + 1, len(items))
-    res = acc.result(pfas) if seg else acc.result(pfas, threshold)
+    res = acc.result(pfas, threshold)
     res["headline"]["seconds_per_scan"] = float(np.mean(seconds)) if seconds else math.nan
     res["n_scans"] = len(items)
     res["scores"] = np.array(acc.scores).tolist()
@@ -67,18 +63,7 @@ def write_report(res: dict, pred: Predictor, out: Path, colors: list[tuple[int, 
     S, P = np.array(res["scores"]), np.array(res["present"]).astype(bool)
     if len(S):
         files.append(plots.roc_pr(S, P, pred.classes, out / "roc_pr.png", title))
-    if pred.task == "seg":
-        files.append(plots.confusion(np.array(res["confusion"]), ["background", *pred.classes], out / "confusion.png"))
-        for it, counts, truth, labels in res.get("_kept", []):
-            rgb = plots.scan_rgb(counts, it.i0, it.dark, regime)
-            name = Path(it.path).stem
-            (out / "overlays").mkdir(exist_ok=True)
-            files.append(plots.truth_vs_prediction(rgb, truth, labels, colors, out / "overlays" / f"{name}.png"))
-    else:
-        conf = np.array(res["confusion"]).sum(0)
-        files.append(plots.confusion(conf, ["clear", "present"], out / "confusion.png",
-                                     "tag confusion at threshold, all tags"))
-    return files
+    return files + tasks.get(pred.task).report(res, pred, out, colors, regime)
 
 
 def _fmt(v) -> str:

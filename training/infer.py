@@ -14,36 +14,14 @@ import numpy as np
 
 from datasets.errors import XwbError
 from datasets.project import Project
-from datasets.regions import Region
 from datasets.safefs import atomic_write
 from datasets.scanio import read_scan
-from training import plots, registry, tracking
+from training import plots, registry, tasks, tracking
 from training.inputs import default_i0
 from training.predict import Prediction, Predictor, load_predictor
+from training.tasks.seg import components  # noqa: F401  (where callers found it)
 
 log = logging.getLogger(__name__)
-
-
-def components(pred: Prediction, spec: dict, min_area: int = 16) -> list[dict]:
-    """Connected regions per class: class name, score (highest probability inside), box, mask crop, outline."""
-    out = []
-    labels = pred.labels()
-    for k, cname in enumerate(pred.classes, start=1):
-        m = (labels == k).astype(np.uint8)
-        if not m.any():
-            continue
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-        for j in range(1, n):
-            x, y, w, h, area = (int(v) for v in stats[j])
-            if area < min_area:
-                continue
-            crop = lab[y:y + h, x:x + w] == j
-            score = float(pred.probs[k, y:y + h, x:x + w][crop].max())
-            cs, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            outline = (max(cs, key=cv2.contourArea)[:, 0, :] + [x, y]).tolist() if cs else []
-            out.append({"class": cname, "score": score, "area": area, "box": [x, y, w, h], "mask": crop,
-                        "outline": outline})
-    return sorted(out, key=lambda r: -r["score"])
 
 
 @dataclass
@@ -79,27 +57,12 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
 
 def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr: float, probs: bool,
                       min_area: int) -> list[Path]:
-    files = []
     doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
            "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
     i0 = scan.meta.get("i0", [default_i0(scan.info.bit_depth)] * scan.info.channels)
     rgb = plots.scan_rgb(scan.pixels, list(i0), float(scan.meta.get("dark", 0.0)), scan.meta.get("regime", "kv"))
-    if pred.task == "seg":
-        ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
-        files.append(atomic_write(stem.with_suffix(".labels.png"), _png(ids[p.labels()])))  # taxonomy ids, 0 = bg
-        regs = components(p, pred.spec, min_area)
-        doc["regions"] = [{k: v for k, v in r.items() if k != "mask"} for r in regs]
-        colors = [tuple(c) for c in pred.spec["colors"]]
-        pic = plots.overlay(rgb, p.labels(), colors)
-        if probs:
-            files.append(atomic_write(stem.with_suffix(".probs.npz"), lambda f: np.savez_compressed(
-                f, classes=np.array(pred.classes), probs=p.probs[1:].astype(np.float16))))
-    else:
-        pic = rgb.copy()
-        for i, name in enumerate(sorted(p.scores, key=lambda n: -p.scores[n])[:5]):
-            cv2.putText(pic, f"{name} {p.scores[name]:.2f}", (8, 22 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
-                        (255, 255, 255) if p.scores[name] > thr else (160, 160, 160), 1, cv2.LINE_AA)
-    files.append(atomic_write(stem.with_suffix(".overlay.png"), _png(pic[..., ::-1])))
+    files, pic = tasks.get(pred.task).write_prediction(pred, p, rgb, stem, doc, thr, probs, min_area)
+    files.append(atomic_write(stem.with_suffix(".overlay.png"), png(pic[..., ::-1])))
     files.append(atomic_write(stem.with_suffix(".json"), json.dumps(doc, indent=1)))
     return files
 
@@ -114,7 +77,7 @@ def _why(e: Exception, where) -> str:
     return f"{where}: cannot use this scan ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
 
 
-def _png(a: np.ndarray) -> bytes:
+def png(a: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", a)
     if not ok:
         raise XwbError(f"cannot encode a {a.shape} {a.dtype} image as PNG")
@@ -162,6 +125,7 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
     counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0}
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
+        task = tasks.get(pred.task)
         thr = float(pred.spec.get("threshold", 0.5)) if min_score is None else min_score
         for rec in _targets(p, images, None if images else status):
             try:
@@ -171,19 +135,8 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
                 print(f"skipped {_why(e, rec.path)}", file=sys.stderr)
                 counts["failed"] += 1
                 continue
-            if pred.task == "seg":
-                regs = [Region(p.taxonomy.by_name(r["class"]).id, mask=r["mask"], mask_x=r["box"][0],
-                               mask_y=r["box"][1], state="proposal", source=ref.source, score=r["score"],
-                               author=ref.source) for r in components(out, pred.spec, min_area)
-                        if r["score"] > thr]
-                p.store.replace_proposals(rec.id, ref.source, regs)
-                counts["regions"] += len(regs)
-                line = f"{len(regs)} proposals"
-            else:
-                tags = {t: s for t, s in out.scores.items() if s > thr}
-                p.store.replace_tag_proposals(rec.id, ref.source, tags)
-                counts["tags"] += len(tags)
-                line = f"tags {', '.join(tags) or '-'}"
+            line, n = task.propose(p, rec, out, pred.spec, ref.source, thr, min_area)
+            counts["regions" if task.labels == "classes" else "tags"] += n
             counts["scans"] += 1
             if not quiet:
                 print(f"{rec.path}: {line}")
@@ -200,6 +153,7 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
     rows, failed = [], 0
     with Project.open(folder, readonly=True) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
+        task = tasks.get(pred.task)
         tax = p.taxonomy
         thr = float(pred.spec.get("threshold", 0.5))
         for rec in p.store.images(split=split) if split else p.store.images():
@@ -210,13 +164,10 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
                 failed += 1
                 continue
             declared = {m.lower() for m in rec.manifest}
-            if pred.task == "seg":
-                found = sorted({r["class"] for r in components(res, pred.spec, min_area) if r["score"] > thr})
-                undeclared = [c for c in found if c.lower() not in declared and
-                              not ({w.lower() for w in tax.by_name(c).declared_as} & declared)]
-            else:
-                found = sorted(t for t, s in res.scores.items() if s > thr and t not in ("clear", "contraband"))
-                undeclared = [t for t in found if t.lower() not in declared]
+            found = task.found(res, pred.spec, thr, min_area)
+            # a class may be declared under its own name or a manifest word the taxonomy gives it
+            undeclared = [c for c in found if c.lower() not in declared and not (
+                tax.has_name(c) and {w.lower() for w in tax.by_name(c).declared_as} & declared)]
             row = {"scan": rec.path, "manifest": ";".join(rec.manifest), "found": ";".join(found),
                    "undeclared": ";".join(undeclared), "flag": int(bool(undeclared))}
             t = truth.get(rec.path)

@@ -17,8 +17,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 
 from datasets.errors import XwbError
-from datasets.regions import IGNORE_LABEL
 from datasets.safefs import atomic_write
+from training import tasks
 from training.config import TrainConfig
 
 
@@ -63,26 +63,14 @@ def pick_device(cfg: TrainConfig, override: str | None, d: Dist | None = None) -
 
 
 def make_loss(cfg: TrainConfig):
-    import segmentation_models_pytorch as smp
-
+    """The recipe's loss: a registered one built for the task (``training.losses``), or the user's own."""
     name = cfg.loss.name
     if ":" in name:  # the user's own
         from training import custom
 
         ref = custom.resolve(name, "loss.name")
         return custom.load(ref.source, ref.attr, "loss.name")
-    if cfg.task == "cls":
-        if name == "focal":
-            return smp.losses.FocalLoss(mode="multilabel")
-        return torch.nn.BCEWithLogitsLoss()
-    # pixels of "don't care" regions (labelme __ignore__, COCO iscrowd) carry IGNORE_LABEL: no loss there
-    dice = smp.losses.DiceLoss(mode="multiclass", ignore_index=IGNORE_LABEL)
-    ce = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_LABEL)
-    focal = smp.losses.FocalLoss(mode="multiclass", ignore_index=IGNORE_LABEL)
-    w = cfg.loss.dice_weight
-    return {"dice_ce": lambda p, y: w * dice(p, y) + ce(p, y),
-            "dice_focal": lambda p, y: w * dice(p, y) + focal(p, y),
-            "ce": ce, "focal": focal, "dice": dice}[name]
+    return tasks.get(cfg.task).make_loss(name, cfg)
 
 
 def make_scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
@@ -164,7 +152,7 @@ class Trainer:
         self.ds = train_ds
         g = torch.Generator()
         g.manual_seed(cfg.runtime.seed + d.rank)
-        self.loader = DataLoader(train_ds, batch_size=cfg.data.batch_size, shuffle=cfg.task == "cls",
+        self.loader = DataLoader(train_ds, batch_size=cfg.data.batch_size, shuffle=tasks.get(cfg.task).shuffle,
                                  num_workers=cfg.data.workers, drop_last=len(train_ds) > cfg.data.batch_size,
                                  persistent_workers=False, pin_memory=self.cuda, generator=g)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)

@@ -85,7 +85,8 @@ class SegAccumulator:
         self.scores.append(flat.max(1) if flat.shape[1] else np.zeros(k - 1))
         self.present.append(np.array([(truth == c).any() for c in range(1, k)]))
 
-    def result(self, pfas=(0.01, 0.05)) -> dict:
+    def result(self, pfas=(0.01, 0.05), threshold: float = 0.5) -> dict:
+        """Per-class and headline figures; detection figures are threshold-free (Pd at each PFA)."""
         cm = self.confusion.astype(np.float64)
         tp = np.diag(cm)
         fp, fn = cm.sum(0) - tp, cm.sum(1) - tp

@@ -76,15 +76,27 @@ def build_net(spec: dict, code: str | None = None) -> torch.nn.Module:
     """The network named by the spec, with fresh (or given) weights. ``code``: the source file of a network
     of the user's own (``spec["model"]["custom"]``): at training the user's file, in a logged model the copy
     that travels with it."""
-    m = spec["model"]
     n_in = len(spec["preprocess"]["channels"])
-    if m.get("custom"):
+    if spec["model"].get("custom"):
         return _custom_net(spec, code, n_in)
-    if spec["task"] == "seg":
-        import segmentation_models_pytorch as smp
+    return NETS[spec["task"]](spec, n_in)
 
-        return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=None,
-                                in_channels=n_in, classes=len(spec["classes"]) + 1)
+
+def n_outputs(spec: dict) -> int:
+    """Output channels of the network: the classes, plus background for per-pixel tasks."""
+    return len(spec["classes"]) + (1 if spec["task"] in PIXEL_TASKS else 0)
+
+
+def _seg_net(spec: dict, n_in: int) -> torch.nn.Module:
+    import segmentation_models_pytorch as smp
+
+    m = spec["model"]
+    return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=None,
+                            in_channels=n_in, classes=len(spec["classes"]) + 1)
+
+
+def _cls_net(spec: dict, n_in: int) -> torch.nn.Module:
+    m = spec["model"]
     if m["arch"] == "smp":  # an smp encoder with a classification head
         import segmentation_models_pytorch as smp
 
@@ -111,8 +123,7 @@ def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:
     mspec = importlib.util.spec_from_file_location(name, code)
     module = importlib.util.module_from_spec(mspec)
     mspec.loader.exec_module(module)
-    k = len(spec["classes"]) + (1 if spec["task"] == "seg" else 0)
-    return getattr(module, c["attr"])(in_channels=n_in, classes=k)
+    return getattr(module, c["attr"])(in_channels=n_in, classes=n_outputs(spec))
 
 
 class _SmpClassifier(torch.nn.Module):
@@ -215,6 +226,30 @@ def classify(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu") 
     return p
 
 
+# ---------------------------------------------------------------- per task
+# The one place a logged model tells tasks apart (it cannot import xwb's task registry, training/tasks):
+# how the network is built and how it is run on one scan's features. A new task adds a line to each.
+NETS = {"seg": _seg_net, "cls": _cls_net}
+PIXEL_TASKS = {"seg"}  # (K+1, H, W) output, channel 0 background
+
+
+def _classify(net, feats, spec, device="cpu", **_):
+    return classify(net, feats, spec, device)
+
+
+RUNNERS = {"seg": segment, "cls": _classify}
+
+
+def run(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **kw) -> np.ndarray:
+    """The task's probabilities for one scan's features: ``segment`` or ``classify`` (keywords they do not
+    take, e.g. ``batch`` for a classifier, are ignored)."""
+    try:
+        runner = RUNNERS[spec["task"]]
+    except KeyError:
+        raise ValueError(f"this model code does not know task {spec['task']!r} (tasks: {', '.join(RUNNERS)})") from None
+    return runner(net, feats, spec, device, **kw)
+
+
 # ---------------------------------------------------------------- MLflow pyfunc
 try:
     import mlflow.pyfunc as _pyfunc
@@ -253,10 +288,7 @@ class ScanModel(_Base):
         outs = []
         for counts in x:
             f = features(counts, self.spec["preprocess"], i0, dark)
-            if self.spec["task"] == "seg":
-                outs.append(segment(self.net, f, self.spec))
-            else:
-                outs.append(classify(self.net, f, self.spec))
+            outs.append(run(self.net, f, self.spec))
         return np.stack(outs)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from datasets.errors import XwbError
-from training import model_code
+from training import model_code, tasks
 
 
 # smp architectures xwb cannot train, and why (they are not listed by `xwb models`)
@@ -39,7 +39,7 @@ def cls_backbones() -> list[str]:
     return sorted(timm.list_models())
 
 
-def _unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> XwbError:
+def unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> XwbError:
     if full:
         return XwbError(f"{key}: unknown {kind} {name!r}; valid: {', '.join(valid)}")
     close = difflib.get_close_matches(name, valid, n=8, cutoff=0.5)
@@ -59,28 +59,7 @@ def check_names(task: str, arch: str, encoder: str) -> None:
     if custom.is_custom(arch):
         custom.resolve(arch, "model.arch")
         return
-    if task == "seg":
-        archs = seg_architectures()
-        for name, why in UNUSABLE.items():
-            if arch.lower() == name.lower():
-                raise XwbError(f"model.arch: {name} cannot be used: {why}; valid: {', '.join(archs)}")
-        lower = {a.lower(): a for a in archs}
-        if arch.lower() not in lower:
-            raise _unknown("architecture", arch, archs, "model.arch", full=True)
-        encoders = seg_encoders()
-        if encoder.startswith("tu-"):  # any timm model as an smp encoder ("timm universal")
-            import timm
-
-            if encoder[3:] not in timm.list_models():
-                raise _unknown("timm model", encoder[3:], timm.list_models(), "model.encoder (tu-NAME)", full=False)
-        elif encoder not in encoders:
-            raise _unknown("encoder", encoder, encoders, "model.encoder", full=False)
-    else:
-        if arch not in ("timm", "smp"):
-            raise XwbError(f"model.arch: task cls uses 'timm' (a timm backbone) or 'smp' (an smp encoder), got {arch!r}")
-        valid = cls_backbones() if arch == "timm" else seg_encoders()
-        if encoder not in valid:
-            raise _unknown("backbone" if arch == "timm" else "encoder", encoder, valid, "model.encoder", full=False)
+    tasks.get(task).check_model(arch, encoder)
 
 
 def custom_spec(arch: str) -> dict | None:
@@ -100,7 +79,8 @@ def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
     is one line naming both, not a traceback after minutes of loading."""
     import warnings
 
-    spec = {"task": task, "model": {"arch": canonical_arch(arch) if task == "seg" else arch, "encoder": encoder,
+    kind = tasks.get(task)
+    spec = {"task": task, "model": {"arch": kind.spec_arch(arch), "encoder": encoder,
                                     "custom": custom_spec(arch)},
             "preprocess": {"channels": ["high", "low", "diff"]}, "classes": ["a", "b"]}
     what = f"model.arch {arch} with model.encoder {encoder}"
@@ -109,12 +89,9 @@ def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
             warnings.simplefilter("ignore")
             net = model_code.build_net(spec, _code(spec))
     except Exception as e:
-        hint = ("; DPT takes timm encoders (tu-NAME)" if canonical_arch(arch) == "DPT" else
-                "; `xwb models --encoder` lists encoders, and tu-NAME names any timm model")
-        raise XwbError(f"{what} cannot be built: {_first(e)}{hint if task == 'seg' else ''}") from None
+        raise XwbError(f"{what} cannot be built: {_first(e)}{kind.build_hint(arch)}") from None
     net.eval()
-    sizes = [(size, size), (size + 32, size + 64)] if task == "seg" else [(size, size)]
-    for h, w in sizes:
+    for h, w in kind.probe_sizes(size):
         try:
             with torch.no_grad():
                 net(torch.zeros(1, 3, h, w))
@@ -219,17 +196,8 @@ def load_weights(net: torch.nn.Module, source: str) -> dict:
 
 def _hub_weights(spec: dict, name: str) -> torch.nn.Module:
     """Build with hub weights; only when downloads are allowed (or the files are cached)."""
-    m = spec["model"]
-    n_in = len(spec["preprocess"]["channels"])
     try:
-        if spec["task"] == "seg":
-            import segmentation_models_pytorch as smp
-
-            return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=name,
-                                    in_channels=n_in, classes=len(spec["classes"]) + 1)
-        import timm
-
-        return timm.create_model(m["encoder"], pretrained=True, num_classes=len(spec["classes"]), in_chans=n_in)
+        return tasks.get(spec["task"]).hub_net(spec, name)
     except Exception as e:  # network errors come in many types; all mean the same to the user
         raise XwbError(f"model.encoder_weights: {name!r} could not be loaded ({type(e).__name__}: "
                        f"{str(e).splitlines()[0][:160] if str(e) else ''}); with no network use a local file "

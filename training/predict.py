@@ -16,7 +16,7 @@ import torch
 
 from datasets.errors import XwbError
 from datasets.scanio import Scan
-from training import inputs, model_code
+from training import inputs, model_code, tasks
 from training.inputs import InputKind, default_i0
 
 OPEN_BEAM = 65535
@@ -80,13 +80,9 @@ class Predictor:
         """counts: (H, W) or (H, W, C) at native depth."""
         t = time.perf_counter()
         f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
-        if self.task == "seg":
-            p = model_code.segment(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,
-                                   channels_last=self.channels_last)
-            scores = {c: float(p[k + 1].max()) for k, c in enumerate(self.classes)}
-        else:
-            p = model_code.classify(self.net, f, self.spec, self.device)
-            scores = {c: float(p[k]) for k, c in enumerate(self.classes)}
+        p = model_code.run(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,
+                           channels_last=self.channels_last)
+        scores = tasks.get(self.task).scores(p, self.classes)
         return Prediction(self.task, self.classes, p, scores, time.perf_counter() - t)
 
     def check(self, layout: str, bit_depth: int, where: str) -> str:

@@ -8,6 +8,7 @@ import typing
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from training import losses, tasks
 from training.config import TrainConfig
 
 HEADER = """# Recipe reference
@@ -64,7 +65,23 @@ def markdown() -> str:
         for key, g in sec.model_fields.items():
             out.append(f"| `{name}.{key}` | {_type(g.annotation)} | `{_default(g)}` | {_range(g)} | "
                        f"{g.description} |")
+    out += ["", *_parts()]
     return "\n".join(out) + "\n"
+
+
+def _parts() -> list[str]:
+    """The registered tasks and losses (``training/tasks``, ``training/losses.py``), with what each serves."""
+    out = ["## Parts by name", "", "Tasks (`task`; one module each under `training/tasks/`):", "",
+           "| task | predicts | monitored | losses |", "|---|---|---|---|"]
+    for t in tasks.names():
+        k = tasks.get(t)
+        out.append(f"| `{t}` | {k.help} ({k.labels}) | `val_{k.monitor}` | {', '.join(losses.names(t))} |")
+    out += ["", "Losses (`loss.name`; registered in `training/losses.py`, or your own `path/to/file.py:fn`):", "",
+            "| loss | tasks | what |", "|---|---|---|"]
+    for n in losses.names():
+        e = losses.entry(n)
+        out.append(f"| `{n}` | {', '.join(e.tasks)} | {e.help} |")
+    return out
 
 
 def text() -> str:
@@ -80,4 +97,9 @@ def text() -> str:
                 lines.append(f"      {g.description}")
         else:
             lines.append(f"{name} = {_default(f)}  ({_type(f.annotation)})\n      {f.description}")
+    lines.append("\ntasks (task):")
+    lines += [f"  {t}: {tasks.get(t).help}; monitors val_{tasks.get(t).monitor}; losses "
+              f"{', '.join(losses.names(t))}" for t in tasks.names()]
+    lines.append("losses (loss.name), or your own path/to/file.py:fn:")
+    lines += [f"  {n} ({', '.join(losses.entry(n).tasks)}): {losses.entry(n).help}" for n in losses.names()]
     return "\n".join(lines).lstrip("\n").replace(" \\| ", " | ")

@@ -62,19 +62,9 @@ def resolve(uri: str) -> VersionRef:
 
 def check_taxonomy(spec: dict, project: Project, uri: str) -> None:
     """A model's classes must mean the same in the project: same names, same ids."""
-    tax = project.taxonomy
-    if spec["task"] == "seg":
-        missing = [n for n in spec["classes"] if not tax.has_name(n)]
-        moved = [f"{n} (model id {i}, project id {tax.by_name(n).id})"
-                 for n, i in zip(spec["classes"], spec["class_ids"]) if tax.has_name(n) and tax.by_name(n).id != i]
-        if missing or moved:
-            parts = ([f"not in the project: {', '.join(missing)}"] if missing else []) + \
-                    ([f"different ids: {', '.join(moved)}"] if moved else [])
-            raise XwbError(f"{uri} was trained on another taxonomy; {'; '.join(parts)}")
-    else:
-        missing = [t for t in spec["classes"] if t not in tax.tags]
-        if missing:
-            raise XwbError(f"{uri} was trained on another taxonomy; tags not in the project: {', '.join(missing)}")
+    from training import tasks
+
+    tasks.get(spec["task"], f"{uri}: task").check_taxonomy(spec, project.taxonomy, uri)
 
 
 def aliases_of(name: str) -> dict[str, list[str]]:

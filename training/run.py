@@ -20,7 +20,7 @@ from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
 from training import data as D
-from training import inputs, models, signing, tracking
+from training import inputs, models, signing, tasks, tracking
 from training.config import TrainConfig, load_config, parse_config
 from training.evaluation import evaluate_items, write_report
 from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
@@ -47,7 +47,7 @@ def checkpoint_dir(project_folder: Path, run_id: str) -> Path:
 
 
 def _val_keys(cfg: TrainConfig) -> list[str]:
-    base = ["mIoU", "mDice", "pixel_acc"] if cfg.task == "seg" else ["mAP", "mAUROC"]
+    base = list(tasks.get(cfg.task).val_metrics)
     return [f"val_{k}" for k in base + ["m" + pd_key(p) for p in cfg.eval.pfa]]
 
 
@@ -55,14 +55,12 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
                kind: inputs.InputKind, i0: list[float], digest: str) -> dict:
     """What a logged model carries: classes, the input it was trained on, preprocessing, tiles."""
     tax = project.taxonomy
-    seg = cfg.task == "seg"
+    task = tasks.get(cfg.task)
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
-            "model": {"arch": models.canonical_arch(cfg.model.arch) if seg else cfg.model.arch,
+            "model": {"arch": task.spec_arch(cfg.model.arch),
                       "encoder": cfg.model.encoder, "dropout": cfg.model.dropout,
                       **({"custom": models.custom_spec(cfg.model.arch)} if ":" in cfg.model.arch else {})},
-            "classes": names,
-            "class_ids": [tax.by_name(n).id for n in names] if seg else [],
-            "colors": [list(tax.by_name(n).rgb) for n in names] if seg else [],
+            "classes": names, **task.spec_labels(tax, names),
             "input": {"layout": kind.layout, "bit_depth": kind.bit_depth},
             "preprocess": {"kind": "colour" if kind.layout == "rgb" else "log_transmission", "channels": channels,
                            "raw_channels": raw, "max_value": kind.full_scale,
@@ -80,10 +78,9 @@ def _check_labels(cfg: TrainConfig, split: str, items: list[D.ScanItem], total: 
         raise XwbError(f"the {split} split has no {what} ({total} scans assigned to it); "
                        f"label scans (status done) or run `xwb split`")
     if split == "train":
-        if cfg.task == "seg" and not any(it.regions for it in items):
-            raise XwbError("no accepted regions in the train split: nothing to learn; accept proposals or draw regions")
-        if cfg.task == "cls" and not any(it.tags is not None and it.tags.any() for it in items):
-            raise XwbError("no image tags in the train split: nothing to learn; tag scans first")
+        why = tasks.get(cfg.task).nothing_to_learn(items)
+        if why:
+            raise XwbError(why)
 
 
 def _log_inputs(mlflow, project: Project, digest: str, splits: dict[str, list[D.ScanItem]]) -> None:
@@ -144,13 +141,13 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     if cfg.optim.monitor and cfg.optim.monitor not in _val_keys(cfg):
         raise XwbError(f"optim.monitor: {cfg.optim.monitor!r} is not a validation metric "
                        f"({', '.join(_val_keys(cfg))})")
+    task = tasks.get(cfg.task)
     models.check_names(cfg.task, cfg.model.arch, cfg.model.encoder)
-    least = models.model_code.MIN_INPUT.get(models.canonical_arch(cfg.model.arch), 32) if cfg.task == "seg" else 32
+    least = task.least_input(cfg.model.arch)
     if cfg.data.tile < least or cfg.data.tile % 32:
         raise XwbError(f"data.tile: {cfg.model.arch} needs tiles of at least {least} px, in steps of 32 "
                        f"(got {cfg.data.tile})")
-    models.check_buildable(cfg.task, cfg.model.arch, cfg.model.encoder,
-                           cfg.data.tile if cfg.task == "seg" else cfg.data.image_size)
+    models.check_buildable(cfg.task, cfg.model.arch, cfg.model.encoder, task.input_size(cfg))
     if ":" in cfg.loss.name:
         from training import custom
 
@@ -210,10 +207,7 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
                 if init["adapted"] else ""
             progress.note(f"starting weights: loaded {init['loaded']} of {init['tensors']} tensors from "
                           f"{init['label']} (sha256 {init['sha256'][:12]}){what}; the rest start fresh")
-        bank = D.threat_bank(items["train"], seed=cfg.runtime.seed) if cfg.task == "seg" and cfg.augment.tip else []
-        pre = spec["preprocess"]
-        train_ds = (D.SegCrops(items["train"], cfg, pre, d.rank, d.world, bank) if cfg.task == "seg"
-                    else D.ClsImages(items["train"], cfg, pre, d.rank, d.world))
+        train_ds = task.dataset(items["train"], cfg, spec["preprocess"], d.rank, d.world)
         val_items = items["val"][: cfg.data.val_max_images or None]
 
         trainer = Trainer(cfg, net, train_ds, dev, d, progress)
@@ -346,11 +340,9 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
 
 def _fit_to_scans(cfg: TrainConfig, kind: inputs.InputKind, progress: Progress | None) -> None:
     """What a recipe cannot do on these scans, switched off with a note (the logged config says so)."""
-    if kind.layout == "rgb" and cfg.task == "seg" and cfg.augment.tip:
-        if progress is not None:
-            progress.note(f"note: augment.tip {cfg.augment.tip} set to 0: threat image projection works on "
-                          f"detector counts, and the project's scans are {kind}")
-        cfg.augment.tip = 0.0
+    note = tasks.get(cfg.task).fit_to_scans(cfg, kind)
+    if note and progress is not None:
+        progress.note(note)
 
 
 # what a resumed run may change: how long it goes on, and where and how fast it runs

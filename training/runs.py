@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from training import tracking
+from training import tasks, tracking
 from training.run import checkpoint_dir
 
 STALE_S = 30 * 60  # a "running" run whose metrics have not moved for this long was probably killed (-9)
@@ -53,7 +53,8 @@ def list_runs(project_path: str | Path, tracking_uri: str | None = None, limit: 
                 continue
             monitor = params.get("optim.monitor", "None")
             if monitor in ("", "None"):
-                monitor = "val_mIoU" if tags.get("xwb.task") == "seg" else "val_mAP"
+                known = tags.get("xwb.task") in tasks.names()
+                monitor = f"val_{tasks.get(tags['xwb.task']).monitor}" if known else "-"
             hist = c.get_metric_history(r.info.run_id, "train_loss")
             done, planned = len({m.step for m in hist}), params.get("optim.epochs", "?")
             saved = checkpoint_dir(folder, r.info.run_id) / "progress.json"

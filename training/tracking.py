@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from datasets.errors import XwbError
+from training import tasks
 
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 HTTP_TIMEOUT_S = 5
@@ -149,7 +150,7 @@ def log_model(net, spec: dict, registered_name: str | None) -> tuple[str, str | 
 
     n_raw = int(spec["preprocess"]["raw_channels"])
     k = len(spec["classes"])
-    out_shape = (-1, k + 1, -1, -1) if spec["task"] == "seg" else (-1, k)
+    out_shape = tasks.get(spec["task"]).outputs(k)
     sig = ModelSignature(
         inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, n_raw, -1, -1), "counts")]),
         outputs=Schema([TensorSpec(np.dtype(np.float32), out_shape, "probabilities")]),

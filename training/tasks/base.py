@@ -1,0 +1,137 @@
+"""What a task type is: every place training, evaluation and inference differ by task, as one class.
+
+A task says what it learns from the store (classes drawn as regions, or image tags), how its network is
+checked and fed, how it is measured and what its output becomes (files, proposals, manifest flags).
+``training/`` asks the task and never tests its name, so a new kind of model (click-to-segment, CT
+volumes) is one new module under ``training/tasks/`` that subclasses ``Task`` and is listed in
+``training/tasks/__init__.py``; its network builder and inference live in ``model_code`` (the code a
+logged model carries, which must not import xwb).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from torch.utils.data import Dataset
+
+    from datasets.project import Project
+    from datasets.store import ImageRecord
+    from datasets.taxonomy import Taxonomy
+    from training.config import TrainConfig
+    from training.data import ScanItem
+    from training.inputs import InputKind
+    from training.predict import Prediction, Predictor
+
+
+class Task:
+    name: str = ""
+    help: str = ""                       # one line for the recipe reference
+    labels: str = "classes"              # what of the taxonomy the model predicts: "classes" or "tags"
+    monitor: str = ""                    # the validation metric early stopping and "best" follow
+    val_metrics: tuple[str, ...] = ()    # headline metrics logged each epoch (val_ prefix) besides mPd_pfa*
+    key_metrics: tuple[str, ...] = ()    # the figures evaluate/compare/promote show first
+    per_class_metric: str = ""           # the per-class bar of `xwb compare`
+    shuffle: bool = True                 # whether the DataLoader shuffles (seg crops are random already)
+
+    # ------------------------------------------------------------ labels
+    def pool(self, tax: "Taxonomy") -> list[str]:
+        """The names a model of this task may predict, in taxonomy order."""
+        raise NotImplementedError
+
+    def load_labels(self, project: "Project", rec: "ImageRecord", names: list[str]) -> tuple[list, Any] | None:
+        """(regions as (model index, Region), tag vector or None) of one scan; None: not labelled yet."""
+        raise NotImplementedError
+
+    def nothing_to_learn(self, items: list["ScanItem"]) -> str | None:
+        """Why the train split teaches this task nothing, or None."""
+        raise NotImplementedError
+
+    def spec_labels(self, tax: "Taxonomy", names: list[str]) -> dict:
+        """What a logged model records of its labels besides their names (taxonomy ids, colours)."""
+        return {"class_ids": [], "colors": []}
+
+    def check_taxonomy(self, spec: dict, tax: "Taxonomy", uri: str) -> None:
+        """Refuse a project whose taxonomy means something else by the model's labels."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ network
+    def check_model(self, arch: str, encoder: str) -> None:
+        """XwbError naming the key for an architecture/encoder this task cannot use."""
+        raise NotImplementedError
+
+    def spec_arch(self, arch: str) -> str:
+        """The architecture name as recorded in a logged model."""
+        return arch
+
+    def build_hint(self, arch: str) -> str:
+        """What to try when an architecture/encoder pair cannot be built ('; ...'), or ''."""
+        return ""
+
+    def input_size(self, cfg: "TrainConfig") -> int:
+        """The side of the training inputs (crop or letterbox size)."""
+        raise NotImplementedError
+
+    def least_input(self, arch: str) -> int:
+        """The smallest input side the architecture takes."""
+        return 32
+
+    def probe_sizes(self, size: int) -> list[tuple[int, int]]:
+        """Input sizes a new network must take before training starts (inference sizes vary for tiles)."""
+        return [(size, size)]
+
+    def outputs(self, k: int) -> tuple[int, ...]:
+        """The shape of the model's output for K labels (MLflow signature), -1 for any size."""
+        raise NotImplementedError
+
+    def hub_net(self, spec: dict, weights: str):
+        """The network with a library's named pretrained weights (downloads allowed)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ training
+    def fit_to_scans(self, cfg: "TrainConfig", kind: "InputKind") -> str:
+        """Switch off what the recipe cannot do on scans of ``kind``; returns the note to show, or ''."""
+        return ""
+
+    def dataset(self, items: list["ScanItem"], cfg: "TrainConfig", pre: dict, rank: int, world: int) -> "Dataset":
+        """The training set of this rank: (input tensor, target tensor) pairs."""
+        raise NotImplementedError
+
+    def make_loss(self, name: str, cfg: "TrainConfig"):
+        """The loss named ``name`` (see ``training.losses``), built for this task."""
+        from training import losses
+
+        return losses.make(name, self.name, cfg)
+
+    # ------------------------------------------------------------ measuring
+    def accumulator(self, classes: list[str]):
+        """An object with ``add(probs, truth)``, ``scores``, ``present`` and ``result(pfas, threshold)``."""
+        raise NotImplementedError
+
+    def truth(self, item: "ScanItem"):
+        """What ``accumulator().add`` compares a prediction with, for one scan."""
+        raise NotImplementedError
+
+    def report(self, res: dict, pred: "Predictor", out: Path, colors: list, regime: str) -> list[Path]:
+        """Task-specific figures of an evaluation report (confusion, overlays) under ``out``."""
+        return []
+
+    # ------------------------------------------------------------ outputs
+    def scores(self, probs: "np.ndarray", classes: list[str]) -> dict[str, float]:
+        """Image-level score per label from the model's probabilities."""
+        raise NotImplementedError
+
+    def found(self, pred: "Prediction", spec: dict, threshold: float, min_area: int) -> list[str]:
+        """Labels the prediction reports in this scan (manifest check)."""
+        raise NotImplementedError
+
+    def propose(self, project: "Project", rec: "ImageRecord", pred: "Prediction", spec: dict, source: str,
+                threshold: float, min_area: int) -> tuple[str, int]:
+        """Write the prediction into the store as proposals of ``source``; (summary line, count)."""
+        raise NotImplementedError
+
+    def write_prediction(self, pred: "Predictor", p: "Prediction", rgb: "np.ndarray", stem: Path, doc: dict,
+                         threshold: float, probs: bool, min_area: int) -> tuple[list[Path], "np.ndarray"]:
+        """Task files of ``xwb predict`` for one scan and the overlay picture to save; fills ``doc``."""
+        raise NotImplementedError
