@@ -120,7 +120,7 @@ def main() -> None:
         view.fit()
         view.zoom_by(4.0)
         vpw.repaint()
-        win.tool_brush()
+        win.use_tool("brush")
         tool = view.tool
         c = view.mapToScene(vpw.rect().center())
         tool.press(c, None)

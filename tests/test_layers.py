@@ -40,3 +40,8 @@ def test_xwb_cli_parser_does_not_load_qt_or_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("BAD:"), out.stdout
+
+
+def test_assisted_geometry_is_free_of_qt_and_torch():
+    """workbench/assist holds the tools' geometry for the benchmark and the tests: no window, no model."""
+    assert _imports("workbench.assist", ["PySide6", "shiboken6", "torch", "training"]) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from workbench import tools
+
 # (name, menu, text, shortcuts, method on the main window)
 ACTIONS = [
     ("open", "File", "Open project…", ["Ctrl+O"], "choose_project"),
@@ -19,11 +21,6 @@ ACTIONS = [
     ("next", "Image", "Next image", ["D", "PgDown"], "next_image"),
     ("prev", "Image", "Previous image", ["A", "PgUp"], "prev_image"),
     ("done", "Image", "Mark done and go to next", ["Ctrl+D"], "mark_done_next"),
-    ("select", "Tools", "Select / move / edit vertices", ["V"], "tool_select"),
-    ("polygon", "Tools", "Polygon (Enter or first vertex closes)", ["P"], "tool_polygon"),
-    ("rectangle", "Tools", "Rectangle", ["R"], "tool_rectangle"),
-    ("brush", "Tools", "Brush", ["B"], "tool_brush"),
-    ("eraser", "Tools", "Eraser", ["E"], "tool_eraser"),
     ("smaller", "Tools", "Smaller brush", ["["], "brush_smaller"),
     ("bigger", "Tools", "Bigger brush", ["]"], "brush_bigger"),
     ("fit", "View", "Fit to window", ["F"], "fit"),
@@ -37,8 +34,23 @@ ACTIONS = [
     ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "next_mode"),
     ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
 ]
-# actions that change the project: disabled in a read-only window
-EDITING = ("polygon", "rectangle", "brush", "eraser", "delete", "fill", "accept", "undo", "redo", "done")
+# actions that change the project: disabled in a read-only window (with every tool that edits)
+EDITING = ("delete", "fill", "accept", "undo", "redo", "done")
+
+
+def tool_rows() -> list[tuple[str, str, str, list[str], str]]:
+    """The Tools menu, from the tool registry (``workbench/tools``): one row per tool, in toolbar order."""
+    return [(t.name, "Tools", t.text, [t.shortcut] if t.shortcut else [], f"tool:{t.name}") for t in tools.registered()]
+
+
+def all_rows() -> list[tuple[str, str, str, list[str], str]]:
+    """Every action: the table above with the tools first in the Tools menu."""
+    at = next(i for i, r in enumerate(ACTIONS) if r[1] == "Tools")
+    return ACTIONS[:at] + tool_rows() + ACTIONS[at:]
+
+
+def editing() -> tuple[str, ...]:
+    return EDITING + tuple(t.name for t in tools.registered() if t.editing)
 EXTRA = [("1 … 9, 0", "class of the taxonomy's hotkey (and of the selected region)"),
          ("Space + drag, middle drag", "pan"), ("wheel", "zoom at the cursor"),
          ("right drag", "window (left/right) and level (up/down)"),
@@ -51,16 +63,19 @@ EXTRA = [("1 … 9, 0", "class of the taxonomy's hotkey (and of the selected reg
 def build(window) -> dict[str, QAction]:
     menus: dict[str, object] = {}
     out = {}
-    for name, menu, text, keys, method in ACTIONS:
+    for name, menu, text, keys, method in all_rows():
         m = menus.get(menu) or window.menuBar().addMenu(menu)
         menus[menu] = m
         a = QAction(text, window)
         a.setShortcuts([QKeySequence(k) for k in keys])
-        a.triggered.connect(getattr(window, method))
+        if method.startswith("tool:"):
+            a.setCheckable(True)
+            a.triggered.connect(lambda _=False, n=method[5:]: window.use_tool(n))
+        else:
+            a.triggered.connect(getattr(window, method))
         m.addAction(a)
         out[name] = a
-    for n in ("select", "polygon", "rectangle", "brush", "eraser", "show_rejected"):
-        out[n].setCheckable(True)
+    out["show_rejected"].setCheckable(True)
     return out
 
 
@@ -68,7 +83,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = [(", ".join(k), f"{m}: {t}") for _, m, t, k, _ in ACTIONS if k] + EXTRA
+        rows = [(", ".join(k), f"{m}: {t}") for _, m, t, k, _ in all_rows() if k] + EXTRA
         table = QTableWidget(len(rows), 2, self)
         table.setHorizontalHeaderLabels(["keys", "action"])
         for i, (k, t) in enumerate(rows):

@@ -11,6 +11,7 @@ from typing import Protocol
 from datasets.regions import Region
 from datasets.store import ImageRecord
 from datasets.taxonomy import Taxonomy
+from workbench.assist.signal import ScanSignal
 from workbench.canvas.overlays import RegionItem
 from workbench.session import Session
 
@@ -46,3 +47,7 @@ class Editor(Protocol):
         """A short note in the status bar (why a gesture did nothing, what the tool will edit)."""
 
     def regions_in_view(self) -> list[Region]: ...
+
+    def scan_signal(self) -> ScanSignal | None:
+        """The scan in view as assisted tools read it (attenuation of windows at native depth); None while
+        it loads."""

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, Q
 
 from datasets.errors import XwbError
 from datasets.regions import IGNORE_RGB, Region
-from workbench import actions
+from workbench import actions, tools
+from workbench.assist.signal import ScanSignal
 from workbench.canvas.overlays import RegionItem
 from workbench.canvas.scan_item import ScanItem
-from workbench.canvas.tools import BrushTool, PolygonTool, RectTool, SelectTool
 from workbench.canvas.view import CanvasView
 from workbench.editing import EditingMixin
 from workbench.history import History
@@ -90,7 +90,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self._poll.timeout.connect(self._poll_store)
         self._poll.start()
         self.refresh()
-        self.tool_select() if self.readonly else self.tool_polygon()
+        self.use_tool("select" if self.readonly else "polygon")
         order = self.images.order()
         if order:
             last = st.value(_project_key(self.project.folder))
@@ -142,12 +142,11 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             d.setObjectName(title)
             d.setWidget(w)
             self.addDockWidget(area, d)
-        self.tools = {"select": SelectTool(self), "polygon": PolygonTool(self), "rectangle": RectTool(self),
-                      "brush": BrushTool(self), "eraser": BrushTool(self, erase=True)}
+        self.tools = {cls.name: cls(self) for cls in tools.registered()}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")
         tb.setObjectName("tools")
-        for n in ("select", "polygon", "rectangle", "brush", "eraser", "fit", "undo", "redo"):
+        for n in [*self.tools, "fit", "undo", "redo"]:
             tb.addAction(self.acts[n])
         self.pos_label, self.value_label, self.zoom_label, self.tool_label = QLabel(), QLabel(), QLabel(), QLabel()
         for w in (self.tool_label, self.pos_label, self.value_label, self.zoom_label):
@@ -156,7 +155,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"zoom {z * 100:.3g}%"))
         self.canvas.window_dragged.connect(self._wl_drag)
         if self.readonly:
-            for n in actions.EDITING:
+            for n in actions.editing():
                 self.acts[n].setEnabled(False)
             self.panel.set_readonly(True)
             self.regions.set_readonly(True)
@@ -178,6 +177,14 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
 
     def message(self, text: str, ms: int = 6000) -> None:
         self.statusBar().showMessage(text, ms)
+
+    def scan_signal(self) -> ScanSignal | None:
+        """The scan in view as assisted tools read it (attenuation of windows at native depth)."""
+        if self.scan is None:
+            return None
+        if getattr(self, "_signal_of", None) is not self.scan:
+            self._signal, self._signal_of = ScanSignal.of_scan(self.scan), self.scan
+        return self._signal
 
     # -- images ----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -347,10 +354,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         tool = self.canvas.tool
         if tool is None:
             return
-        text = tool.status()
-        if tool.name in ("polygon", "rectangle"):
-            text += f" · {self.tax.by_id(self.class_id).name}"
-        self.tool_label.setText(text)
+        self.tool_label.setText(tool.status())
 
     def keyPressEvent(self, e) -> None:
         text = e.text()
@@ -383,8 +387,9 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self._show_image_fields()
 
     # -- tools -----------------------------------------------------------------------
-    def _use(self, name: str) -> None:
-        if self.readonly and name != "select":
+    def use_tool(self, name: str) -> None:
+        """Make the tool called ``name`` the canvas's (a read-only window keeps to tools that edit nothing)."""
+        if self.readonly and self.tools[name].editing:
             name = "select"
         if self.canvas.tool is not None:
             self.canvas.tool.cancel()
@@ -393,21 +398,6 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         for n in self.tools:
             self.acts[n].setChecked(n == name)
         self._update_tool_label()
-
-    def tool_select(self) -> None:
-        self._use("select")
-
-    def tool_polygon(self) -> None:
-        self._use("polygon")
-
-    def tool_rectangle(self) -> None:
-        self._use("rectangle")
-
-    def tool_brush(self) -> None:
-        self._use("brush")
-
-    def tool_eraser(self) -> None:
-        self._use("eraser")
 
     def brush_smaller(self) -> None:
         self.brush_size = max(1, int(self.brush_size / 1.25))

@@ -15,7 +15,7 @@ def regions(folder, image_id, state=None):
 def test_polygon_class_change_undo_redo(window, known_project):
     w = window
     iid = w.image.id
-    w.tool_polygon()
+    w.use_tool("polygon")
     for x, y in [(40, 40), (120, 40), (120, 120), (40, 120)]:
         click(w, x, y)
     click(w, 40.5, 40.5)  # on the first vertex: closes
@@ -25,7 +25,7 @@ def test_polygon_class_change_undo_redo(window, known_project):
     np.testing.assert_allclose(r.polygon, [[40, 40], [120, 40], [120, 120], [40, 120]], atol=1.0)
     assert len(w.canvas.region_items) == 1
 
-    w.tool_select()
+    w.use_tool("select")
     click(w, 80, 80)
     assert w.selected is not None
     QTest.keyClick(w, Qt.Key.Key_2)
@@ -45,7 +45,7 @@ def test_polygon_class_change_undo_redo(window, known_project):
 
 def test_polygon_closes_with_enter_and_escape_cancels(window, known_project):
     w = window
-    w.tool_polygon()
+    w.use_tool("polygon")
     for x, y in [(10, 150), (60, 150), (60, 190)]:
         click(w, x, y)
     QTest.keyClick(w.canvas, Qt.Key.Key_Return)
@@ -60,7 +60,7 @@ def test_brush_eraser_and_mask_undo(window, known_project):
     w = window
     iid = w.image.id
     w.palette.choose(3)
-    w.tool_brush()
+    w.use_tool("brush")
     w.brush_size = 10
     drag(w, [(160 + i * 10, 100) for i in range(10)])
     (r,) = regions(known_project, iid)
@@ -71,7 +71,7 @@ def test_brush_eraser_and_mask_undo(window, known_project):
     cmd = w.history.last(iid)
     assert cmd.after.shape == (cmd.rect[3] - cmd.rect[1], cmd.rect[2] - cmd.rect[0])  # the rectangle, not the scan
 
-    w.tool_eraser()
+    w.use_tool("eraser")
     drag(w, [(200, 90), (200, 110)])
     (r2,) = regions(known_project, iid)
     assert r2.area() < area and not r2.to_mask(300, 200)[100, 200]
@@ -84,10 +84,10 @@ def test_brush_eraser_and_mask_undo(window, known_project):
 def test_select_move_and_delete(window, known_project):
     w = window
     iid = w.image.id
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(20, 30), (60, 80)])
     (r,) = regions(known_project, iid)
-    w.tool_select()
+    w.use_tool("select")
     drag(w, [(40, 50), (70, 60)])
     (moved,) = regions(known_project, iid)
     np.testing.assert_allclose(moved.polygon - r.polygon, [[30, 10]] * 4, atol=1.0)
@@ -138,7 +138,7 @@ def test_canvas_pixels_follow_window_level_and_overlays(window, qtbot):
     qtbot.waitUntil(lambda: _pixel(w, 225, 100)[0] == 0)
     # an opaque overlay shows the class colour of the taxonomy
     w._opacity(1.0)
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(100, 60), (200, 160)])
     qtbot.waitUntil(lambda: _pixel(w, 150, 110) == w.tax.by_id(1).rgb)
 
@@ -223,9 +223,9 @@ def test_filters_walk_only_matching_images(window, known_project):
 def test_polygon_vertices_drag_insert_delete(window, known_project, qtbot):
     w = window
     iid = w.image.id
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(50, 50), (150, 130)])
-    w.tool_select()
+    w.use_tool("select")
     click(w, 100, 90)
     assert w.selected is not None and len(w.selected.region.polygon) == 4
     drag(w, [(150, 50), (170, 40)])                   # drag the top-right vertex

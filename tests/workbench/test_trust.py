@@ -150,7 +150,7 @@ def test_escape_in_a_text_field_hands_the_keys_back(window):
 def test_undo_never_reaches_into_another_image(window, known_project, qtbot):
     w = window
     first = w.image.id
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(20, 30), (80, 90)])
     assert len(regions(known_project, first)) == 1
     QTest.keyClick(w.canvas, Qt.Key.Key_D)
@@ -176,7 +176,7 @@ def test_eraser_spares_other_classes_and_their_provenance(window, known_project,
     w.refresh()
     wait_regions(qtbot, w, 2)
     w.palette.choose(7)                              # current class: currency
-    w.tool_eraser()
+    w.use_tool("eraser")
     assert "currency" in w.tool_label.text()
     w.brush_size = 10
     drag(w, [(110, 80), (170, 80)])                  # across both masks
@@ -185,10 +185,10 @@ def test_eraser_spares_other_classes_and_their_provenance(window, known_project,
     assert a.area() == 80 * 60 and (a.author, a.source) == ("xwb synth", "synthetic")  # untouched
     assert b.area() < 40 * 40 and not b.to_mask(300, 200)[80, 140]
     # with a region selected, the eraser edits that one only, whatever the current class
-    w.tool_select()
+    w.use_tool("select")
     click(w, 105, 55)                                # a corner only the waste mask covers
     assert w.selected is not None and w.selected.region.id == waste
-    w.tool_eraser()
+    w.use_tool("eraser")
     assert f"#{waste}" in w.tool_label.text()
     before_b = regions(known_project, iid)[1].area()
     drag(w, [(110, 100), (170, 100)])
@@ -207,13 +207,13 @@ def test_undo_restores_provenance_after_erase_and_reclass(window, known_project,
     wait_regions(qtbot, w, 1)
     original = regions(known_project, iid)[0]
     w.palette.choose(6)
-    w.tool_eraser()
+    w.use_tool("eraser")
     w.brush_size = 8
     drag(w, [(110, 80), (170, 80)])
     edited = regions(known_project, iid)[0]
     assert edited.area() < original.area() and edited.author == "tester"
     QTest.keyClick(w.canvas, Qt.Key.Key_Z, CTRL)
-    w.tool_select()
+    w.use_tool("select")
     click(w, 105, 55)
     QTest.keyClick(w, Qt.Key.Key_2)                  # re-class to knife
     assert regions(known_project, iid)[0].class_id == 2
@@ -230,7 +230,7 @@ def test_undo_of_delete_brings_the_region_back_under_its_id(window, known_projec
     iid = w.image.id
     rid = add(known_project, iid, synthetic_mask(4, 10, 10, 30, 30))
     w.refresh()
-    w.tool_select()
+    w.use_tool("select")
     click(w, 20, 20)
     QTest.keyClick(w.canvas, Qt.Key.Key_Delete)
     assert regions(known_project, iid) == []
@@ -255,7 +255,7 @@ def test_read_only_window_is_disabled_and_follows_the_writer(window, known_proje
     rec = image(known_project, iid)
     assert rec.comment == "" and rec.tags == []
     # the writer (the other window) draws: the read-only view shows it without F5
-    window.tool_rectangle()
+    window.use_tool("rectangle")
     drag(window, [(20, 30), (80, 90)])
     wait_regions(qtbot, w2, 1)
     window.panel.comment.setFocus()
@@ -317,7 +317,7 @@ def test_rejecting_a_proposal_keeps_it_out_of_labels(window, known_project, qtbo
     rid = add(known_project, iid, _proposal())
     w.refresh()
     wait_regions(qtbot, w, 1)
-    w.tool_select()
+    w.use_tool("select")
     click(w, 80, 20)
     assert w.selected is not None
     QTest.keyClick(w.canvas, Qt.Key.Key_Delete)
@@ -348,7 +348,7 @@ def test_canvas_selection_drives_the_regions_panel(window, known_project, qtbot)
     t = w.regions.table
     t.selectionModel().select(t.model().index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect |
                               QItemSelectionModel.SelectionFlag.Rows)  # the panel row of region a
-    w.tool_select()
+    w.use_tool("select")
     click(w, 220, 120)                                 # ... then region b on the canvas
     assert w.selected.region.id == b
     rows = {i.row() for i in t.selectedItems()}
@@ -369,7 +369,7 @@ def test_regions_panel_class_box_reclasses_the_selection(window, known_project, 
     iid = w.image.id
     a = add(known_project, iid, synthetic_mask(4, 10, 10, 40, 40))
     w.refresh()
-    w.tool_select()
+    w.use_tool("select")
     click(w, 20, 20)
     i = w.regions.cls.findData(8)
     w.regions.cls.setCurrentIndex(i)
@@ -383,7 +383,7 @@ def test_brush_strokes_extend_the_touched_mask_and_shift_starts_a_new_one(window
     w = window
     iid = w.image.id
     w.palette.choose(3)
-    w.tool_brush()
+    w.use_tool("brush")
     w.brush_size = 10
     drag(w, [(100, 100), (140, 100)])
     w.select(None)
@@ -440,17 +440,17 @@ def test_relaunch_opens_where_the_annotator_left_off(qtbot, known_project):
 def test_gestures_that_do_nothing_say_why(window, known_project):
     w = window
     iid = w.image.id
-    w.tool_polygon()
+    w.use_tool("polygon")
     click(w, 10, 10)
     click(w, 60, 10)
     QTest.keyClick(w.canvas, Qt.Key.Key_Return)
     assert "at least 3 points" in w.statusBar().currentMessage()
     QTest.keyClick(w.canvas, Qt.Key.Key_Escape)
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(20, 30), (80, 90)])
-    w.tool_select()
+    w.use_tool("select")
     click(w, 50, 50)
-    w.tool_eraser()
+    w.use_tool("eraser")
     drag(w, [(30, 50), (70, 50)])
     assert "polygon" in w.statusBar().currentMessage()
     assert regions(known_project, iid)[0].polygon is not None
@@ -471,7 +471,7 @@ def test_a_busy_store_is_shown_and_nothing_unsaved_is_shown(window, known_projec
     w.project.store.conn.execute("PRAGMA busy_timeout = 100")
     other = sqlite3.connect(str(known_project / "labels.sqlite"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")                  # another process holds the write lock
-    w.tool_rectangle()
+    w.use_tool("rectangle")
     drag(w, [(20, 30), (80, 90)])
     assert w.alert_bar.isVisibleTo(w) and "busy" in w.alert.text()
     assert w.canvas.region_items == [] and regions(known_project, iid) == []
