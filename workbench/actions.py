@@ -69,7 +69,10 @@ def build(window) -> dict[str, QAction]:
         a = QAction(text, window)
         a.setShortcuts([QKeySequence(k) for k in keys])
         if method.startswith("tool:"):
+            t = window.tools[method[5:]]
             a.setCheckable(True)
+            a.setIconText(t.label or t.name)  # the toolbar's short name; the menu and tooltip say more
+            a.setToolTip(f"{text} ({keys[0]})" if keys else text)
             a.triggered.connect(lambda _=False, n=method[5:]: window.use_tool(n))
         else:
             a.triggered.connect(getattr(window, method))

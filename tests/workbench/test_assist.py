@@ -56,10 +56,23 @@ def test_dual_energy_separates_what_one_energy_cannot():
 def test_the_wand_window_grows_with_the_object():
     h, w = 700, 2600
     hi = np.full((h, w), 0.3, np.float32)
-    hi[200:500, 100:2500] += 0.9
-    truth = Patch(np.ones((300, 2400), bool), 100, 200)
-    got = W.wand(ScanSignal(counts(hi, hi * 1.5)[..., :1], (I0,)), 1300, 350, half=128)
+    hi[200:500, 100:1900] += 0.9
+    truth = Patch(np.ones((300, 1800), bool), 100, 200)
+    got = W.wand(ScanSignal(counts(hi, hi * 1.5)[..., :1], (I0,)), 1000, 350, half=128)
     assert iou(got, truth) > 0.97  # the first 256 x 256 window was far too small
+
+
+def test_a_two_page_tiff_reads_like_any_scan(tmp_path):
+    """tifffile maps the two energies of a two-page TIFF channel-major; the window must not care."""
+    from datasets.scanio import read_scan, write_tiff
+
+    hi, lo, truth = scene()
+    write_tiff(tmp_path / "a.tiff", counts(hi, lo), meta={"i0": [I0, I0], "dark": 0.0})
+    scan = read_scan(tmp_path / "a.tiff")
+    sig = ScanSignal.of_scan(scan)
+    win = sig.window(0, 0, 600, 400).data
+    assert win.flags["C_CONTIGUOUS"] and abs(float(win[150, 220, 0]) - 1.3) < 0.05
+    assert iou(W.wand(sig, 220, 150), truth) > 0.95
 
 
 def test_tolerance_steps_for_a_drag():

@@ -18,8 +18,8 @@ from workbench.assist.signal import ScanSignal, Window
 
 TOLERANCES = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)  # what a drag steps through, and the robot tries
 DEFAULT_TOLERANCE = 0.2
-HALF = 384        # first window: 768 x 768 px around the click
-MAX_HALF = 2048   # at most 4096 x 4096
+HALF = 256        # first window: 512 x 512 px around the click
+MAX_HALF = 1024   # then 2048 x 2048 at most: an area larger than that is not one object
 
 
 def grow(win: Window, x: float, y: float, tolerance: float, smooth: float = 1.0) -> np.ndarray:
@@ -30,8 +30,9 @@ def grow(win: Window, x: float, y: float, tolerance: float, smooth: float = 1.0)
         d = d[..., None] if d.ndim == 2 else d
     cx, cy = win.local(x, y)
     ref = d[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, d.shape[2]).mean(0)
-    similar = (np.abs(d - ref) <= tolerance * np.maximum(ref, 0.05)).all(axis=2).astype(np.uint8)
-    similar[cy, cx] = 1
+    tol = tolerance * np.maximum(ref, 0.05)
+    similar = cv2.inRange(d, ref - tol, ref + tol)  # every channel within its band (255), in one pass
+    similar[cy, cx] = 255
     m = part_at(similar, cx, cy)
     # an opening cuts the one-pixel bridges through which noise lets the area leak; thin objects (wires,
     # blades) that it would erase keep their unopened area
@@ -62,7 +63,7 @@ def wand(signal: ScanSignal, x: float, y: float, tolerance: float = DEFAULT_TOLE
         whole = (h >= signal.height and w >= signal.width)
         if not touches or whole or half >= MAX_HALF:
             return Patch(m, win.x0, win.y0).tight()
-        half *= 2
+        half = MAX_HALF
 
 
 def step(tolerance: float, steps: float) -> float:

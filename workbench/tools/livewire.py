@@ -16,7 +16,7 @@ from workbench.tools.base import Tool, class_name, pen, register
 
 @register
 class LiveWireTool(Tool):
-    name, shortcut, text = "livewire", "L", "Live wire: anchors, the outline follows edges (Enter closes)"
+    name, shortcut, text, label = "livewire", "L", "Live wire: anchors, the outline follows edges (Enter closes)", "live wire"
 
     def __init__(self, editor):
         super().__init__(editor)
@@ -54,7 +54,7 @@ class LiveWireTool(Tool):
         self.wire.add_anchor(p.x(), p.y())
         self.tail = np.zeros((0, 2), np.int32)
         self._draw()
-        self.ed.message(self.status(), 0)
+        self.ed.message(self.status(), 3000)
 
     def move(self, p, e) -> None:
         if self.wire is not None and self.wire.anchors:

@@ -51,7 +51,7 @@ class WandTool(Tool):
         self.last_ms = (time.perf_counter() - t) * 1000
         if self.preview is not None and self.patch is not None:
             self.preview.show(patch_path(self.patch))
-        self.ed.message(self.status(), 0)
+        self.ed.message(self.status(), 3000)
 
     def move(self, p, e) -> None:
         if self.start is None:

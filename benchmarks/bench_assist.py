@@ -1,0 +1,109 @@
+"""Assisted labelling measured the way interactive-segmentation papers do (issue 14): clicks to an IoU.
+
+A scripted annotator (``workbench/assist/robot.py``) labels every threat of synthetic baggage scans of a seed
+no recipe or tool was tuned on, per occlusion level (easy / hidden):
+- magic wand: first click at the object's interior point farthest from its boundary, each next click at the
+  interior point of the largest error (positive: Shift adds; negative: Alt takes away); the robot picks the
+  tolerance from the tool's fixed set, as an annotator drags until it looks right; at most 20 clicks;
+- live wire: anchors on the corners of the true outline, fewest first (clicks = anchors; 20 if never);
+- polygon baseline: vertices of the simplest polygon (Douglas-Peucker of the true outline) reaching the IoU.
+NoC@85 / NoC@90 are the mean clicks to IoU 0.85 / 0.90, per class and level. Then the milliseconds one
+click costs on a 2048 x 8192 dual-energy scan: a wand click, a live-wire anchor (cost map of its crop) and a
+live-wire cursor move (path from the map).
+
+Run: .venv/bin/python benchmarks/bench_assist.py [--scans 6] [--seed 4242]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from datasets.synth import objects as O  # noqa: E402
+from datasets.synth.build import make_scan  # noqa: E402
+from workbench.assist import robot as R  # noqa: E402
+from workbench.assist import wand as W  # noqa: E402
+from workbench.assist.livewire import LiveWire  # noqa: E402
+from workbench.assist.masks import Patch  # noqa: E402
+from workbench.assist.signal import ScanSignal  # noqa: E402
+
+TARGETS = (0.85, 0.9)
+
+
+def noc(scans: int, seed: int) -> dict:
+    rows = defaultdict(lambda: defaultdict(list))  # (level, class) -> tool -> [(noc85, noc90)]
+    for level in ("easy", "hidden"):
+        for i in range(scans):
+            s = make_scan("baggage", seed, i, (768, 1024), list(O.THREATS), level)
+            sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
+            for name, m, x, y in s.regions:
+                truth = Patch(m.astype(bool), x, y)
+                w, _ = R.clicks_to(R.wand_step(sig, truth), truth, TARGETS)
+                lw, _ = R.livewire_anchors(sig, truth, TARGETS)
+                pg = R.polygon_vertices(truth, TARGETS)
+                for tool, need in (("wand", w), ("live wire", lw), ("polygon", pg)):
+                    rows[(level, name)][tool].append(tuple(need[t] for t in TARGETS))
+                print(f"  {level:6s} scan {i} {name:12s} {truth.area:7d} px  wand {w[0.85]:2d}/{w[0.9]:2d}  "
+                      f"live wire {lw[0.85]:2d}/{lw[0.9]:2d}  polygon {pg[0.85]:3d}/{pg[0.9]:3d}", flush=True)
+    return rows
+
+
+def timing(repeat: int, seed: int) -> dict:
+    s = make_scan("cargo", seed, 0, (2048, 8192), list(O.THREATS), "easy")
+    sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
+    rng = np.random.default_rng(seed)
+    out = defaultdict(list)
+    for _ in range(repeat):
+        x, y = float(rng.uniform(200, 7900)), float(rng.uniform(200, 1850))
+        t = time.perf_counter()
+        W.wand(sig, x, y, W.DEFAULT_TOLERANCE)
+        out["wand click"].append(time.perf_counter() - t)
+        wire = LiveWire(sig)
+        wire.add_anchor(x, y)
+        t = time.perf_counter()
+        wire.path_to(x + 100, y + 60)  # the first move builds the anchor's cost map
+        out["live wire anchor (cost map)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        wire.path_to(x + 140, y + 20)
+        out["live wire move (path)"].append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scans", type=int, default=6, help="scans per occlusion level")
+    ap.add_argument("--seed", type=int, default=4242)
+    ap.add_argument("--repeat", type=int, default=10)
+    a = ap.parse_args()
+    print(f"clicks to IoU 0.85 / 0.90 on {a.scans} synthetic bags per level (seed {a.seed}, 768 x 1024):")
+    rows = noc(a.scans, a.seed)
+    tools = ("wand", "live wire", "polygon")
+    print(f"\n{'level':7s}{'class':13s}{'n':>3s}  " + "  ".join(f"{t:>17s}" for t in tools))
+    for level in ("easy", "hidden"):
+        tot = defaultdict(list)
+        for (lv, name), by_tool in sorted(rows.items()):
+            if lv != level:
+                continue
+            n = len(by_tool["wand"])
+            cells = []
+            for t in tools:
+                v = np.array(by_tool[t], float)
+                tot[t] += by_tool[t]
+                cells.append(f"{v[:, 0].mean():7.1f} / {v[:, 1].mean():5.1f}  ")
+            print(f"{level:7s}{name:13s}{n:3d}  " + "".join(f"{c:>19s}" for c in cells))
+        cells = [f"{np.array(tot[t])[:, 0].mean():7.1f} / {np.array(tot[t])[:, 1].mean():5.1f}  " for t in tools]
+        print(f"{level:7s}{'all':13s}{len(tot['wand']):3d}  " + "".join(f"{c:>19s}" for c in cells))
+    print(f"\nmilliseconds per click on a 2048 x 8192 dual-energy scan (median of {a.repeat}, at random places):")
+    for k, v in timing(a.repeat, a.seed).items():
+        print(f"  {k:30s} {statistics.median(v) * 1000:7.1f} ms  (max {max(v) * 1000:.1f})")
+
+
+if __name__ == "__main__":
+    main()

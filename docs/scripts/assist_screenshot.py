@@ -1,0 +1,93 @@
+"""Drive the real workbench with X events (xdotool) to label with the magic wand and the live wire.
+
+Run under an X server (see assist_screenshot.sh). The window runs in this process only so that the script
+knows where a scan pixel is on the screen (``mapToGlobal``); every key and click is a real X event from
+xdotool, and the result is read from the store through a separate connection.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtWidgets import QApplication
+
+from datasets.project import Project
+from workbench.main_window import MainWindow
+
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+with Project.open(folder, readonly=True) as p:
+    rec = p.store.images()[0]
+    truth = p.store.regions(rec.id)
+    # the synthetic labels are the truth; the window starts from an unlabelled scan
+with Project.open(folder) as p:
+    for r in truth:
+        p.store.delete_region(r.id)
+app = QApplication(sys.argv)
+w = MainWindow(folder, "alice")
+w.resize(1600, 1000)
+w.move(0, 0)
+w.show()
+
+
+def screen(x: float, y: float) -> tuple[int, int]:
+    v = w.canvas.mapFromScene(QPointF(x, y))
+    g = w.canvas.viewport().mapToGlobal(v)
+    return g.x(), g.y()
+
+
+def xdo(*args: str) -> None:
+    subprocess.Popen(["xdotool", *args])
+
+
+def centre(r) -> tuple[int, int]:
+    m, x, y = r.crop_mask(rec.width, rec.height)
+    import cv2
+    dt = cv2.distanceTransform(np.pad(m.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    yy, xx = np.unravel_index(int(dt.argmax()), dt.shape)
+    return x + int(xx), y + int(yy)
+
+
+def outline(r) -> list[tuple[int, int]]:
+    import cv2
+    m, x, y = r.crop_mask(rec.width, rec.height)
+    cs, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    c = max(cs, key=len)[:, 0, :]
+    poly = cv2.approxPolyDP(c.reshape(-1, 1, 2), max(m.shape) / 12, True).reshape(-1, 2)
+    return [(x + int(a), y + int(b)) for a, b in poly]
+
+
+# Xvfb has no window manager to give the window the keyboard: focus it as a click on its title would
+steps = [lambda: xdo("windowfocus", str(int(w.winId()))), lambda: xdo("key", "Escape")]
+big = sorted(truth, key=lambda r: -r.area())
+a, b = big[0], big[1] if len(big) > 1 else big[0]  # (seed 4243: a firearm, then a knife)
+steps.append(lambda: xdo("key", "g"))                                   # the magic wand
+cx, cy = centre(a)
+steps.append(lambda: xdo("mousemove", *map(str, screen(cx, cy)), "click", "1"))
+steps.append(lambda: xdo("key", "2"))                                   # class 2 (knife)
+steps.append(lambda: xdo("key", "l"))                                   # the live wire
+for px, py in outline(b):
+    steps.append(lambda px=px, py=py: xdo("mousemove", *map(str, screen(px, py)), "click", "1"))
+steps.append(lambda: xdo("key", "Return"))
+first = outline(b)[0]
+steps.append(lambda: xdo("key", "g"))
+steps.append(lambda: xdo("mousemove", *map(str, screen(cx + 3, cy + 3))))  # hover: the status bar
+steps.append(lambda: subprocess.run(["import", "-window", "root", "-crop", "1600x1000+0+0", str(out)]))
+steps.append(app.quit)
+
+
+def run(i: int = 0) -> None:
+    print(f"step {i}: tool {w.canvas.tool.name}, focus {type(QApplication.focusWidget()).__name__}", flush=True)
+    if i < len(steps):
+        steps[i]()
+        QTimer.singleShot(1200, lambda: run(i + 1))
+
+
+QTimer.singleShot(4000, run)
+app.exec()
+with Project.open(folder, readonly=True) as p:
+    for r in p.store.regions(rec.id):
+        print(f"stored: region #{r.id} {p.taxonomy.by_id(r.class_id).name} source {r.source} area {r.area():.0f}")
+print(f"truth: {', '.join(f'{p.taxonomy.by_id(r.class_id).name} {r.area():.0f}' for r in truth)}")
