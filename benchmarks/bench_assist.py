@@ -6,12 +6,14 @@ no recipe or tool was tuned on, per occlusion level (easy / hidden):
   interior point of the largest error (positive: Shift adds; negative: Alt takes away); the robot picks the
   tolerance from the tool's fixed set, as an annotator drags until it looks right; at most 20 clicks;
 - live wire: anchors on the corners of the true outline, fewest first (clicks = anchors; 20 if never);
-- polygon baseline: vertices of the simplest polygon (Douglas-Peucker of the true outline) reaching the IoU.
+- polygon baseline: vertices of the simplest polygon (Douglas-Peucker of the true outline) reaching the IoU;
+- click model (with ``--click-project P``: the project's registered ``<P>-click``): the same protocol as the
+  wand, left clicks positive and right clicks negative, in a 512 px window around the clicks.
 NoC@85 / NoC@90 are the mean clicks to IoU 0.85 / 0.90, per class and level. Then the milliseconds one
 click costs on a 2048 x 8192 dual-energy scan: a wand click, a live-wire anchor (cost map of its crop) and a
 live-wire cursor move (path from the map).
 
-Run: .venv/bin/python benchmarks/bench_assist.py [--scans 6] [--seed 4242]
+Run: .venv/bin/python benchmarks/bench_assist.py [--scans 20] [--seed 4242] [--click-project PROJECT]
 """
 from __future__ import annotations
 
@@ -37,7 +39,20 @@ from workbench.assist.signal import ScanSignal  # noqa: E402
 TARGETS = (0.85, 0.9)
 
 
-def noc(scans: int, seed: int) -> dict:
+def click_step(signal: ScanSignal, backend):
+    """The click model as the robot uses it: one session per object, each click added to it."""
+    from workbench.assist.interactive import ClickSession
+
+    state = {}
+
+    def step(pred, x, y, positive):
+        if pred is None or "s" not in state:
+            state["s"] = ClickSession(signal, backend)
+        return state["s"].add(x, y, positive)
+    return step
+
+
+def noc(scans: int, seed: int, backend=None) -> dict:
     rows = defaultdict(lambda: defaultdict(list))  # (level, class) -> tool -> [(noc85, noc90)]
     for level in ("easy", "hidden"):
         for i in range(scans):
@@ -48,14 +63,17 @@ def noc(scans: int, seed: int) -> dict:
                 w, _ = R.clicks_to(R.wand_step(sig, truth), truth, TARGETS)
                 lw, _ = R.livewire_anchors(sig, truth, TARGETS)
                 pg = R.polygon_vertices(truth, TARGETS)
-                for tool, need in (("wand", w), ("live wire", lw), ("polygon", pg)):
+                got = [("wand", w), ("live wire", lw), ("polygon", pg)]
+                if backend is not None:
+                    got.append(("click model", R.clicks_to(click_step(sig, backend), truth, TARGETS)[0]))
+                for tool, need in got:
                     rows[(level, name)][tool].append(tuple(need[t] for t in TARGETS))
-                print(f"  {level:6s} scan {i} {name:12s} {truth.area:7d} px  wand {w[0.85]:2d}/{w[0.9]:2d}  "
-                      f"live wire {lw[0.85]:2d}/{lw[0.9]:2d}  polygon {pg[0.85]:3d}/{pg[0.9]:3d}", flush=True)
+                print(f"  {level:6s} scan {i} {name:12s} {truth.area:7d} px  " +
+                      "  ".join(f"{tool} {n[0.85]:2d}/{n[0.9]:2d}" for tool, n in got), flush=True)
     return rows
 
 
-def timing(repeat: int, seed: int) -> dict:
+def timing(repeat: int, seed: int, backend=None) -> dict:
     s = make_scan("cargo", seed, 0, (2048, 8192), list(O.THREATS), "easy")
     sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
     rng = np.random.default_rng(seed)
@@ -73,6 +91,11 @@ def timing(repeat: int, seed: int) -> dict:
         t = time.perf_counter()
         wire.path_to(x + 140, y + 20)
         out["live wire move (path)"].append(time.perf_counter() - t)
+        if backend is not None:
+            s = click_step(sig, backend)
+            t = time.perf_counter()
+            s(None, x, y, True)
+            out["click model (512 px window)"].append(time.perf_counter() - t)
     return out
 
 
@@ -81,10 +104,22 @@ def main() -> None:
     ap.add_argument("--scans", type=int, default=6, help="scans per occlusion level")
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--click-project", help="a project with a registered <name>-click model (xwb train "
+                                            "configs/click_unet.yaml)")
     a = ap.parse_args()
+    backend = None
+    if a.click_project:
+        import torch
+
+        from workbench.click_model import ModelBackend
+
+        torch.set_num_threads(2)
+        folder = Path(a.click_project)
+        backend = ModelBackend(folder, folder.name)
+        print(f"click model: {backend.uri} of {folder}")
     print(f"clicks to IoU 0.85 / 0.90 on {a.scans} synthetic bags per level (seed {a.seed}, 768 x 1024):")
-    rows = noc(a.scans, a.seed)
-    tools = ("wand", "live wire", "polygon")
+    rows = noc(a.scans, a.seed, backend)
+    tools = ("wand", "live wire", "polygon") + (("click model",) if backend is not None else ())
     print(f"\n{'level':7s}{'class':13s}{'n':>3s}  " + "  ".join(f"{t:>17s}" for t in tools))
     for level in ("easy", "hidden"):
         tot = defaultdict(list)
@@ -101,7 +136,7 @@ def main() -> None:
         cells = [f"{np.array(tot[t])[:, 0].mean():7.1f} / {np.array(tot[t])[:, 1].mean():5.1f}  " for t in tools]
         print(f"{level:7s}{'all':13s}{len(tot['wand']):3d}  " + "".join(f"{c:>19s}" for c in cells))
     print(f"\nmilliseconds per click on a 2048 x 8192 dual-energy scan (median of {a.repeat}, at random places):")
-    for k, v in timing(a.repeat, a.seed).items():
+    for k, v in timing(a.repeat, a.seed, backend).items():
         print(f"  {k:30s} {statistics.median(v) * 1000:7.1f} ms  (max {max(v) * 1000:.1f})")
 
 

@@ -108,11 +108,14 @@ class EvalCfg(_Section):
     overlap: int = _f(64, "px shared by neighbouring tiles, blended smoothly", ge=0, le=1024)
     overlays: int = _f(4, "prediction overlays logged with the final evaluation", ge=0)
     pfa: list[float] = _f(lambda: [0.01, 0.05], "false-alarm rates at which the detection rate (Pd) is reported")
+    val_clicks: int = _f(20, "click-to-segment: most clicks per object while validating each epoch (NoC beyond "
+                             "counts as this; `xwb evaluate` and the final evaluation allow 20)", ge=3, le=20)
 
 
 class MlflowCfg(_Section):
     experiment: Optional[str] = _f(None, "MLflow experiment; null = \"<project>/<task>\"")
-    registered_model: Optional[str] = _f(None, "registered model name; null = \"<project>-seg\" / \"<project>-cls\"")
+    registered_model: Optional[str] = _f(None, "registered model name; null = \"<project>-seg\" / \"-cls\" / "
+                                               "\"-click\" by task")
     register_model: bool = _f(True, "register the best checkpoint as a new model version")
     run_name: Optional[str] = _f(None, "MLflow run name; null = \"<recipe>-<date>\"")
     keep_checkpoints: bool = _f(True, "false: delete last.pt/best.safetensors once the run finished and logged")

@@ -193,6 +193,16 @@ def threat_bank(items: list[ScanItem], limit: int = 200, seed: int = 0) -> list[
     return bank
 
 
+def crop_counts(src: np.ndarray, y: int, x: int, h: int, w: int) -> np.ndarray:
+    """The (h, w, C) window of ``src`` at (x, y), which may overhang the scan: outside is open beam."""
+    out = np.full((h, w, src.shape[2]), np.iinfo(src.dtype).max if src.dtype.kind in "ui" else OPEN_BEAM, src.dtype)
+    ys, xs = max(0, y), max(0, x)
+    ye, xe = min(src.shape[0], y + h), min(src.shape[1], x + w)
+    if ye > ys and xe > xs:
+        out[ys - y:ye - y, xs - x:xe - x] = src[ys:ye, xs:xe]
+    return out
+
+
 class SegCrops(Dataset):
     """Random training crops, positive-biased or class-balanced, deterministic per (seed, epoch, index)."""
 
@@ -256,12 +266,7 @@ class SegCrops(Dataset):
         rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
         i, y, x = self._pick(rng)
         it, t = self.items[i], self.tile
-        src = self._counts(i)
-        counts = np.full((t, t, src.shape[2]), np.iinfo(src.dtype).max if src.dtype.kind in "ui" else OPEN_BEAM,
-                         src.dtype)
-        ys, xs = max(0, y), max(0, x)
-        ye, xe = min(it.height, y + t), min(it.width, x + t)
-        counts[ys - y:ye - y, xs - x:xe - x] = src[ys:ye, xs:xe]
+        counts = crop_counts(self._counts(i), y, x, t, t)
         labels = it.label_map(y0=y, x0=x, h=t, w=t)
         if self.bank and rng.random() < self.cfg.augment.tip:
             th = self.bank[rng.integers(len(self.bank))]

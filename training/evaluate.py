@@ -161,7 +161,8 @@ class _Dots:
 
 
 def key_metrics(task: str) -> list[str]:
-    return [*tasks.get(task).key_metrics, "mPd_pfa1", "mPd_pfa5"]
+    t = tasks.get(task)
+    return [*t.key_metrics, *(("mPd_pfa1", "mPd_pfa5") if t.detection else ())]
 
 
 def promote(name: str, version: str, alias: str, project_path: str | Path, force: bool = False,

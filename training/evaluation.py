@@ -18,21 +18,22 @@ from training.predict import Predictor
 
 
 def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), threshold: float = 0.5,
-                   keep: int = 0, progress=None) -> dict:
-    """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays."""
+                   keep: int = 0, progress=None, max_clicks: int | None = None) -> dict:
+    """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays; ``max_clicks``:
+    a cheaper click protocol for validation during training (click-to-segment models only)."""
     for it in items:  # every scan like the training scans before any is measured: no half-valid report
         pred.check(it.layout, it.bit_depth, it.path)
     task = tasks.get(pred.task)
     acc = task.accumulator(pred.classes)
+    if max_clicks and hasattr(acc, "max_clicks"):
+        acc.max_clicks = max_clicks
     kept, seconds = [], []
     for n, it in enumerate(items):
         counts = it.counts()
-        p = pred.predict_counts(counts, it.i0, it.dark)
-        seconds.append(p.seconds)
-        truth = task.truth(it)
-        acc.add(p.probs, truth)
-        if n < keep and p.probs.ndim == 3:  # per-pixel output: kept for truth-vs-prediction overlays
-            kept.append((it, np.array(counts), truth, p.labels()))
+        secs, truth, labels = task.measure(pred, it, counts, acc)
+        seconds.append(secs)
+        if n < keep and labels is not None:  # per-pixel output: kept for truth-vs-prediction overlays
+            kept.append((it, np.array(counts), truth, labels))
         if progress:
             progress(n + 1, len(items))
     res = acc.result(pfas, threshold)

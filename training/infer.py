@@ -38,6 +38,7 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
     with tracking.using(uri):
         ref = registry.resolve(model_uri) if model_uri.startswith("models:/") else registry.VersionRef(None, None, model_uri)
         pred = load_predictor(ref.uri, device)
+    tasks.get(pred.task).check_batch_use()
     out.mkdir(parents=True, exist_ok=True)
     thr = float(pred.spec.get("threshold", 0.5))
     summary = PredictSummary()
@@ -113,7 +114,9 @@ def _open_model(model_uri: str, folder: Path, tracking_uri: str | None, device: 
     with tracking.using(uri):
         tracking.check_server(uri)
         ref = registry.resolve(model_uri)
-        return ref, load_predictor(ref.uri, device)
+        pred = load_predictor(ref.uri, device)
+    tasks.get(pred.task).check_batch_use()  # before any scan is read
+    return ref, pred
 
 
 def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None = None, status: str | None = "new",

@@ -111,3 +111,20 @@ def _bce(task, cfg):
     import torch
 
     return torch.nn.BCEWithLogitsLoss()
+
+
+@register("bce_dice", ("interactive",), "binary cross-entropy + Dice of the clicked object (dice_weight scales Dice)")
+def _bce_dice(task, cfg):
+    import torch
+    import torch.nn.functional as F
+
+    w = cfg.loss.dice_weight
+
+    def loss(logits, target):
+        valid = (target != IGNORE_LABEL).unsqueeze(1).float()
+        y = (target == 1).unsqueeze(1).float()
+        bce = F.binary_cross_entropy_with_logits(logits, y, weight=valid, reduction="sum") / valid.sum().clamp(min=1)
+        p = torch.sigmoid(logits) * valid
+        dice = 1 - (2 * (p * y).sum((1, 2, 3)) + 1) / (p.sum((1, 2, 3)) + (y * valid).sum((1, 2, 3)) + 1)
+        return bce + w * dice.mean()
+    return loss

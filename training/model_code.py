@@ -8,7 +8,9 @@ that training, evaluation, ``xwb predict`` and the workbench use.
 Input of ``predict``: raw detector counts, float32 (B, C_raw, H, W), any batch
 and scan size; params ``i0`` (open-beam counts per channel) and ``dark``.
 Output: per-class probabilities, (B, K+1, H, W) for segmentation (channel 0
-is background) or (B, K) for multi-label classification.
+is background) or (B, K) for multi-label classification; for click-to-segment
+(task interactive) (B, H, W) object probability given param ``clicks``
+(x, y, 1 or 0 for positive or negative, flattened) in window pixels.
 """
 from __future__ import annotations
 
@@ -83,7 +85,10 @@ def build_net(spec: dict, code: str | None = None) -> torch.nn.Module:
 
 
 def n_outputs(spec: dict) -> int:
-    """Output channels of the network: the classes, plus background for per-pixel tasks."""
+    """Output channels of the network: the classes, plus background for per-pixel tasks; one (object or not)
+    for click-to-segment."""
+    if spec["task"] in CLICK_TASKS:
+        return 1
     return len(spec["classes"]) + (1 if spec["task"] in PIXEL_TASKS else 0)
 
 
@@ -93,6 +98,15 @@ def _seg_net(spec: dict, n_in: int) -> torch.nn.Module:
     m = spec["model"]
     return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=None,
                             in_channels=n_in, classes=len(spec["classes"]) + 1)
+
+
+def _click_net(spec: dict, n_in: int) -> torch.nn.Module:
+    """A segmentation network that also sees two click maps (positive, negative) and says object or not."""
+    import segmentation_models_pytorch as smp
+
+    m = spec["model"]
+    return smp.create_model(m["arch"], encoder_name=m["encoder"], encoder_weights=None,
+                            in_channels=n_in + 2, classes=1)
 
 
 def _cls_net(spec: dict, n_in: int) -> torch.nn.Module:
@@ -166,7 +180,7 @@ def _pad_to(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 @torch.no_grad()
 def segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", batch: int = 4,
-            overlap: int | None = None, tile: int | None = None, channels_last: bool = False) -> np.ndarray:
+            overlap: int | None = None, tile: int | None = None, channels_last: bool = False, **_) -> np.ndarray:
     """Sliding-window softmax probabilities (K+1, H, W) for one scan's features (C_in, H, W).
 
     Tiles overlap and are blended with a smooth window, so borders leave no seams;
@@ -229,15 +243,45 @@ def classify(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu") 
 # ---------------------------------------------------------------- per task
 # The one place a logged model tells tasks apart (it cannot import xwb's task registry, training/tasks):
 # how the network is built and how it is run on one scan's features. A new task adds a line to each.
-NETS = {"seg": _seg_net, "cls": _cls_net}
+NETS = {"seg": _seg_net, "cls": _cls_net, "interactive": _click_net}
 PIXEL_TASKS = {"seg"}  # (K+1, H, W) output, channel 0 background
+CLICK_TASKS = {"interactive"}  # (H, W) object probability from features and clicks
 
 
 def _classify(net, feats, spec, device="cpu", **_):
     return classify(net, feats, spec, device)
 
 
-RUNNERS = {"seg": segment, "cls": _classify}
+CLICK_RADIUS = 5  # px, as RITM encodes clicks
+
+
+def click_maps(clicks, h: int, w: int, radius: int = CLICK_RADIUS) -> np.ndarray:
+    """(2, h, w) float32: disks of ``radius`` px at the positive and at the negative clicks (x, y, positive)."""
+    out = np.zeros((2, h, w), np.float32)
+    yy, xx = np.ogrid[:h, :w]
+    for x, y, positive in clicks:
+        out[0 if positive else 1][(yy - y) ** 2 + (xx - x) ** 2 <= radius * radius] = 1.0
+    return out
+
+
+@torch.no_grad()
+def click_segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", clicks=(), **_) -> np.ndarray:
+    """Object probability (H, W) for one window's features (C_in, H, W) and clicks in window pixels; the
+    window is padded with open beam to a multiple of 32."""
+    c, h, w = feats.shape
+    mult = int(spec.get("pad_multiple", 32))
+    hp, wp = -(-h // mult) * mult, -(-w // mult) * mult
+    x = normalise(_pad_to(torch.from_numpy(np.ascontiguousarray(feats)), hp, wp), spec["preprocess"])
+    maps = torch.from_numpy(click_maps(clicks, hp, wp))
+    was_training = net.training
+    net.eval()
+    with torch.autocast(device_type="cuda", enabled=str(device).startswith("cuda")):
+        p = torch.sigmoid(net(torch.cat([x, maps])[None].to(device)).float())[0, 0].cpu().numpy()
+    net.train(was_training)
+    return p[:h, :w]
+
+
+RUNNERS = {"seg": segment, "cls": _classify, "interactive": click_segment}
 
 
 def run(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **kw) -> np.ndarray:
@@ -285,10 +329,12 @@ class ScanModel(_Base):
             x = x[None]
         i0 = params.get("i0") or None
         dark = params.get("dark")
+        c = list(params.get("clicks") or [])  # click-to-segment: x, y, 1/0 (positive/negative) flattened
+        clicks = [(int(c[k]), int(c[k + 1]), bool(c[k + 2])) for k in range(0, len(c) - 2, 3)]
         outs = []
         for counts in x:
             f = features(counts, self.spec["preprocess"], i0, dark)
-            outs.append(run(self.net, f, self.spec))
+            outs.append(run(self.net, f, self.spec, clicks=clicks))
         return np.stack(outs)
 
 

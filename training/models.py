@@ -83,6 +83,7 @@ def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
     spec = {"task": task, "model": {"arch": kind.spec_arch(arch), "encoder": encoder,
                                     "custom": custom_spec(arch)},
             "preprocess": {"channels": ["high", "low", "diff"]}, "classes": ["a", "b"]}
+    n_in = kind.input_channels(3)
     what = f"model.arch {arch} with model.encoder {encoder}"
     try:
         with warnings.catch_warnings():
@@ -94,7 +95,7 @@ def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
     for h, w in kind.probe_sizes(size):
         try:
             with torch.no_grad():
-                net(torch.zeros(1, 3, h, w))
+                net(torch.zeros(1, n_in, h, w))
         except Exception as e:
             raise XwbError(f"{what} does not take a {h}x{w} input ({_first(e)}); xwb trains on crops and predicts "
                            "on tiles of varying size: choose an encoder without a fixed input size") from None

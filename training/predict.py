@@ -85,6 +85,15 @@ class Predictor:
         scores = tasks.get(self.task).scores(p, self.classes)
         return Prediction(self.task, self.classes, p, scores, time.perf_counter() - t)
 
+    def click_probs(self, counts: np.ndarray, clicks, i0=None, dark=None) -> np.ndarray:
+        """Click-to-segment: the object probability (H, W) over a window of counts (H, W[, C]) at native
+        depth, given clicks (x, y, positive) in window pixels. The caller chooses the window (the workbench:
+        around the clicks); any size works, padded to a multiple of 32."""
+        if self.task not in model_code.CLICK_TASKS:
+            raise XwbError(f"model {self.uri or ''} is a {self.task} model, not a click-to-segment one".replace("  ", " "))
+        f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
+        return model_code.click_segment(self.net, f, self.spec, self.device, clicks=clicks)
+
     def check(self, layout: str, bit_depth: int, where: str) -> str:
         """'' if scans of this layout and depth are what the model was trained on, a note if they are
         converted; XwbError naming ``where``, the model and both kinds otherwise."""

@@ -47,8 +47,9 @@ def checkpoint_dir(project_folder: Path, run_id: str) -> Path:
 
 
 def _val_keys(cfg: TrainConfig) -> list[str]:
-    base = list(tasks.get(cfg.task).val_metrics)
-    return [f"val_{k}" for k in base + ["m" + pd_key(p) for p in cfg.eval.pfa]]
+    task = tasks.get(cfg.task)
+    pd = ["m" + pd_key(p) for p in cfg.eval.pfa] if task.detection else []
+    return [f"val_{k}" for k in list(task.val_metrics) + pd]
 
 
 def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, channels: list[str],
@@ -299,7 +300,7 @@ def _log_pending(mlflow, run_id: str, pending: dict) -> None:
 
 def _validate(trainer: Trainer, cfg: TrainConfig, spec: dict, items: list[D.ScanItem]) -> dict:
     pred = Predictor(trainer.net, spec, trainer.device, channels_last=trainer.cuda and cfg.runtime.channels_last)
-    res = evaluate_items(pred, items, cfg.eval.pfa, cfg.eval.threshold)
+    res = evaluate_items(pred, items, cfg.eval.pfa, cfg.eval.threshold, max_clicks=cfg.eval.val_clicks)
     return {f"val_{k}": v for k, v in res["headline"].items() if k != "seconds_per_scan"}
 
 
@@ -436,7 +437,8 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
     final["best_epoch"] = trainer.state.best_epoch + 1
     if "best_epoch" not in MlflowClient().get_run(run_id).data.metrics:  # (a resumed _finish logs them once)
         mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
-    registered = (cfg.mlflow.registered_model or f"{spec['project']}-{cfg.task}") if cfg.mlflow.register_model else None
+    suffix = tasks.get(cfg.task).model_suffix
+    registered = (cfg.mlflow.registered_model or f"{spec['project']}-{suffix}") if cfg.mlflow.register_model else None
     head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
     tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
             "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",

@@ -54,6 +54,8 @@ def editing() -> tuple[str, ...]:
 EXTRA = [("1 … 9, 0", "class of the taxonomy's hotkey (and of the selected region)"),
          ("Space + drag, middle drag", "pan"), ("wheel", "zoom at the cursor"),
          ("right drag", "window (left/right) and level (up/down)"),
+         ("right click (click tool)", "this is not the object"),
+         ("Shift / Alt + wand click", "add to / take away from the selected mask"),
          ("Shift+click vertex", "delete a polygon vertex"), ("double-click edge", "insert a polygon vertex"),
          ("Esc / Backspace", "cancel polygon / remove its last point"),
          ("Shift + brush stroke", "start a new mask region instead of extending the touched one"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from datasets.project import Project
 from datasets.regions import Region
 from datasets.store import ImageRecord
 from datasets.taxonomy import Taxonomy
@@ -18,6 +19,7 @@ from workbench.session import Session
 
 class Editor(Protocol):
     session: Session
+    project: Project            # (its folder and name: where a tool finds the project's models)
     image: ImageRecord | None   # the scan in view
     class_id: int               # the class tools draw
     brush_size: int             # scan pixels

@@ -394,6 +394,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         if self.canvas.tool is not None:
             self.canvas.tool.cancel()
         self.canvas.tool = self.tools[name]
+        self.canvas.tool.activate()
         self.canvas.viewport().setCursor(self.canvas.tool.cursor)
         for n in self.tools:
             self.acts[n].setChecked(n == name)

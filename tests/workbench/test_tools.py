@@ -140,3 +140,63 @@ def test_live_wire_anchors_close_into_a_polygon_that_follows_the_disc(dual_windo
     r = stored_regions(folder)[0]
     assert r.polygon is not None and r.source == "assisted:livewire"
     assert iou(as_patch(r), Patch(disc, 0, 0)) > 0.9  # four straight segments would give 0.64
+
+
+class WandBackend:
+    """A click backend without a model: the wand's area of the positive clicks less that of the negative
+    ones. It stands for "another backend" (the interface the tool talks to), not for the click model, which
+    tests/training/test_interactive.py trains and runs."""
+
+    source = "wand-backend"
+
+    def __init__(self, lookalike=None):
+        self.calls, self.lookalike = [], lookalike  # a point the "model" also lights up, unasked
+
+    def probabilities(self, signal, box, clicks):
+        from workbench.assist import wand as W
+
+        x0, y0, x1, y1 = box
+        self.calls.append(list(clicks))
+        out = np.zeros((y1 - y0, x1 - x0), np.float32)
+        extra = [(self.lookalike[0] - x0, self.lookalike[1] - y0, True)] if self.lookalike else []
+        for x, y, positive in extra + clicks:
+            p = W.wand(signal, x + x0, y + y0)
+            if p is not None:
+                out[p.cut(box)] = 1.0 if positive else 0.0
+        return out
+
+
+def test_click_tool_left_adds_right_removes_enter_accepts(dual_window, dual_project, qtbot):
+    w, (folder, disc) = dual_window, dual_project
+    key(w, Qt.Key.Key_C)
+    tool = w.tools["click"]
+    assert w.canvas.tool is tool
+    backend = WandBackend(lookalike=(470, 300))          # it also lights up the disc, which nobody clicked
+    tool.use_backend(backend)
+    click(w, 220, 150)                                   # the object
+    qtbot.waitUntil(lambda: tool.session is not None and tool.session.patch is not None, timeout=5000)
+    assert tool.session.patch.area == pytest.approx(15000, rel=0.05)  # the disc is left out
+    assert backend.calls[-1] == [(220 - tool.session.box[0], 150 - tool.session.box[1], True)]
+    click(w, 220, 150, button=Qt.MouseButton.RightButton)  # "not this": nothing left
+    assert tool.session.clicks[-1][2] is False and tool.session.patch is None
+    key(w, Qt.Key.Key_Backspace)                         # take the negative back
+    assert tool.session.patch is not None and len(tool.session.clicks) == 1
+    assert stored_regions(folder) == []                  # nothing stored before Enter
+    key(w, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(stored_regions(folder)) == 1, timeout=10_000)
+    r = stored_regions(folder)[0]
+    assert r.source == "assisted:wand-backend" and r.mask is not None and r.author == "tester"
+    assert iou(as_patch(r), Patch(np.ones((100, 150), bool), 150, 100)) > 0.95
+    w.do_undo()
+    qtbot.waitUntil(lambda: stored_regions(folder) == [], timeout=10_000)
+
+
+def test_click_tool_without_a_model_says_how_to_get_one(dual_window, qtbot):
+    w = dual_window
+    w.use_tool("click")
+    tool = w.tools["click"]
+    qtbot.waitUntil(tool.ready, timeout=60_000)
+    assert tool.backend is None and "no click model for this project" in tool.status()
+    assert "configs/click_unet.yaml" in tool.status()
+    click(w, 220, 150)  # a click is answered with the reason, not a traceback
+    assert tool.session is None

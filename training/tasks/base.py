@@ -34,6 +34,12 @@ class Task:
     key_metrics: tuple[str, ...] = ()    # the figures evaluate/compare/promote show first
     per_class_metric: str = ""           # the per-class bar of `xwb compare`
     shuffle: bool = True                 # whether the DataLoader shuffles (seg crops are random already)
+    detection: bool = True               # reports Pd at the recipe's false-alarm rates (eval.pfa)
+
+    @property
+    def model_suffix(self) -> str:
+        """Registered as ``<project>-<suffix>`` unless the recipe names the model."""
+        return self.name
 
     # ------------------------------------------------------------ labels
     def pool(self, tax: "Taxonomy") -> list[str]:
@@ -72,6 +78,10 @@ class Task:
     def input_size(self, cfg: "TrainConfig") -> int:
         """The side of the training inputs (crop or letterbox size)."""
         raise NotImplementedError
+
+    def input_channels(self, n: int) -> int:
+        """The network's input channels for ``n`` scan channels (a click model adds its click maps)."""
+        return n
 
     def least_input(self, arch: str) -> int:
         """The smallest input side the architecture takes."""
@@ -113,11 +123,22 @@ class Task:
         """What ``accumulator().add`` compares a prediction with, for one scan."""
         raise NotImplementedError
 
+    def measure(self, pred: "Predictor", item: "ScanItem", counts: "np.ndarray", acc) -> tuple[float, Any, Any]:
+        """Predict one scan and add it to ``acc``: (seconds per prediction, truth and predicted labels for an
+        overlay or None)."""
+        p = pred.predict_counts(counts, item.i0, item.dark)
+        truth = self.truth(item)
+        acc.add(p.probs, truth)
+        return p.seconds, (truth if p.probs.ndim == 3 else None), (p.labels() if p.probs.ndim == 3 else None)
+
     def report(self, res: dict, pred: "Predictor", out: Path, colors: list, regime: str) -> list[Path]:
         """Task-specific figures of an evaluation report (confusion, overlays) under ``out``."""
         return []
 
     # ------------------------------------------------------------ outputs
+    def check_batch_use(self) -> None:
+        """XwbError when the model cannot run without a person (predict, prelabel, manifest-check)."""
+
     def scores(self, probs: "np.ndarray", classes: list[str]) -> dict[str, float]:
         """Image-level score per label from the model's probabilities."""
         raise NotImplementedError

@@ -13,6 +13,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from datasets import clicks
 from workbench.assist import wand as W
 from workbench.assist.livewire import LiveWire
 from workbench.assist.masks import Patch, iou, minus, polygon_patch, union
@@ -21,35 +22,15 @@ from workbench.assist.signal import ScanSignal
 MAX_CLICKS = 20
 
 
-def interior_point(mask: np.ndarray) -> tuple[int, int]:
-    """(x, y) of the pixel of ``mask`` farthest from its boundary."""
-    dt = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    ys, xs = np.nonzero(dt >= dt.max() - 1e-3)  # a ridge of equals (a bar): the one nearest its middle
-    k = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
-    return int(xs[k]), int(ys[k])
-
-
 def next_click(pred: Patch | None, truth: Patch) -> tuple[int, int, bool]:
-    """(x, y, positive) in scan coordinates: the centre of the largest missed or wrongly taken area."""
+    """(x, y, positive) in scan coordinates: the protocol's next click (``datasets.clicks``) on patches."""
     if pred is None:
-        x, y = interior_point(truth.mask)
-        return truth.x0 + x, truth.y0 + y, True
+        x, y, pos = clicks.next_click(None, truth.mask)
+        return truth.x0 + x, truth.y0 + y, pos
     box = (min(pred.x0, truth.x0), min(pred.y0, truth.y0), max(pred.box[2], truth.box[2]),
            max(pred.box[3], truth.box[3]))
-    t, p = truth.cut(box), pred.cut(box)
-    best = None
-    for err, positive in ((t & ~p, True), (p & ~t, False)):
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(err.astype(np.uint8), connectivity=8)
-        if n > 1:
-            j = 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax())
-            area = int(stats[j, cv2.CC_STAT_AREA])
-            if best is None or area > best[0]:
-                best = (area, lab == j, positive)
-    if best is None:
-        x, y = interior_point(t)
-        return box[0] + x, box[1] + y, True
-    x, y = interior_point(best[1])
-    return box[0] + x, box[1] + y, best[2]
+    x, y, pos = clicks.next_click(pred.cut(box), truth.cut(box))
+    return box[0] + x, box[1] + y, pos
 
 
 def clicks_to(step: Callable[[Patch | None, int, int, bool], Patch | None], truth: Patch,

@@ -38,6 +38,9 @@ class ScanSignal:
     i0: tuple[float, ...]       # open beam per channel
     dark: float = 0.0
     colour: bool = False        # a pseudo-colour picture: darkness 1 - value / full scale instead
+    i0_from_file: bool = True   # False: the file said nothing, i0 is the full scale of the bit depth
+    layout: str = ""            # the scan's layout (dual, gray, rgb), for a model's input check
+    bit_depth: int = 16
 
     @classmethod
     def of_scan(cls, scan) -> "ScanSignal":
@@ -48,7 +51,8 @@ class ScanSignal:
         meta = scan.meta or {}
         i0 = [float(v) for v in meta.get("i0", [])][:c] or [full]
         i0 += [i0[-1]] * (c - len(i0))
-        return cls(px, tuple(i0), float(meta.get("dark", 0.0)), scan.info.layout == "rgb")
+        return cls(px, tuple(i0), float(meta.get("dark", 0.0)), scan.info.layout == "rgb", "i0" in meta,
+                   scan.info.layout, scan.info.bit_depth)
 
     @property
     def width(self) -> int:

@@ -38,6 +38,7 @@ class CanvasView(QGraphicsView):
         self.tool = None
         self._pan = None
         self._wl = None
+        self._wl_start = None  # where a right press began, until it becomes a drag
         self.space = False
 
     # -- content ---------------------------------------------------------------------
@@ -122,7 +123,7 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         if b == Qt.MouseButton.RightButton:
-            self._wl = e.position()
+            self._wl = self._wl_start = e.position()
             return
         if b == Qt.MouseButton.LeftButton and self.tool is not None:
             self.tool.press(self.mapToScene(e.position().toPoint()), e)
@@ -136,6 +137,11 @@ class CanvasView(QGraphicsView):
             self.translate(d.x(), d.y())
             return
         if self._wl is not None:
+            if self._wl_start is not None:  # a right click may wobble a pixel: a drag starts beyond 3 px
+                s = e.position() - self._wl_start
+                if abs(s.x()) + abs(s.y()) <= 3:
+                    return
+                self._wl_start = None
             d = e.position() - self._wl
             self._wl = e.position()
             self.window_dragged.emit(d.x(), d.y())
@@ -149,7 +155,10 @@ class CanvasView(QGraphicsView):
             self.viewport().unsetCursor()
             return
         if e.button() == Qt.MouseButton.RightButton:
-            self._wl = None
+            clicked = self._wl_start is not None
+            self._wl = self._wl_start = None
+            if clicked and self.tool is not None:
+                self.tool.right_click(self.mapToScene(e.position().toPoint()), e)
             return
         if e.button() == Qt.MouseButton.LeftButton and self.tool is not None:
             self.tool.release(self.mapToScene(e.position().toPoint()), e)

@@ -52,6 +52,13 @@ class Tool:
     def release(self, p, e): ...
     def double_click(self, p, e): ...
 
+    def right_click(self, p, e) -> bool:
+        """A right click without a drag (a right drag sets the window); True when the tool used it."""
+        return False
+
+    def activate(self) -> None:
+        """The tool was chosen: start what it needs (a model to load) without blocking the window."""
+
     def key(self, e) -> bool:
         return False
 
