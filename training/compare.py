@@ -68,7 +68,7 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
                          "s_per_scan": e.headline.get("seconds_per_scan", math.nan), "eval_run": e.run_id})
         table = format_table(rows, key_metrics(task))
         if not quiet:
-            print(f"\n{name} on the {split} split (digest {evals[0].digest[:12]}, {len(evals[0].scores)} scans)\n{table}")
+            print(f"\n{name} on the {split} split (digest {evals[0].digest[:12]}, {evals[0].scans} scans)\n{table}")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = Path(out) if out else folder / "reports" / f"compare-{name}-{split}-{stamp}"
         out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,8 @@ def _bars(out: Path, evals: list[Evaluation], task: str) -> Path:
 
 def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: list[dict], task: str,
                digest: str) -> Path:
-    roc, pr = _curves(out, evals, split)
+    detection = tasks.get(task).detection  # a click model alarms on nothing: no ROC, no PR
+    roc, pr = _curves(out, evals, split) if detection else (None, None)
     bars = _bars(out, evals, task)
     keys = key_metrics(task)
 
@@ -184,14 +185,17 @@ def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: 
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in
                                     [r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
                                      *[_f(r[k]) for k in keys], _f(r["s_per_scan"], 2)]) + "</tr>" for r in rows)
+    explain = ("Pd at PFA: share of scans holding a class that alarm when at most 1 % / 5 % of the scans without it "
+               "do (image level)." if detection else "NoC85 / NoC90: clicks of a scripted annotator until the mask "
+               "reaches IoU 0.85 / 0.90 (at most 20); mIoU_c1 / mIoU_c3: IoU after one / three clicks.")
+    curves = f"<h2>ROC</h2>{img(roc)}<h2>Precision-recall</h2>{img(pr)}" if detection else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(name)}: versions on {split}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f3f3f3}}img{{max-width:100%}}</style>
 </head><body><h1>{html.escape(name)}: {len(evals)} versions on the {split} split</h1>
-<p>Same frozen split, dataset digest <code>{digest[:12]}</code>, {len(evals[0].scores)} scans. Pd at PFA: share of
-scans holding a class that alarm when at most 1 % / 5 % of the scans without it do (image level).</p>
+<p>Same frozen split, dataset digest <code>{digest[:12]}</code>. {explain}</p>
 <table><tr>{head}</tr>{body}</table>
-<h2>ROC</h2>{img(roc)}<h2>Precision-recall</h2>{img(pr)}<h2>Per class</h2>{img(bars)}
+{curves}<h2>Per class</h2>{img(bars)}
 <p>Evaluation runs: {", ".join(f"v{r['version']}: <code>{r['eval_run']}</code>" for r in rows)}</p>
 </body></html>"""
     return atomic_write(out / "report.html", page)

@@ -203,23 +203,16 @@ def crop_counts(src: np.ndarray, y: int, x: int, h: int, w: int) -> np.ndarray:
     return out
 
 
-class SegCrops(Dataset):
-    """Random training crops, positive-biased or class-balanced, deterministic per (seed, epoch, index)."""
+class _Crops(Dataset):
+    """Crops of ``data.tile`` px, ``crops_per_epoch`` a epoch shared over the ranks, deterministic per
+    (seed, epoch, rank, index); the last 64 scans' counts kept in memory."""
 
-    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1,
-                 bank: list[Threat] | None = None):
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1):
         self.items, self.cfg, self.pre = items, cfg, pre
         self.rank, self.world, self.epoch = rank, world, 0
         self.tile = cfg.data.tile
         self.length = max(1, math.ceil(cfg.data.crops_per_epoch / world))
         self.aug = build_augment(cfg, pre.get("max_value", OPEN_BEAM))
-        self.bank = bank or []
-        self.by_class: dict[int, list[tuple[int, int]]] = {}
-        for i, it in enumerate(self.items):
-            for j, (k, _) in enumerate(it.regions):
-                if k != IGNORE_LABEL:  # crops are centred on objects, never on "don't care" areas
-                    self.by_class.setdefault(k, []).append((i, j))
-        self.positives = [p for v in self.by_class.values() for p in v]
         self._cache: dict[int, np.ndarray] = {}
 
     def set_epoch(self, epoch: int) -> None:
@@ -235,6 +228,24 @@ class SegCrops(Dataset):
             if len(self._cache) < 64:
                 self._cache[i] = c
         return c
+
+    def _rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+
+
+class SegCrops(_Crops):
+    """Random training crops, positive-biased or class-balanced, deterministic per (seed, epoch, index)."""
+
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1,
+                 bank: list[Threat] | None = None):
+        super().__init__(items, cfg, pre, rank, world)
+        self.bank = bank or []
+        self.by_class: dict[int, list[tuple[int, int]]] = {}
+        for i, it in enumerate(self.items):
+            for j, (k, _) in enumerate(it.regions):
+                if k != IGNORE_LABEL:  # crops are centred on objects, never on "don't care" areas
+                    self.by_class.setdefault(k, []).append((i, j))
+        self.positives = [p for v in self.by_class.values() for p in v]
 
     def _pick(self, rng: np.random.Generator) -> tuple[int, int, int]:
         """(item, y0, x0) of the crop's top-left corner (may be negative/overhanging: padded later)."""
@@ -263,7 +274,7 @@ class SegCrops(Dataset):
 
     def sample(self, index: int) -> tuple[np.ndarray, np.ndarray, ScanItem]:
         """Augmented (counts (t, t, C) uint16, labels (t, t) uint8) before feature conversion."""
-        rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+        rng = self._rng(index)
         i, y, x = self._pick(rng)
         it, t = self.items[i], self.tile
         counts = crop_counts(self._counts(i), y, x, t, t)
@@ -285,6 +296,44 @@ class SegCrops(Dataset):
         f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
         x = torch.from_numpy(np.ascontiguousarray(model_code.normalise(f, self.pre)))
         return x, torch.from_numpy(np.ascontiguousarray(labels)).long()
+
+
+class ClickCrops(_Crops):
+    """Click-to-segment (task interactive): crops around one object each, its mask as the target (other
+    objects are background, "don't care" areas stay IGNORE_LABEL) and simulated clicks as two more input
+    channels."""
+
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1):
+        super().__init__(items, cfg, pre, rank, world)
+        self.objects = [(i, j) for i, it in enumerate(items) for j, (k, _) in enumerate(it.regions)
+                        if k != IGNORE_LABEL]
+
+    def sample(self, index: int):
+        """(augmented counts (t, t, C), target (t, t) uint8 0/1/IGNORE_LABEL, clicks, item)."""
+        from datasets.clicks import training_clicks
+
+        rng = self._rng(index)
+        i, j = self.objects[rng.integers(len(self.objects))]
+        it, t = self.items[i], self.tile
+        r = it.regions[j][1]
+        x0, y0, x1, y1 = r.pixel_box(it.width, it.height)
+        # an object larger than half a crop: a random part of it; a smaller one: near the middle
+        cx = int(rng.integers(x0, x1)) if x1 - x0 > t // 2 else (x0 + x1) // 2 + int(rng.integers(-t // 6, t // 6 + 1))
+        cy = int(rng.integers(y0, y1)) if y1 - y0 > t // 2 else (y0 + y1) // 2 + int(rng.integers(-t // 6, t // 6 + 1))
+        x, y = cx - t // 2, cy - t // 2
+        counts = crop_counts(self._counts(i), y, x, t, t)
+        target = np.where(it.label_map(y0=y, x0=x, h=t, w=t) == IGNORE_LABEL, IGNORE_LABEL, 0).astype(np.uint8)
+        paint(target, r, 1, x, y)
+        self.aug.set_random_seed(int(rng.integers(1 << 31)))
+        out = self.aug(image=counts, mask=target)
+        counts, target = out["image"], out["mask"]
+        return counts, target, training_clicks(target == 1, rng), it
+
+    def __getitem__(self, index: int):
+        counts, target, clicks, it = self.sample(index)
+        f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
+        x = np.concatenate([model_code.normalise(f, self.pre), model_code.click_maps(clicks, *target.shape)])
+        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(target)).long()
 
 
 class ClsImages(Dataset):

@@ -41,6 +41,7 @@ class Evaluation:
     present: np.ndarray
     classes: list[str]
     reused: bool
+    scans: int = 0
 
 
 def _experiment(ref: registry.VersionRef, project: Project, task: str, uri: str) -> str:
@@ -77,7 +78,7 @@ def _from_run(run, ref, split, digest) -> Evaluation:
     data = json.loads(Path(path).read_text())
     return Evaluation(ref, run.info.run_id, run.data.tags["xwb.task"], split, digest, data["headline"],
                       data["per_class"], np.array(data["scores"]), np.array(data["present"]).astype(bool),
-                      list(data["per_class"]), True)
+                      list(data["per_class"]), True, int(data.get("n_scans", len(data["scores"]))))
 
 
 def evaluate(model_uri: str, project_path: str | Path, split: str = "test", force: bool = False,
@@ -148,7 +149,8 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
             if not math.isnan(v):
                 c.set_model_version_tag(ref.name, ref.version, f"eval.{split}.{k}", f"{v:.4f}")
     return Evaluation(ref, run_id, pred.task, split, digest, res["headline"], res["per_class"],
-                      np.array(res["scores"]), np.array(res["present"]).astype(bool), pred.classes, False)
+                      np.array(res["scores"]), np.array(res["present"]).astype(bool), pred.classes, False,
+                      res["n_scans"])
 
 
 class _Dots:

@@ -78,6 +78,7 @@ class Predictor:
     def predict_counts(self, counts: np.ndarray, i0=None, dark=None, overlap: float | None = None,
                        batch: int = 4) -> Prediction:
         """counts: (H, W) or (H, W, C) at native depth."""
+        tasks.get(self.task).check_batch_use()  # a click model answers clicks: click_probs
         t = time.perf_counter()
         f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
         p = model_code.run(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,

@@ -72,16 +72,33 @@ for px, py in outline(b):
     steps.append(lambda px=px, py=py: xdo("mousemove", *map(str, screen(px, py)), "click", "1"))
 steps.append(lambda: xdo("key", "Return"))
 first = outline(b)[0]
-steps.append(lambda: xdo("key", "g"))
-steps.append(lambda: xdo("mousemove", *map(str, screen(cx + 3, cy + 3))))  # hover: the status bar
-steps.append(lambda: subprocess.run(["import", "-window", "root", "-crop", "1600x1000+0+0", str(out)]))
+shot = lambda: subprocess.run(["import", "-window", "root", "-crop", "1600x1000+0+0", str(out)])  # noqa: E731
+if len(big) > 2:  # click-to-segment on the third object with the project's click model, if it has one
+    c = big[2]
+    kx, ky = centre(c)
+    steps.append(lambda: xdo("key", str(c.class_id % 10)))
+    steps.append(lambda: xdo("key", "c"))
+    steps.append("wait for the model")
+    steps.append(lambda: xdo("mousemove", *map(str, screen(kx, ky)), "click", "1"))  # left: this is the object
+    steps.append(shot)                                                            # the mask before Enter
+    steps.append(lambda: xdo("key", "Return"))
+else:
+    steps.append(lambda: xdo("key", "g"))
+    steps.append(lambda: xdo("mousemove", *map(str, screen(cx + 3, cy + 3))))  # hover: the status bar
+    steps.append(shot)
 steps.append(app.quit)
 
 
 def run(i: int = 0) -> None:
     print(f"step {i}: tool {w.canvas.tool.name}, focus {type(QApplication.focusWidget()).__name__}", flush=True)
     if i < len(steps):
-        steps[i]()
+        if steps[i] == "wait for the model":
+            if not w.tools["click"].ready():
+                QTimer.singleShot(200, lambda: run(i))
+                return
+            print("click tool:", w.tools["click"].status(), flush=True)
+        else:
+            steps[i]()
         QTimer.singleShot(1200, lambda: run(i + 1))
 
 

@@ -52,7 +52,7 @@ def test_the_registered_model_segments_under_clicks_in_a_fresh_process(clicked):
     assert s.box is not None and s.seconds > 0 and len(s.clicks) == 1
 
 
-def test_commands_without_clicks_refuse_a_click_model_in_one_line(clicked):
+def test_batch_commands_refuse_a_click_model_in_one_line_and_reviews_use_clicks(clicked):
     proj, _ = clicked
     scan = next((proj / "images").iterdir())
     r = xwb("predict", "models:/clk-click/1", str(scan), "--out", str(proj / "out"), "--project", str(proj))
@@ -60,6 +60,10 @@ def test_commands_without_clicks_refuse_a_click_model_in_one_line(clicked):
     r = xwb("evaluate", "models:/clk-click/1", "--project", str(proj), "--split", "val")
     assert r.returncode == 0, r.stderr
     assert "NoC85" in r.stdout and "mIoU_c1" in r.stdout
+    r = xwb("compare", "clk-click", "--project", str(proj), "--split", "val")  # (reuses that evaluation)
+    assert r.returncode == 0, r.stderr
+    report = next((proj / "reports").glob("compare-clk-click-val-*/report.html")).read_text()
+    assert "NoC85" in report and "<h2>ROC</h2>" not in report and "clicks of a scripted annotator" in report
 
 
 def test_a_click_recipe_names_its_loss_for_its_task():

@@ -167,7 +167,7 @@ class WandBackend:
 
 
 def test_click_tool_left_adds_right_removes_enter_accepts(dual_window, dual_project, qtbot):
-    w, (folder, disc) = dual_window, dual_project
+    w, folder = dual_window, dual_project[0]
     key(w, Qt.Key.Key_C)
     tool = w.tools["click"]
     assert w.canvas.tool is tool

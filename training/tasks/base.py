@@ -5,7 +5,8 @@ checked and fed, how it is measured and what its output becomes (files, proposal
 ``training/`` asks the task and never tests its name, so a new kind of model (click-to-segment, CT
 volumes) is one new module under ``training/tasks/`` that subclasses ``Task`` and is listed in
 ``training/tasks/__init__.py``; its network builder and inference live in ``model_code`` (the code a
-logged model carries, which must not import xwb).
+logged model carries, which must not import xwb) and its training dataset beside the others in
+``training/data.py`` (which imports this registry: a task module imports it when training starts).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Click-to-segment (``task: interactive``): a network that sees the scan and an annotator's clicks (positive:
 "this is the object", negative: "this is not") and draws the object, learnt from the project's own regions.
 
-Training crops are centred on one object at a time (class-agnostic: any accepted region), with clicks
-simulated the way annotators click: the first near the object's centre, more inside it, negatives in the
+Training crops (``training.data.ClickCrops``) are centred on one object at a time (class-agnostic: any
+accepted region), with clicks simulated the way annotators click: the first near the object's centre, more inside it, negatives in the
 band around it (``datasets.clicks.training_clicks``). Validation runs the interactive-segmentation protocol
 with the model in the loop: clicks to IoU 0.85 / 0.90 (NoC85, NoC90, at most ``MAX_CLICKS``) and the IoU
 after one and three clicks, which early stopping follows. Registered as ``<project>-click``.
@@ -100,7 +100,9 @@ class Interactive(Segmentation):
         return ""
 
     def dataset(self, items, cfg, pre, rank, world):
-        return ClickCrops(items, cfg, pre, rank, world)
+        from training import data as D
+
+        return D.ClickCrops(items, cfg, pre, rank, world)
 
     # ------------------------------------------------------------ measuring
     def accumulator(self, classes):
@@ -153,76 +155,6 @@ class Interactive(Segmentation):
 
     def write_prediction(self, pred, p, rgb, stem, doc, threshold, probs, min_area):
         raise self._needs_clicks()
-
-
-def _dataset_base():
-    from torch.utils.data import Dataset
-
-    return Dataset
-
-
-class ClickCrops(_dataset_base()):
-    """Crops around one object each, its mask as target (other objects are background, "don't care" areas
-    stay IGNORE_LABEL) and simulated clicks as two more input channels."""
-
-    def __init__(self, items, cfg, pre: dict, rank: int = 0, world: int = 1):
-        from training import data as D
-        from training.predict import OPEN_BEAM
-
-        self.items, self.cfg, self.pre, self.rank, self.epoch = items, cfg, pre, rank, 0
-        self.tile = cfg.data.tile
-        self.objects = [(i, j) for i, it in enumerate(items) for j, (k, _) in enumerate(it.regions)
-                        if k != IGNORE_LABEL]
-        self.length = max(1, math.ceil(cfg.data.crops_per_epoch / world))
-        self.aug = D.build_augment(cfg, pre.get("max_value", OPEN_BEAM))
-        self._cache: dict[int, np.ndarray] = {}
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.length
-
-    def _counts(self, i: int) -> np.ndarray:
-        c = self._cache.get(i)
-        if c is None:
-            c = self.items[i].counts()
-            if len(self._cache) < 64:
-                self._cache[i] = c
-        return c
-
-    def sample(self, index: int):
-        """(augmented counts (t, t, C), target (t, t) uint8 0/1/IGNORE_LABEL, clicks, item)."""
-        from datasets.clicks import training_clicks
-        from datasets.regions import paint
-        from training.data import crop_counts
-
-        rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
-        i, j = self.objects[rng.integers(len(self.objects))]
-        it, t = self.items[i], self.tile
-        r = it.regions[j][1]
-        x0, y0, x1, y1 = r.pixel_box(it.width, it.height)
-        cx = int(rng.integers(x0, x1)) if x1 - x0 > t // 2 else (x0 + x1) // 2 + int(rng.integers(-t // 6, t // 6 + 1))
-        cy = int(rng.integers(y0, y1)) if y1 - y0 > t // 2 else (y0 + y1) // 2 + int(rng.integers(-t // 6, t // 6 + 1))
-        x, y = cx - t // 2, cy - t // 2
-        counts = crop_counts(self._counts(i), y, x, t, t)
-        target = np.where(it.label_map(y0=y, x0=x, h=t, w=t) == IGNORE_LABEL, IGNORE_LABEL, 0).astype(np.uint8)
-        paint(target, r, 1, x, y)
-        self.aug.set_random_seed(int(rng.integers(1 << 31)))
-        out = self.aug(image=counts, mask=target)
-        counts, target = out["image"], out["mask"]
-        clicks = training_clicks(target == 1, rng)
-        return counts, target, clicks, it
-
-    def __getitem__(self, index: int):
-        import torch
-
-        from training import model_code
-
-        counts, target, clicks, it = self.sample(index)
-        f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
-        x = np.concatenate([model_code.normalise(f, self.pre), model_code.click_maps(clicks, *target.shape)])
-        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(target)).long()
 
 
 TASK = Interactive()

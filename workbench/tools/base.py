@@ -69,6 +69,34 @@ class Tool:
         return f"{self.name} · {class_name(self.ed)}" if self.editing else self.name
 
 
+class StepTool(Tool):
+    """A tool that builds one thing step by step (vertices, anchors, clicks): Enter finishes it, Esc drops
+    it, Backspace takes the last step back; the keys are the tool's only while something is being built."""
+
+    def busy(self) -> bool:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def take_back(self) -> None:
+        raise NotImplementedError
+
+    def key(self, e) -> bool:
+        if not self.busy():
+            return False
+        k = e.key()
+        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.finish()
+        elif k == Qt.Key.Key_Escape:
+            self.cancel()
+        elif k == Qt.Key.Key_Backspace:
+            self.take_back()
+        else:
+            return False
+        return True
+
+
 def pen(color: QColor, width_px: float) -> QPen:
     p = QPen(color, width_px)
     p.setCosmetic(True)

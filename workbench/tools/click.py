@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from PySide6.QtCore import Qt
 
 from workbench.assist.interactive import ClickBackend, ClickSession
-from workbench.tools.base import Tool, class_name, register
+from workbench.tools.base import StepTool, class_name, register
 from workbench.tools.masks import Preview, commit, patch_path
 
 _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xwb-click-model")
 
 
 @register
-class ClickTool(Tool):
+class ClickTool(StepTool):
     name, shortcut, label = "click", "C", "click"
     text = "Click-to-segment with the project's model (right click: not this; Enter accepts)"
 
@@ -97,22 +96,13 @@ class ClickTool(Tool):
         self._click(p, False)
         return True
 
-    def key(self, e) -> bool:
-        if self.session is None:
-            return False
-        k = e.key()
-        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.accept()
-            return True
-        if k == Qt.Key.Key_Backspace:
-            self._show(self.session.undo())
-            return True
-        if k == Qt.Key.Key_Escape:
-            self.cancel()
-            return True
-        return False
+    def busy(self) -> bool:
+        return self.session is not None
 
-    def accept(self) -> None:
+    def take_back(self) -> None:
+        self._show(self.session.undo())
+
+    def finish(self) -> None:
         s = self.session
         self.cancel()
         if s is None or s.patch is None:

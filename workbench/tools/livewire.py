@@ -4,18 +4,18 @@ last anchor; Esc cancels. See ``workbench/assist/livewire.py``."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from datasets.regions import Region
 from workbench.assist.livewire import LiveWire
 from workbench.commands import AddRegion
-from workbench.tools.base import Tool, class_name, pen, register
+from workbench.tools.base import StepTool, class_name, pen, register
 
 
 @register
-class LiveWireTool(Tool):
+class LiveWireTool(StepTool):
     name, shortcut, text, label = "livewire", "L", "Live wire: anchors, the outline follows edges (Enter closes)", "live wire"
 
     def __init__(self, editor):
@@ -65,25 +65,16 @@ class LiveWireTool(Tool):
         if self.wire is not None:
             self.finish()
 
-    def key(self, e) -> bool:
-        if self.wire is None:
-            return False
-        k = e.key()
-        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.finish()
-            return True
-        if k == Qt.Key.Key_Escape:
+    def busy(self) -> bool:
+        return self.wire is not None
+
+    def take_back(self) -> None:
+        self.wire.undo()
+        if self.wire.anchors:
+            self.tail = np.zeros((0, 2), np.int32)
+            self._draw()
+        else:
             self.cancel()
-            return True
-        if k == Qt.Key.Key_Backspace:
-            self.wire.undo()
-            if self.wire.anchors:
-                self.tail = np.zeros((0, 2), np.int32)
-                self._draw()
-            else:
-                self.cancel()
-            return True
-        return False
 
     def finish(self) -> None:
         wire = self.wire

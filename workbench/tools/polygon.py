@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from datasets.regions import Region
 from workbench.commands import AddRegion
-from workbench.tools.base import Tool, pen, register
+from workbench.tools.base import StepTool, pen, register
 
 
 @register
-class PolygonTool(Tool):
+class PolygonTool(StepTool):
     name, shortcut, text = "polygon", "P", "Polygon (Enter or first vertex closes)"
 
     def __init__(self, editor):
@@ -48,28 +48,21 @@ class PolygonTool(Tool):
             self.hover = QPointF(p)
             self._draw()
 
-    def key(self, e) -> bool:
-        k = e.key()
-        if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:
-            if len(self.points) < 3:
-                self.ed.message(f"a polygon needs at least 3 points ({len(self.points)} so far): "
-                                "click more, or Esc to cancel")
-            else:
-                self.finish()
-            return True
-        if k == Qt.Key.Key_Escape and self.points:
+    def busy(self) -> bool:
+        return bool(self.points)
+
+    def take_back(self) -> None:
+        self.points.pop()
+        if self.points:
+            self._draw()
+        else:
             self.cancel()
-            return True
-        if k == Qt.Key.Key_Backspace and self.points:
-            self.points.pop()
-            if self.points:
-                self._draw()
-            else:
-                self.cancel()
-            return True
-        return False
 
     def finish(self) -> None:
+        if len(self.points) < 3:
+            self.ed.message(f"a polygon needs at least 3 points ({len(self.points)} so far): "
+                            "click more, or Esc to cancel")
+            return
         pts = np.array([[q.x(), q.y()] for q in self.points], float)
         self.cancel()
         if len(pts) >= 3 and self.ed.image is not None:
