@@ -200,3 +200,21 @@ def test_click_tool_without_a_model_says_how_to_get_one(dual_window, qtbot):
     assert "configs/click_unet.yaml" in tool.status()
     click(w, 220, 150)  # a click is answered with the reason, not a traceback
     assert tool.session is None
+
+
+def test_superpixel_brush_fills_to_the_objects_edges(dual_window, dual_project, qtbot):
+    w, folder = dual_window, dual_project[0]
+    w.fit()
+    key(w, Qt.Key.Key_S)
+    tool = w.tools["superpixel"]
+    qtbot.waitUntil(tool.ready, timeout=60_000)
+    w.brush_size = 4
+    zigzag = [(160 + 130 * (k % 2), 110 + 8 * k) for k in range(11)]  # inside the object, never across its edge
+    drag(w, zigzag)
+    qtbot.waitUntil(lambda: len(stored_regions(folder)) == 1, timeout=10_000)
+    r = stored_regions(folder)[0]
+    truth = Patch(np.ones((100, 150), bool), 150, 100)
+    got = as_patch(r)
+    assert got.area > 5 * 4 * 130  # far more than the 4 px stroke itself
+    assert (got.cut(truth.box) & truth.mask).sum() / got.area > 0.97  # and nothing beyond the object's edge
+    assert iou(got, truth) > 0.8

@@ -9,7 +9,7 @@ import importlib
 
 from workbench.tools.base import Tool, register, registered
 
-_MODULES = ("select", "polygon", "rectangle", "brush", "wand", "livewire", "click")
+_MODULES = ("select", "polygon", "rectangle", "brush", "superpixel", "wand", "livewire", "click")
 
 for _m in _MODULES:
     importlib.import_module(f"workbench.tools.{_m}")

@@ -72,8 +72,15 @@ class BrushTool(Tool):
         self.cancel()
         self.apply(pts)
 
+    def shape(self, rect, stroke):
+        """The area a stroke paints: the stroke itself (a superpixel brush widens it to whole superpixels)."""
+        return rect, stroke
+
     def apply(self, pts) -> None:
         got = stroke_patch(pts, self.ed.brush_size, self.ed.image.width, self.ed.image.height)
+        if got is None:
+            return
+        got = self.shape(*got)
         if got is None:
             return
         rect, stroke = got
