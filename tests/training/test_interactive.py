@@ -52,16 +52,18 @@ def test_the_registered_model_segments_under_clicks_in_a_fresh_process(clicked):
     assert s.box is not None and s.seconds > 0 and len(s.clicks) == 1
 
 
-def test_batch_commands_refuse_a_click_model_in_one_line_and_reviews_use_clicks(clicked):
+def test_batch_commands_refuse_a_click_model_and_reviews_count_clicks(clicked):
+    from training.infer import predict_files
+    from training.tracking import default_uri
+
     proj, _ = clicked
     scan = next((proj / "images").iterdir())
-    r = xwb("predict", "models:/clk-click/1", str(scan), "--out", str(proj / "out"), "--project", str(proj))
-    assert r.returncode != 0 and "needs an annotator's clicks" in r.stderr and "Traceback" not in r.stderr
-    r = xwb("evaluate", "models:/clk-click/1", "--project", str(proj), "--split", "val")
+    with pytest.raises(XwbError, match="needs an annotator's clicks: use it in the workbench"):
+        predict_files("models:/clk-click/1", [str(scan)], proj / "out", tracking_uri=default_uri(proj))
+    assert not (proj / "out").exists() or not any((proj / "out").iterdir())  # refused before any scan
+    r = xwb("compare", "clk-click", "--project", str(proj), "--split", "val")
     assert r.returncode == 0, r.stderr
     assert "NoC85" in r.stdout and "mIoU_c1" in r.stdout
-    r = xwb("compare", "clk-click", "--project", str(proj), "--split", "val")  # (reuses that evaluation)
-    assert r.returncode == 0, r.stderr
     report = next((proj / "reports").glob("compare-clk-click-val-*/report.html")).read_text()
     assert "NoC85" in report and "<h2>ROC</h2>" not in report and "clicks of a scripted annotator" in report
 
