@@ -209,6 +209,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         """Follow other writers (a read-only window's editor, prelabel, import) without F5."""
         if self._closed:
             return
+        self._update_tool_label()  # (a tool's state can change off the GUI thread: a model finished loading)
         try:
             v = self.project.store.data_version()
         except sqlite3.Error:

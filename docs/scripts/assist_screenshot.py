@@ -18,8 +18,8 @@ from datasets.project import Project
 from workbench.main_window import MainWindow
 
 folder, out = Path(sys.argv[1]), Path(sys.argv[2])
-with Project.open(folder, readonly=True) as p:
-    rec = p.store.images()[0]
+with Project.open(folder, readonly=True) as p:  # the scan with the most objects
+    rec = max(p.store.images(), key=lambda r: (len(p.store.regions(r.id)), -r.id))
     truth = p.store.regions(rec.id)
     # the synthetic labels are the truth; the window starts from an unlabelled scan
 with Project.open(folder) as p:
@@ -30,6 +30,7 @@ w = MainWindow(folder, "alice")
 w.resize(1600, 1000)
 w.move(0, 0)
 w.show()
+w.open_image(rec.id)
 
 
 def screen(x: float, y: float) -> tuple[int, int]:
@@ -72,6 +73,22 @@ for px, py in outline(b):
     steps.append(lambda px=px, py=py: xdo("mousemove", *map(str, screen(px, py)), "click", "1"))
 steps.append(lambda: xdo("key", "Return"))
 first = outline(b)[0]
+if len(big) > 3:  # the superpixel brush: a zigzag inside the fourth object
+    d = big[3]
+    dm, dx, dy = d.crop_mask(rec.width, rec.height)
+    ys, xs = np.nonzero(dm)
+    steps.append(lambda: xdo("key", str(d.class_id % 10)))
+    steps.append(lambda: xdo("key", "s"))
+    steps.append("wait for the superpixels")
+    zz = [(int(np.percentile(xs, 20 if k % 2 else 80)) + dx, int(np.percentile(ys, 15 + 7 * k)) + dy) for k in range(11)]
+
+    def zigzag(zz=zz) -> None:
+        stroke = ["mousemove", *map(str, screen(*zz[0])), "mousedown", "1"]
+        for px, py in zz[1:]:
+            stroke += ["mousemove", *map(str, screen(px, py)), "sleep", "0.05"]
+        xdo(*stroke, "mouseup", "1")
+    steps.append(zigzag)
+    big = big[:3] + big[4:]
 shot = lambda: subprocess.run(["import", "-window", "root", "-crop", "1600x1000+0+0", str(out)])  # noqa: E731
 if len(big) > 2:  # click-to-segment on the third object with the project's click model, if it has one
     c = big[2]
@@ -92,7 +109,11 @@ steps.append(app.quit)
 def run(i: int = 0) -> None:
     print(f"step {i}: tool {w.canvas.tool.name}, focus {type(QApplication.focusWidget()).__name__}", flush=True)
     if i < len(steps):
-        if steps[i] == "wait for the model":
+        if steps[i] == "wait for the superpixels":
+            if not w.tools["superpixel"].ready():
+                QTimer.singleShot(200, lambda: run(i))
+                return
+        elif steps[i] == "wait for the model":
             if not w.tools["click"].ready():
                 QTimer.singleShot(200, lambda: run(i))
                 return
