@@ -52,7 +52,7 @@ class ModelBackend:
         self.source = "model:" + uri[len("models:/"):]
 
     def probabilities(self, signal: ScanSignal, box, clicks) -> np.ndarray:
-        self.pred.check(signal.layout, signal.bit_depth, "this scan")
+        self.pred.check(*signal.kind(), "this scan")
         x0, y0, x1, y1 = box
         px = np.asarray(signal.pixels[y0:y1, x0:x1])
         i0 = list(signal.i0) if signal.i0_from_file else None

@@ -131,3 +131,11 @@ def test_noc_of_the_wand_and_the_baselines_on_a_plain_object():
     assert R.polygon_vertices(truth) == {0.85: 4, 0.9: 4}  # a rectangle: 4 corners
     lw, _ = R.livewire_anchors(sig, truth)
     assert lw[0.9] <= 4
+
+
+def test_a_signal_knows_its_kind_from_the_file_or_the_array():
+    hi, lo, _ = scene()
+    assert ScanSignal(counts(hi, lo), (I0, I0)).kind() == ("dual", 16)
+    assert ScanSignal(np.zeros((4, 4), np.uint8), (255.0,)).kind() == ("gray", 8)
+    assert ScanSignal(np.zeros((4, 4, 3), np.uint8), (255.0,), colour=True).kind() == ("rgb", 8)
+    assert ScanSignal(np.zeros((4, 4), np.uint16), (1.0,), layout="gray", bit_depth=12).kind() == ("gray", 12)

@@ -54,6 +54,13 @@ class ScanSignal:
         return cls(px, tuple(i0), float(meta.get("dark", 0.0)), scan.info.layout == "rgb", "i0" in meta,
                    scan.info.layout, scan.info.bit_depth)
 
+    def kind(self) -> tuple[str, int]:
+        """(layout, bit depth): as the file said, else from the array (channels, dtype)."""
+        px = self.pixels
+        c = 1 if px.ndim == 2 else px.shape[2]
+        layout = self.layout or ("rgb" if self.colour else {1: "gray", 2: "dual"}.get(c, "rgb"))
+        return layout, (self.bit_depth if self.layout else px.dtype.itemsize * 8)
+
     @property
     def width(self) -> int:
         return int(self.pixels.shape[1])
