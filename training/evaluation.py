@@ -24,9 +24,7 @@ def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), th
     for it in items:  # every scan like the training scans before any is measured: no half-valid report
         pred.check(it.layout, it.bit_depth, it.path)
     task = tasks.get(pred.task)
-    acc = task.accumulator(pred.classes)
-    if max_clicks and hasattr(acc, "max_clicks"):
-        acc.max_clicks = max_clicks
+    acc = task.accumulator(pred.classes, max_clicks=max_clicks)
     kept, seconds = [], []
     for n, it in enumerate(items):
         counts = it.counts()

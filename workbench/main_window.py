@@ -61,6 +61,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.loader = Loader()
         self.image = None
         self.scan = None
+        self._signal, self._signal_of = None, None  # the scan in view as assisted tools read it, and its scan
         self.token = 0
         self.class_id = self.tax.classes[0].id if self.tax.classes else 1
         self.brush_size = 12
@@ -182,7 +183,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         """The scan in view as assisted tools read it (attenuation of windows at native depth)."""
         if self.scan is None:
             return None
-        if getattr(self, "_signal_of", None) is not self.scan:
+        if self._signal_of is not self.scan:
             self._signal, self._signal_of = ScanSignal.of_scan(self.scan), self.scan
         return self._signal
 

@@ -98,7 +98,7 @@ if len(big) > 2:  # click-to-segment on the third object with the project's clic
     steps.append("wait for the model")
     steps.append(lambda: xdo("mousemove", *map(str, screen(kx, ky)), "click", "1"))  # left: this is the object
     steps.append(shot)                                                            # the mask before Enter
-    steps.append(lambda: xdo("key", "Return"))
+    steps.append(lambda: xdo("key", "Return", "d"))  # accept, and on to the next scan at once
 else:
     steps.append(lambda: xdo("key", "g"))
     steps.append(lambda: xdo("mousemove", *map(str, screen(cx + 3, cy + 3))))  # hover: the status bar

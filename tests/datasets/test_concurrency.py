@@ -39,14 +39,14 @@ iid = p.images()[0].id
 with p.store.transaction():
     p.store.add_region(iid, Region(2, polygon=np.array([[0, 0], [5, 0], [5, 5.0]]), author="holder"))
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # held until the test says so, however slow the machine
 print("released", flush=True)
 """
 
 
 def _spawn(code, *args):
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=REPO, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_sigkill_mid_batch_keeps_every_committed_change(scans_project):
@@ -58,8 +58,7 @@ def test_sigkill_mid_batch_keeps_every_committed_change(scans_project):
         committed = int(line)
         if committed >= 25:
             break
-    time.sleep(0.013)  # land the kill somewhere inside a later batch
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(signal.SIGKILL)  # the writer is already inside its next batch: the kill lands there
     proc.wait()
     with Project.open(folder) as p:
         assert p.store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -76,7 +75,7 @@ def test_sigkill_mid_batch_keeps_every_committed_change(scans_project):
 def test_second_writer_gets_project_busy_and_readers_are_not_blocked(scans_project):
     folder = scans_project.folder
     iid = scans_project.images()[0].id
-    holder = _spawn(HOLDER, folder, 4)
+    holder = _spawn(HOLDER, folder)
     assert holder.stdout.readline().strip() == "locked"
     try:
         other = Project.open(folder, timeout=0.5)
@@ -97,6 +96,8 @@ def test_second_writer_gets_project_busy_and_readers_are_not_blocked(scans_proje
         assert "project is busy" in cli.stderr and "Traceback" not in cli.stderr
         assert len(cli.stderr.strip().splitlines()) == 1
     finally:
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
         assert holder.stdout.readline().strip() == "released"
         holder.wait(timeout=30)
     # after the holder committed, the other process sees its write and can write itself

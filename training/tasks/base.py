@@ -116,8 +116,9 @@ class Task:
         return losses.make(name, self.name, cfg)
 
     # ------------------------------------------------------------ measuring
-    def accumulator(self, classes: list[str]):
-        """An object with ``add(probs, truth)``, ``scores``, ``present`` and ``result(pfas, threshold)``."""
+    def accumulator(self, classes: list[str], max_clicks: int | None = None):
+        """An object with ``add(probs, truth)``, ``scores``, ``present`` and ``result(pfas, threshold)``;
+        ``max_clicks`` caps a click protocol (validation while training), for tasks that click."""
         raise NotImplementedError
 
     def truth(self, item: "ScanItem"):

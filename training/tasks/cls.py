@@ -75,7 +75,7 @@ class Tags(Task):
         return D.ClsImages(items, cfg, pre, rank, world)
 
     # ------------------------------------------------------------ measuring
-    def accumulator(self, classes):
+    def accumulator(self, classes, max_clicks=None):
         from training.metrics import ClsAccumulator
 
         return ClsAccumulator(classes)

@@ -105,11 +105,12 @@ class Interactive(Segmentation):
         return D.ClickCrops(items, cfg, pre, rank, world)
 
     # ------------------------------------------------------------ measuring
-    def accumulator(self, classes):
-        return ClickAccumulator(classes)
+    def accumulator(self, classes, max_clicks=None):
+        return ClickAccumulator(classes, max_clicks or MAX_CLICKS)
 
     def measure(self, pred, item, counts, acc):
         """Every object of the scan by the protocol, in a window around it (clicks in window pixels)."""
+        from datasets.regions import paint
         from training.data import crop_counts
 
         t = time.perf_counter()
@@ -123,8 +124,6 @@ class Interactive(Segmentation):
             win = crop_counts(counts, y0, x0, y1 - y0, x1 - x0)
             labels = item.label_map(y0=y0, x0=x0, h=y1 - y0, w=x1 - x0)
             truth = np.zeros(labels.shape, np.uint8)
-            from datasets.regions import paint
-
             paint(truth, r, 1, x0, y0)
             ious = protocol(lambda clicks: pred.click_probs(win, clicks, item.i0, item.dark), truth.astype(bool),
                             labels == IGNORE_LABEL, acc.max_clicks)

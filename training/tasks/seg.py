@@ -139,7 +139,7 @@ class Segmentation(Task):
         return D.SegCrops(items, cfg, pre, rank, world, bank)
 
     # ------------------------------------------------------------ measuring
-    def accumulator(self, classes):
+    def accumulator(self, classes, max_clicks=None):
         from training.metrics import SegAccumulator
 
         return SegAccumulator(classes)

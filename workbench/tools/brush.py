@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsPathItem
 from datasets.regions import Region
 from workbench.commands import Batch, MaskStroke, stroke_meta
 from workbench.tools.base import Tool, class_name, register
+from workbench.tools.masks import patch_of
 
 
 @register
@@ -88,7 +89,7 @@ class BrushTool(Tool):
         size = (img.width, img.height)
         if not self.erase:
             target = None if self.new_region else self._brush_target(rect, stroke, size)
-            before = _patch_of(target, rect, size) if target is not None else np.zeros_like(stroke)
+            before = patch_of(target, rect, size) if target is not None else np.zeros_like(stroke)
             bm, am = stroke_meta(target, ed.session, ed.class_id)
             cmd = MaskStroke(ed.session, img.id, rect, before, before | stroke, size, bm, am, "brush stroke")
             if ed.push(cmd):
@@ -105,7 +106,7 @@ class BrushTool(Tool):
             targets = [r for r in ed.regions_in_view() if r.mask is not None and r.class_id == ed.class_id]
         cmds = []
         for r in targets:
-            b = _patch_of(r, rect, size)
+            b = patch_of(r, rect, size)
             if (b & stroke).any():
                 bm, am = stroke_meta(r, ed.session, r.class_id)
                 cmds.append(MaskStroke(ed.session, img.id, rect, b, b & ~stroke, size, bm, am, "erase"))
@@ -130,7 +131,7 @@ class BrushTool(Tool):
         best, most = None, 0
         for r in ed.regions_in_view():
             if fits(r):
-                n = int((_patch_of(r, rect, size) & grown).sum())
+                n = int((patch_of(r, rect, size) & grown).sum())
                 if n > most:
                     best, most = r, n
         return best
@@ -159,18 +160,6 @@ def stroke_patch(pts, brush_size: float, w: int, h: int) -> tuple[tuple[int, int
         for pt in (q[0], q[-1]):
             cv2.circle(patch, tuple(pt), int(round(rad * 4)), 1, -1, cv2.LINE_8, 2)
     return (x0, y0, x1, y1), patch.astype(bool)
-
-
-def _patch_of(region: Region, rect, size) -> np.ndarray:
-    """A region's mask cut to ``rect`` (image coordinates)."""
-    x0, y0, x1, y1 = rect
-    m, mx, my = region.crop_mask(*size)
-    out = np.zeros((y1 - y0, x1 - x0), bool)
-    sx0, sy0 = max(x0, mx), max(y0, my)
-    sx1, sy1 = min(x1, mx + m.shape[1]), min(y1, my + m.shape[0])
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = m[sy0 - my:sy1 - my, sx0 - mx:sx1 - mx]
-    return out
 
 
 @register

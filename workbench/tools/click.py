@@ -10,6 +10,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 
 
+from PySide6.QtGui import QPainterPath
+
 from workbench.assist.interactive import ClickBackend, ClickSession
 from workbench.tools.base import StepTool, class_name, register
 from workbench.tools.masks import Preview, commit, patch_path
@@ -84,8 +86,6 @@ class ClickTool(StepTool):
 
     def _show(self, patch) -> None:
         if self.preview is not None:
-            from PySide6.QtGui import QPainterPath
-
             self.preview.show(patch_path(patch) if patch is not None else QPainterPath())
         self.ed.message(self.status(), 4000)
 
