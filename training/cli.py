@@ -149,6 +149,27 @@ def cmd_prelabel(a) -> int:
     return 1 if c["failed"] else 0
 
 
+def cmd_queue(a) -> int:
+    _offline_hub()
+    from training.queue import queue
+
+    ranked = queue(a.model, a.project, a.images, a.tracking_uri, a.device)
+    if not ranked:
+        print("no unlabelled scans to rank")
+        return 0
+    print("uncertainty  id  scan")
+    for r in ranked[: a.limit or None]:
+        print(f"{r.uncertainty:11.4f}  {r.image_id}  {r.path}")
+    return 0
+
+
+def cmd_versions(a) -> int:
+    from training.catalog import format_rows, project_versions
+
+    print(format_rows(project_versions(a.project, a.tracking_uri, a.task)))
+    return 0
+
+
 def cmd_manifest_check(a) -> int:
     _offline_hub()
     from pathlib import Path
@@ -267,6 +288,21 @@ def register_review(sub) -> None:
     p.add_argument("--min-score", type=float, help="weakest proposal kept (default: the model's threshold, 0.5)")
     _uri_args(p)
     p.set_defaults(func=cmd_prelabel)
+
+    p = sub.add_parser("queue", help="what to label next: unlabelled scans, the model's most uncertain first")
+    p.add_argument("model")
+    p.add_argument("--project", required=True)
+    p.add_argument("--images", nargs="+", metavar="ID_OR_PATH", help="rank these scans (default: unlabelled scans)")
+    p.add_argument("--limit", type=int, default=0, help="print only the first N (default: all)")
+    _uri_args(p)
+    p.set_defaults(func=cmd_queue)
+
+    p = sub.add_parser("versions", help="the project's registered model versions: aliases, task, recipe, "
+                                        "dataset digest, figures")
+    p.add_argument("--project", required=True)
+    p.add_argument("--task", help="only versions of this task (seg, cls, interactive)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's own store)")
+    p.set_defaults(func=cmd_versions)
 
     p = sub.add_parser("manifest-check", help="flag scans whose content the declared manifest does not cover")
     p.add_argument("model")

@@ -8,6 +8,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from training.predict import Prediction, Predictor, load_predictor
 from training.tasks.seg import components  # noqa: F401  (where callers found it)
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]  # (scans done, scans in all, a line about the last one)
 
 
 @dataclass
@@ -125,24 +127,41 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
     """Write the model's output as proposals (source ``model:<name>/<version>``) for annotators to review."""
     folder = Path(project_path)
     ref, pred = _open_model(model_uri, folder, tracking_uri, device)
-    counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0}
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
-        task = tasks.get(pred.task)
         thr = float(pred.spec.get("threshold", 0.5)) if min_score is None else min_score
-        for rec in _targets(p, images, None if images else status):
-            try:
-                scan = p.read_scan(rec)
-                out = pred.predict_scan(scan)
-            except Exception as e:  # skip what the model cannot use, go on with the rest
-                print(f"skipped {_why(e, rec.path)}", file=sys.stderr)
-                counts["failed"] += 1
-                continue
-            line, n = task.propose(p, rec, out, pred.spec, ref.source, thr, min_area)
-            counts["regions" if task.labels == "classes" else "tags"] += n
-            counts["scans"] += 1
-            if not quiet:
-                print(f"{rec.path}: {line}")
+        show = None if quiet else (lambda done, total, line: line.startswith("skipped ") or print(line))  # (skips: stderr)
+        return prelabel_scans(pred, ref.source, p, _targets(p, images, None if images else status), thr, min_area,
+                              progress=show)
+
+
+def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: float, min_area: int = 16,
+                   progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> dict:
+    """Proposals of ``pred`` (written as ``source``) for ``recs`` of an open project, one scan at a time: each
+    scan's proposals replace that model's earlier ones in one transaction, so a cancel between scans leaves
+    every scan either done or untouched. ``progress(done, total, line)`` follows it; ``cancelled()`` is
+    asked before each scan. The workbench's Models panel runs this in a background thread."""
+    counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0, "cancelled": False}
+    task = tasks.get(pred.task)
+    task.check_batch_use()
+    for i, rec in enumerate(recs):
+        if cancelled is not None and cancelled():
+            counts["cancelled"] = True
+            break
+        try:
+            out = pred.predict_scan(p.read_scan(rec))
+        except Exception as e:  # skip what the model cannot use, go on with the rest
+            why = _why(e, rec.path)
+            print(f"skipped {why}", file=sys.stderr)
+            counts["failed"] += 1
+            if progress is not None:
+                progress(i + 1, len(recs), f"skipped {why}")
+            continue
+        line, n = task.propose(p, rec, out, pred.spec, source, threshold, min_area)
+        counts["regions" if task.labels == "classes" else "tags"] += n
+        counts["scans"] += 1
+        if progress is not None:
+            progress(i + 1, len(recs), f"{rec.path}: {line}")
     return counts
 
 

@@ -36,7 +36,10 @@ def roc_pr(scores: np.ndarray, present: np.ndarray, classes: list[str], out: Pat
     a1.set(xscale="log", xlim=(1e-3, 1), ylim=(0, 1.02), xlabel="PFA (false alarms per clear scan)",
            ylabel="Pd", title="ROC (image level)")
     a2.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision", title="precision-recall (image level)")
-    a1.legend(fontsize=7, loc="lower right")
+    if a1.get_legend_handles_labels()[0]:
+        a1.legend(fontsize=7, loc="lower right")
+    else:  # (a split without both clear and positive scans of any class has no curve to draw)
+        a1.text(0.5, 0.5, "no class has both positive and clear scans here", ha="center", transform=a1.transAxes)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -32,6 +32,7 @@ ACTIONS = [
     ("auto_wl", "View", "Auto window/level", ["W"], "auto_window"),
     ("invert", "View", "Invert", ["I"], "toggle_invert"),
     ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "next_mode"),
+    ("models", "View", "Models panel: versions, pre-label, what to label next, train", ["Ctrl+M"], "show_models"),
     ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
 ]
 # actions that change the project: disabled in a read-only window (with every tool that edits)

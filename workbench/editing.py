@@ -148,6 +148,30 @@ class EditingMixin:
             self.push(ReplaceRegion(self.session, self.image.id, r, self.session.decided(r, "accepted"),
                                     "accept proposal"))
 
+    def accept_proposals(self, image_ids: list[int], min_score: float, source: str | None = None) -> tuple[int, int]:
+        """Accept every proposal scoring at least ``min_score`` (of ``source`` only, when given) in these
+        scans: one undoable step per scan (Ctrl+Z on that scan takes it back). (proposals accepted, scans)."""
+        if self.readonly:
+            return 0, 0
+        accepted = scans = 0
+        for iid in image_ids:
+            props = [r for r in self.project.store.regions(iid, state="proposal")
+                     if r.score is not None and r.score >= min_score and (source is None or r.source == source)]
+            if not props:
+                continue
+            cmd = Batch(self.session, iid, [ReplaceRegion(self.session, iid, r, self.session.decided(r, "accepted"),
+                                                          "accept proposal") for r in props],
+                        f"accept {len(props)} proposal{'s' if len(props) > 1 else ''} ≥ {min_score:.2f}")
+            try:
+                self.history.push(cmd)
+            except Exception as e:  # noqa: BLE001 - shown; the scans before it stay accepted, each whole
+                self._edit_failed(cmd.text, e)
+                break
+            accepted += len(props)
+            scans += 1
+        self._update_undo_actions()
+        return accepted, scans
+
     def fill_holes(self) -> None:
         if self.selected is None or self.readonly:
             return

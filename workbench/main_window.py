@@ -32,6 +32,7 @@ from workbench.panels.alert import AlertBar
 from workbench.panels.annotation import ImagePanel, Palette, RegionList
 from workbench.panels.display_panel import DisplayPanel
 from workbench.panels.image_list import ImageListPanel
+from workbench.panels.models_panel import ModelsPanel
 from workbench.render import default_display, modes_for
 from workbench.session import Session
 from workbench.view_controls import ViewMixin
@@ -136,13 +137,18 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.disp.changed.connect(self._display_changed)
         self.disp.opacity_changed.connect(self._opacity)
         self.disp.auto_requested.connect(self.auto_window)
+        self.models = ModelsPanel(self)
         L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks: dict[str, QDockWidget] = {}
         for title, w, area in (("Images", self.images, L), ("Classes", self.palette, R), ("Regions", self.regions, R),
-                               ("Image", self.panel, R), ("Display", self.disp, L)):
+                               ("Image", self.panel, R), ("Display", self.disp, L), ("Models", self.models, R)):
             d = QDockWidget(title, self)
             d.setObjectName(title)
             d.setWidget(w)
             self.addDockWidget(area, d)
+            self.docks[title] = d
+        self.tabifyDockWidget(self.docks["Image"], self.docks["Models"])  # a tab beside the scan's fields
+        self.docks["Image"].raise_()
         self.tools = {cls.name: cls(self) for cls in tools.registered()}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")
@@ -187,6 +193,17 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self._signal, self._signal_of = ScanSignal.of_scan(self.scan), self.scan
         return self._signal
 
+    # -- what the Models panel uses (workbench/panels/models_panel.py: ModelsHost) ---------------
+    def listed_images(self) -> list[int]:
+        return self.images.order()
+
+    def show_uncertainty(self, values: dict[int, float], model: str) -> None:
+        self.images.show_uncertainty(values, model)
+
+    def show_models(self) -> None:
+        self.docks["Models"].show()
+        self.docks["Models"].raise_()
+
     # -- images ----------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the list and the current image's regions from the store (other writers' changes)."""
@@ -196,7 +213,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         st = self.project.store
         recs = st.images()
         self.images.model.load(recs, st.region_counts(), st.region_classes_by_image("accepted"))
-        self.images.proxy.sort(-1)
+        self.images.resort()
         missing = [(r.id, str(self.project.image_path(r))) for r in recs if r.id not in self.images.model.thumbs]
         if missing:
             self.loader.thumbnails(missing)
@@ -439,6 +456,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self._closed = True  # late loads, thumbnails and polls are ignored from here on
             self._poll.stop()
             self._beat.stop()
+            self.models.shutdown()
             self.loader.shutdown()
             self.session.close()
         super().closeEvent(e)

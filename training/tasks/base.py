@@ -145,6 +145,10 @@ class Task:
         """Image-level score per label from the model's probabilities."""
         raise NotImplementedError
 
+    def uncertainty(self, probs: "np.ndarray") -> float:
+        """How unsure the model is about a scan, 0 (sure) .. 1 (no idea): what to label next."""
+        raise NotImplementedError
+
     def found(self, pred: "Prediction", spec: dict, threshold: float, min_area: int) -> list[str]:
         """Labels the prediction reports in this scan (manifest check)."""
         raise NotImplementedError

@@ -94,6 +94,10 @@ class Tags(Task):
     def scores(self, probs, classes):
         return {c: float(probs[k]) for k, c in enumerate(classes)}
 
+    def uncertainty(self, probs):
+        p = np.clip(np.asarray(probs, np.float64), 1e-6, 1 - 1e-6)  # independent tags: binary entropy each
+        return float((-(p * np.log2(p) + (1 - p) * np.log2(1 - p))).mean())
+
     def found(self, pred, spec, threshold, min_area):
         # "clear" and "contraband" are summaries of the scan, not goods a manifest declares
         return sorted(t for t, s in pred.scores.items() if s > threshold and t not in ("clear", "contraband"))

@@ -146,6 +146,9 @@ class Interactive(Segmentation):
     def scores(self, probs, classes):
         return {}
 
+    def uncertainty(self, probs):
+        raise self._needs_clicks()
+
     def found(self, pred, spec, threshold, min_area):
         raise self._needs_clicks()
 

@@ -162,6 +162,20 @@ class Segmentation(Task):
     def scores(self, probs, classes):
         return {c: float(probs[k + 1].max()) for k, c in enumerate(classes)}
 
+    def uncertainty(self, probs):
+        # Normalised pixel entropy, averaged over the pixels the model does not call plain background
+        # with confidence: most of a scan is background the model is sure of, and a whole-scan mean would
+        # rank scans by how much baggage they hold. Weighted by the share of such pixels (square root), so
+        # one unsure speck does not outrank a scan full of unsure objects.
+        p = np.clip(probs.astype(np.float32, copy=False), 1e-6, 1.0)
+        k = p.shape[0]
+        candidate = p[0] < 0.9
+        share = float(candidate.mean())
+        if share == 0.0:
+            return 0.0
+        h = -(p[:, candidate] * np.log(p[:, candidate])).sum(0) / np.log(k)
+        return float(h.mean() * np.sqrt(share))
+
     def found(self, pred, spec, threshold, min_area):
         return sorted({r["class"] for r in components(pred, spec, min_area) if r["score"] > threshold})
 

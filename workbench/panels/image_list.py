@@ -1,4 +1,7 @@
-"""The image list: thumbnail, file, status, regions, split; filters; the order next/previous walks."""
+"""The image list: thumbnail, file, status, regions, split, uncertainty; filters; the order next/previous walks.
+
+The uncertainty column is empty until a model ranks the unlabelled scans (Models panel, "What to label
+next"); sorting by it walks the queue, most uncertain first."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +10,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-COLS = ["", "file", "status", "regions", "split"]
+COLS = ["", "file", "status", "regions", "split", "uncert."]
+UNCERTAINTY = 5
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by (numbers as numbers, unranked last)
 STATUS_COLORS = {"new": "#888888", "in_progress": "#d9a400", "done": "#2e9e44", "reviewed": "#2f6fd6",
                  "rejected": "#c23b3b"}
 
@@ -21,6 +26,8 @@ class ImageModel(QAbstractTableModel):
         self.classes: dict[int, set[int]] = {}
         self.errors: dict[int, str] = {}
         self.thumbs: dict[int, QPixmap] = {}
+        self.uncertainty: dict[int, float] = {}   # image id -> the ranking model's uncertainty
+        self.ranked_by = ""                        # which model ranked them (the column's tooltip)
 
     def load(self, records, counts, classes) -> None:
         self.beginResetModel()
@@ -36,7 +43,14 @@ class ImageModel(QAbstractTableModel):
     def headerData(self, s, o, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and o == Qt.Orientation.Horizontal:
             return COLS[s]
+        if role == Qt.ItemDataRole.ToolTipRole and o == Qt.Orientation.Horizontal and s == UNCERTAINTY:
+            return "the ranking model's uncertainty about the scan: label the most uncertain first"
         return None
+
+    def set_uncertainty(self, values: dict[int, float], model: str) -> None:
+        self.uncertainty, self.ranked_by = dict(values), model
+        if self.rows:
+            self.dataChanged.emit(self.index(0, UNCERTAINTY), self.index(len(self.rows) - 1, UNCERTAINTY))
 
     def data(self, idx, role=Qt.ItemDataRole.DisplayRole):
         rec = self.rows[idx.row()]
@@ -51,9 +65,19 @@ class ImageModel(QAbstractTableModel):
                 return self.counts.get(rec.id, 0)
             if c == 4:
                 return rec.split or "-"
+            if c == UNCERTAINTY:
+                u = self.uncertainty.get(rec.id)
+                return "" if u is None else f"{u:.3f}"
+        if role == SORT_ROLE:
+            if c == UNCERTAINTY:
+                return self.uncertainty.get(rec.id, -1.0)
+            return self.data(idx)
         if role == Qt.ItemDataRole.DecorationRole and c == 0:
             return self.thumbs.get(rec.id)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if c == UNCERTAINTY:
+                return f"uncertainty of {self.ranked_by} (0 sure … 1 no idea)" if rec.id in self.uncertainty else \
+                    "not ranked: Models panel → What to label next"
             return err or str(self.root / rec.path if self.root is not None else rec.path)
         if role == Qt.ItemDataRole.ForegroundRole and c == 2:
             return QColor("#c23b3b") if err else QColor(STATUS_COLORS.get(rec.status, "#000"))
@@ -109,7 +133,7 @@ class Filter(QSortFilterProxyModel):
         return not self.text or self.text.lower() in rec.path.lower()
 
     def lessThan(self, a, b) -> bool:
-        va, vb = self.m.data(a), self.m.data(b)
+        va, vb = self.m.data(a, SORT_ROLE), self.m.data(b, SORT_ROLE)
         try:
             return va < vb
         except TypeError:
@@ -136,8 +160,11 @@ class ImageListPanel(QWidget):
         self.view.setWordWrap(False)
         head = self.view.horizontalHeader()
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name gives way, elided in the middle
-        for j in (2, 3, 4):
+        for j in (2, 3, 4, UNCERTAINTY):
             head.setSectionResizeMode(j, QHeaderView.ResizeMode.ResizeToContents)
+        self.sorted_by: tuple[int, Qt.SortOrder] | None = None  # a column the annotator (or a ranking) chose
+        self.proxy.sort(-1)
+        head.sortIndicatorChanged.connect(self._sort_chosen)
         self.view.clicked.connect(lambda i: self.activated.emit(self.proxy.data(i, Qt.ItemDataRole.UserRole)))
         self.status = QComboBox()
         self.status.addItems(["any status", "new", "in_progress", "done", "reviewed", "rejected"])
@@ -177,6 +204,22 @@ class ImageListPanel(QWidget):
         p.class_id = self.cls.currentData() or 0
         p.text = self.text.text()
         p.endFilterChange() if new_api else p.invalidateFilter()
+        self.highlight(self.current)
+
+    def _sort_chosen(self, column: int, order: Qt.SortOrder) -> None:
+        self.sorted_by = (column, order) if column >= 0 else None
+
+    def resort(self) -> None:
+        """After a reload: the chosen sort (the uncertainty queue stays a queue), else the project's order."""
+        if self.sorted_by is None:
+            self.proxy.sort(-1)
+        else:
+            self.proxy.sort(*self.sorted_by)
+
+    def show_uncertainty(self, values: dict[int, float], model: str) -> None:
+        """Fill the uncertainty column and sort by it, most uncertain first: next/previous walk the queue."""
+        self.model.set_uncertainty(values, model)
+        self.view.sortByColumn(UNCERTAINTY, Qt.SortOrder.DescendingOrder)
         self.highlight(self.current)
 
     def order(self) -> list[int]:
