@@ -21,10 +21,13 @@ from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
 from training import registry, signing, tasks, tracking
+from training.bootstrap import LOWER_IS_BETTER, Sample, paired
 from training.data import load_items
 from training.evaluation import evaluate_items, write_report
 from training.metrics import pd_key
 from training.predict import load_predictor
+
+EVAL_FORMAT = "2"  # evaluation runs that keep per-scan figures (bootstrap intervals); older ones are measured again
 
 
 
@@ -42,6 +45,7 @@ class Evaluation:
     classes: list[str]
     reused: bool
     scans: int = 0
+    sample: Sample | None = None    # per scan (or object): what the bootstrap intervals resample
 
 
 def _experiment(ref: registry.VersionRef, project: Project, task: str, uri: str) -> str:
@@ -66,7 +70,8 @@ def _cached(exp_id: str, ref: registry.VersionRef, split: str, digest: str):
     runs = MlflowClient().search_runs(
         [exp_id], filter_string=(f"tags.`xwb.kind` = 'evaluation' and tags.`xwb.model_name` = '{ref.name}' and "
                                  f"tags.`xwb.model_version` = '{ref.version}' and tags.`xwb.split` = '{split}' and "
-                                 f"tags.`xwb.dataset_digest` = '{digest}' and attributes.status = 'FINISHED'"),
+                                 f"tags.`xwb.dataset_digest` = '{digest}' and attributes.status = 'FINISHED' and "
+                                 f"tags.`xwb.eval_format` = '{EVAL_FORMAT}'"),
         order_by=["attributes.start_time DESC"], max_results=1)
     return runs[0] if runs else None
 
@@ -78,7 +83,7 @@ def _from_run(run, ref, split, digest) -> Evaluation:
     data = json.loads(Path(path).read_text())
     return Evaluation(ref, run.info.run_id, run.data.tags["xwb.task"], split, digest, data["headline"],
                       data["per_class"], np.array(data["scores"]), np.array(data["present"]).astype(bool),
-                      list(data["per_class"]), True, int(data.get("n_scans", len(data["scores"]))))
+                      list(data["per_class"]), True, int(data.get("n_scans", len(data["scores"]))), Sample.of(data))
 
 
 def evaluate(model_uri: str, project_path: str | Path, split: str = "test", force: bool = False,
@@ -127,7 +132,7 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
         mlflow.set_tags({"xwb.kind": "evaluation", "xwb.model_uri": ref.uri, "xwb.model_name": ref.name or "",
                          "xwb.model_version": ref.version or "", "xwb.split": split, "xwb.dataset_digest": digest,
                          "xwb.trained_on_digest": pred.spec.get("dataset_digest", ""), "xwb.task": pred.task,
-                         "xwb.project": pname, "xwb.scans": str(len(items))})
+                         "xwb.project": pname, "xwb.scans": str(len(items)), "xwb.eval_format": EVAL_FORMAT})
         metrics = {f"{split}_{k}": v for k, v in res["headline"].items()}
         for cname, row in res["per_class"].items():
             for k in ("IoU", "Dice", "AP", "AUROC", pd_key(0.01), pd_key(0.05)):
@@ -150,7 +155,7 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
                 c.set_model_version_tag(ref.name, ref.version, f"eval.{split}.{k}", f"{v:.4f}")
     return Evaluation(ref, run_id, pred.task, split, digest, res["headline"], res["per_class"],
                       np.array(res["scores"]), np.array(res["present"]).astype(bool), pred.classes, False,
-                      res["n_scans"])
+                      res["n_scans"], Sample.of(res))
 
 
 class _Dots:
@@ -195,19 +200,23 @@ def promote(name: str, version: str, alias: str, project_path: str | Path, force
             if m not in new.headline:
                 raise XwbError(f"--metric {m}: not a {new.task} metric ({', '.join(new.headline)})")
             a, b = new.headline[m], old.headline[m]
-            worse = (math.isnan(a) and not math.isnan(b)) or a < b
+            lower = m in LOWER_IS_BETTER
+            worse = (math.isnan(a) and not math.isnan(b)) or (a > b if lower else a < b)
+            d = paired(m, new.sample, old.sample) if new.sample is not None and old.sample is not None else None
+            noise = f"; paired bootstrap over {new.scans} scans: Δ{m} {d.text(4)}" if d is not None else ""
             if worse and not force:
-                raise XwbError(f"refused: v{version} {m} {a:.4f} < v{cur.version} (@{alias}) {b:.4f} on the {split} "
-                               f"split (digest {new.digest[:12]}); use --force --reason '...' to promote anyway")
+                raise XwbError(f"refused: v{version} {m} {a:.4f} {'>' if lower else '<'} v{cur.version} (@{alias}) "
+                               f"{b:.4f} on the {split} split (digest {new.digest[:12]}){noise}; use --force "
+                               "--reason '...' to promote anyway")
             if worse:
                 user = getpass.getuser()
                 c.set_model_version_tag(name, version, "promotion.forced_by", user)
                 c.set_model_version_tag(name, version, "promotion.forced_reason", reason)
                 c.set_model_version_tag(name, version, "promotion.forced_over",
                                         f"v{cur.version}: {m} {b:.4f} vs {a:.4f} on {split} ({new.digest[:12]})")
-                note += f" (forced by {user} over v{cur.version}: {m} {a:.4f} < {b:.4f})"
+                note += f" (forced by {user} over v{cur.version}: {m} {a:.4f} vs {b:.4f}{noise})"
             else:
-                note += f" ({m} {a:.4f} >= v{cur.version} {b:.4f} on {split})"
+                note += f" ({m} {a:.4f} {'<=' if lower else '>='} v{cur.version} {b:.4f} on {split}{noise})"
         c.set_registered_model_alias(name, alias, str(version))
         c.set_model_version_tag(name, version, f"promotion.{alias}", time.strftime("%Y-%m-%dT%H:%M:%S"))
     return note

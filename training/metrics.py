@@ -67,6 +67,7 @@ class SegAccumulator:
     confusion: np.ndarray = field(init=False)
     scores: list[np.ndarray] = field(default_factory=list)    # per scan: (K,) max probability per class
     present: list[np.ndarray] = field(default_factory=list)   # per scan: (K,) class in the ground truth
+    counts: list[np.ndarray] = field(default_factory=list)    # per scan: (3, K) true pos., false pos., false neg. px
 
     def __post_init__(self) -> None:
         k = len(self.classes) + 1
@@ -81,7 +82,10 @@ class SegAccumulator:
             t, p, flat = truth.astype(np.int64).ravel(), pred.ravel(), probs[1:].reshape(k - 1, -1)
         else:  # "don't care" areas count neither as hits nor as false alarms
             t, p, flat = truth[valid].astype(np.int64), pred[valid], probs[1:][:, valid]
-        self.confusion += np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+        cm = np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+        self.confusion += cm
+        tp = np.diag(cm)
+        self.counts.append(np.stack([tp, cm.sum(0) - tp, cm.sum(1) - tp])[:, 1:])  # per scan: the bootstrap's unit
         self.scores.append(flat.max(1) if flat.shape[1] else np.zeros(k - 1))
         self.present.append(np.array([(truth == c).any() for c in range(1, k)]))
 
@@ -108,7 +112,8 @@ class SegAccumulator:
                     "pixel_acc": float(tp.sum() / max(cm.sum(), 1))}
         for pfa in pfas:
             headline["m" + pd_key(pfa)] = nanmean(r.get(pd_key(pfa), math.nan) for r in per.values())
-        return {"headline": headline, "per_class": per, "confusion": self.confusion.tolist()}
+        return {"headline": headline, "per_class": per, "confusion": self.confusion.tolist(),
+                "per_scan": {"tp_fp_fn": np.array(self.counts, np.int64).tolist()}}
 
 
 @dataclass

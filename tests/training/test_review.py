@@ -61,6 +61,18 @@ def test_compare_table_report_and_run(versions):
     assert "comparison/report.html" in {a.path for a in c.list_artifacts(cmp.run_id, "comparison")}
     evals = c.search_runs([run.info.experiment_id], "tags.`xwb.kind` = 'evaluation'")
     assert {r.data.tags["xwb.model_version"] for r in evals} >= {"1", "2"}
+    # every figure with its bootstrap interval; v2 against v1 paired on the same scans; the small split said
+    for r in cmp.rows:
+        ci = r["ci"]["mIoU"]
+        assert ci.value == pytest.approx(r["mIoU"]) and (ci.lo <= ci.value <= ci.hi or np.isnan(ci.lo))
+    assert "[" in cmp.table.splitlines()[2]
+    d = cmp.differences[0]
+    assert d["version"] == "2" and d["baseline"] == "1"
+    assert d["mIoU"].delta == pytest.approx(cmp.rows[1]["mIoU"] - cmp.rows[0]["mIoU"])
+    assert d["mIoU"].verdict in ("better", "worse", "within noise")
+    assert any("Pd at PFA 1 % needs" in n for n in cmp.notes)  # a test split of a handful of scans
+    assert "Paired against v1" in page and "How far to trust" in page
+    assert "v1_mIoU_lo95" in run.data.metrics or np.isnan(cmp.rows[0]["ci"]["mIoU"].lo)
 
 
 def test_promote_refuses_a_worse_version_unless_forced(versions):
@@ -81,7 +93,8 @@ def test_promote_refuses_a_worse_version_unless_forced(versions):
     mv = c.get_model_version("rev-seg", "2")
     assert mv.tags["promotion.forced_reason"] == "field trial" and mv.tags["promotion.forced_by"]
     assert str(c.get_model_version_by_alias("rev-seg", "champion").version) == "2"
-    promote("rev-seg", "1", "champion", versions, metric=m)  # back: v1 is better, no force needed
+    note = promote("rev-seg", "1", "champion", versions, metric="mIoU")  # back: v1 is better, no force needed
+    assert "paired bootstrap" in note and "ΔmIoU" in note
 
 
 def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):

@@ -51,7 +51,8 @@ class ClickAccumulator:
         mean = (lambda k: float(np.mean([r[k] for r in rows])) if rows else math.nan)
         return {"headline": {"mIoU_c3": mean("IoU_c3"), "mIoU_c1": mean("IoU_c1"), "NoC85": mean("NoC85"),
                              "NoC90": mean("NoC90"), "objects": float(len(rows))},
-                "per_class": per, "confusion": []}
+                "per_class": per, "confusion": [],
+                "per_object": {k: [r[k] for r in rows] for k in ("class", "NoC85", "NoC90", "IoU_c1", "IoU_c3")}}
 
 
 def protocol(probs_for, truth: np.ndarray, ignore: np.ndarray | None = None, max_clicks: int = MAX_CLICKS,
