@@ -285,7 +285,8 @@ def register_review(sub) -> None:
     p.add_argument("--images", nargs="+", metavar="ID_OR_PATH", help="these scans (default: unlabelled scans)")
     p.add_argument("--status", default="new", help="scans with this status (default: new, without accepted regions)")
     p.add_argument("--min-area", type=int, default=16, help="smallest proposal in pixels")
-    p.add_argument("--min-score", type=float, help="weakest proposal kept (default: the model's threshold, 0.5)")
+    p.add_argument("--min-score", type=float, help="weakest proposal kept, for every class (default: the version's per-class "
+                   "operating points, chosen on val for the recipe's eval.operating_pfa)")
     _uri_args(p)
     p.set_defaults(func=cmd_prelabel)
 

@@ -73,9 +73,9 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
         tracking.check_server(uri)
         vs = _versions(name, [str(v) for v in versions] if versions else None)
         evals = [evaluate(f"models:/{name}/{v}", folder, split, quiet=quiet) for v in vs]
-        tasks = {e.task for e in evals}
-        if len(tasks) > 1:
-            raise XwbError(f"{name}: versions mix tasks ({', '.join(sorted(tasks))}); compare one task at a time")
+        kinds = {e.task for e in evals}
+        if len(kinds) > 1:
+            raise XwbError(f"{name}: versions mix tasks ({', '.join(sorted(kinds))}); compare one task at a time")
         digests = {e.digest for e in evals}
         task = evals[0].task
         c = MlflowClient()
@@ -85,11 +85,12 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
         for v, e in zip(vs, evals):
             mv = c.get_model_version(name, v)
             ci = {k: bootstrap.interval(k, e.sample) for k in keys} if e.sample is not None else {}
+            op = _at_operating_point(mv.tags, e) if tasks.get(task).detection else ""
             rows.append({"version": v, "aliases": ",".join(aliases.get(v, [])), "recipe": mv.tags.get("recipe", ""),
                          "model": mv.tags.get("architecture", ""),
                          "trained_on": mv.tags.get("dataset_digest", "")[:12],
                          **{k: e.headline.get(k, math.nan) for k in keys},
-                         "ci": {k: i for k, i in ci.items() if i is not None},
+                         "ci": {k: i for k, i in ci.items() if i is not None}, "op": op,
                          "s_per_scan": e.headline.get("seconds_per_scan", math.nan), "eval_run": e.run_id})
         base = _baseline(vs, aliases)
         diffs = differences(evals, keys, base)
@@ -129,6 +130,23 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
     return Comparison(rows, report, run_id, table, diffs, notes)
 
 
+def _at_operating_point(vtags: dict, e: Evaluation) -> str:
+    """'Pd / PFA' on this split when every class alarms above the version's own operating point."""
+    import json
+
+    from training.metrics import at_thresholds
+
+    try:
+        op = json.loads(vtags.get("operating_point", ""))
+        thresholds, label = op["thresholds"], f"PFA {op['pfa'] * 100:g} % on val"
+    except (ValueError, KeyError, TypeError):
+        thresholds, label = {}, "flat 0.5"
+    if not len(e.scores):
+        return ""
+    m = at_thresholds(e.scores, e.present, e.classes, thresholds)
+    return f"{_f(m['Pd'], 2)} / {_f(m['PFA'], 3)} ({label})"
+
+
 def _cell(r: dict, k: str) -> str:
     i = r.get("ci", {}).get(k)
     return i.text(3) if i is not None else _f(r[k], 3)
@@ -145,20 +163,26 @@ def format_differences(diffs: list[dict], keys: list[str]) -> str:
 
 
 def format_table(rows: list[dict], keys: list[str]) -> str:
-    head = ["version", "aliases", "recipe", "model", "trained_on", *keys, "s/scan"]
+    op = any(r.get("op") for r in rows)
+    head = ["version", "aliases", "recipe", "model", "trained_on", *keys, *(["Pd / PFA at op. point"] if op else []),
+            "s/scan"]
     lines = [[r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
-              *[_cell(r, k) for k in keys], _f(r["s_per_scan"], 2)] for r in rows]
+              *[_cell(r, k) for k in keys], *([r.get("op") or "-"] if op else []), _f(r["s_per_scan"], 2)]
+             for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*l) for l in lines])
 
 
 def markdown_table(rows: list[dict], keys: list[str]) -> str:
-    head = ["version", "aliases", "recipe", "model", "trained on", *keys, "s/scan"]
+    op = any(r.get("op") for r in rows)
+    head = ["version", "aliases", "recipe", "model", "trained on", *keys, *(["Pd / PFA at op. point"] if op else []),
+            "s/scan"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         out.append("| " + " | ".join([r["version"], r["aliases"] or "-", r["recipe"], r["model"], f"`{r['trained_on']}`",
-                                      *[_cell(r, k) for k in keys], _f(r["s_per_scan"], 2)]) + " |")
+                                      *[_cell(r, k) for k in keys], *([r.get("op") or "-"] if op else []),
+                                      _f(r["s_per_scan"], 2)]) + " |")
     return "\n".join(out)
 
 
@@ -247,11 +271,13 @@ def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: 
 
     def img(p: Path) -> str:
         return f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+    op = any(r.get("op") for r in rows)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["version", "aliases", "recipe", "model", "trained on", *keys,
-                                                          "s/scan"])
+                                                          *(["Pd / PFA at op. point"] if op else []), "s/scan"])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in
                                     [r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
-                                     *[_cell(r, k) for k in keys], _f(r["s_per_scan"], 2)]) + "</tr>" for r in rows)
+                                     *[_cell(r, k) for k in keys], *([r.get("op") or "-"] if op else []),
+                                     _f(r["s_per_scan"], 2)]) + "</tr>" for r in rows)
     dt = ""
     if diffs:
         dh = "".join(f"<th>Δ{html.escape(k)}</th>" for k in keys)
@@ -264,7 +290,9 @@ def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: 
     nt = "".join(f"<li>{html.escape(n)}</li>" for n in (notes or []))
     nt = f"<h2>How far to trust these figures</h2><ul>{nt}</ul>" if nt else ""
     explain = ("Pd at PFA: share of scans holding a class that alarm when at most 1 % / 5 % of the scans without it "
-               "do (image level)." if detection else "NoC85 / NoC90: clicks of a scripted annotator until the mask "
+               "do (image level). At op. point: mean Pd and PFA on this split when each class alarms above the "
+               "version's own threshold, chosen on val for its false-alarm rate (what prelabel, predict and "
+               "manifest-check use)." if detection else "NoC85 / NoC90: clicks of a scripted annotator until the mask "
                "reaches IoU 0.85 / 0.90 (at most 20); mIoU_c1 / mIoU_c3: IoU after one / three clicks.")
     curves = f"<h2>ROC</h2>{img(roc)}<h2>Precision-recall</h2>{img(pr)}" if detection else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(name)}: versions on {split}</title>

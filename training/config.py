@@ -104,7 +104,13 @@ class RuntimeCfg(_Section):
 
 class EvalCfg(_Section):
     tile: int = _f(1024, "largest inference tile, px; tiles shrink to spread evenly over the scan", ge=64, le=8192)
-    threshold: float = _f(0.5, "score above which a class counts as detected", gt=0, lt=1)
+    threshold: float = _f(0.5, "score above which a class counts as detected, for classes without an operating "
+                               "point", gt=0, lt=1)
+    operating_pfa: Optional[float] = _f(0.01, "per-class operating points: each class's threshold is chosen on the "
+                                              "val split so that at most this share of scans without the class "
+                                              "alarm; stored with the version and used by prelabel, predict, "
+                                              "manifest-check and the workbench (null: `threshold` for every class)",
+                                        gt=0, lt=1)
     overlap: int = _f(64, "px shared by neighbouring tiles, blended smoothly", ge=0, le=1024)
     overlays: int = _f(4, "prediction overlays logged with the final evaluation", ge=0)
     pfa: list[float] = _f(lambda: [0.01, 0.05], "false-alarm rates at which the detection rate (Pd) is reported")

@@ -42,7 +42,7 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
         pred = load_predictor(ref.uri, device)
     tasks.get(pred.task).check_batch_use()
     out.mkdir(parents=True, exist_ok=True)
-    thr = float(pred.spec.get("threshold", 0.5))
+    thr = pred.thresholds
     summary = PredictSummary()
     for s in scans:
         path = Path(s)
@@ -58,7 +58,7 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
     return summary
 
 
-def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr: float, probs: bool,
+def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr: dict, probs: bool,
                       min_area: int) -> list[Path]:
     doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
            "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
@@ -129,13 +129,14 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
     ref, pred = _open_model(model_uri, folder, tracking_uri, device)
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
-        thr = float(pred.spec.get("threshold", 0.5)) if min_score is None else min_score
+        thr = pred.thresholds if min_score is None else min_score
         show = None if quiet else (lambda done, total, line: line.startswith("skipped ") or print(line))  # (skips: stderr)
         return prelabel_scans(pred, ref.source, p, _targets(p, images, None if images else status), thr, min_area,
                               progress=show)
 
 
-def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: float, min_area: int = 16,
+def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: "float | dict[str, float]",
+                   min_area: int = 16,
                    progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> dict:
     """Proposals of ``pred`` (written as ``source``) for ``recs`` of an open project, one scan at a time: each
     scan's proposals replace that model's earlier ones in one transaction, so a cancel between scans leaves
@@ -177,7 +178,7 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
         registry.check_taxonomy(pred.spec, p, model_uri)
         task = tasks.get(pred.task)
         tax = p.taxonomy
-        thr = float(pred.spec.get("threshold", 0.5))
+        thr = pred.thresholds
         for rec in p.store.images(split=split) if split else p.store.images():
             try:
                 res = pred.predict_scan(p.read_scan(rec))

@@ -33,6 +33,39 @@ def pd_at_pfa(scores: np.ndarray, positive: np.ndarray, pfa: float) -> tuple[flo
     return float((scores[positive] > thr).mean()), float(thr)
 
 
+def operating_point(scores, present, classes: list[str], pfa: float, fallback: float, split: str = "val") -> dict:
+    """Per class, the threshold at which at most ``pfa`` of the scans without the class alarm on this split
+    (alarm: score strictly above it), with the Pd it reaches there. A class the split cannot place (no scan
+    with it, or none without it) keeps ``fallback``. Stored with a model version; its commands use it."""
+    S, P = np.asarray(scores, np.float64), np.asarray(present, bool)
+    out = {"pfa": pfa, "split": split, "scans": int(len(S)), "fallback": fallback, "thresholds": {}, "pd": {},
+           "negatives": {}, "placed": []}
+    for c, name in enumerate(classes):
+        pd, thr = pd_at_pfa(S[:, c], P[:, c], pfa) if len(S) else (math.nan, math.nan)
+        placed = not math.isnan(thr) and math.isfinite(thr)
+        out["thresholds"][name] = float(min(max(thr, 0.0), 1.0)) if placed else float(fallback)
+        out["pd"][name] = None if math.isnan(pd) else float(pd)
+        out["negatives"][name] = int((~P[:, c]).sum()) if len(S) else 0
+        if placed:
+            out["placed"].append(name)
+    return out
+
+
+def at_thresholds(scores, present, classes: list[str], thresholds: dict[str, float]) -> dict:
+    """Mean Pd and PFA over classes when each alarms above its own threshold (NaN where a split has none)."""
+    S, P = np.asarray(scores, np.float64), np.asarray(present, bool)
+    pds, pfas = [], []
+    for c, name in enumerate(classes):
+        if not len(S):
+            break
+        alarm = S[:, c] > thresholds.get(name, 0.5)
+        if P[:, c].any():
+            pds.append(float(alarm[P[:, c]].mean()))
+        if (~P[:, c]).any():
+            pfas.append(float(alarm[~P[:, c]].mean()))
+    return {"Pd": float(np.mean(pds)) if pds else math.nan, "PFA": float(np.mean(pfas)) if pfas else math.nan}
+
+
 def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(PFA, Pd) points over all thresholds."""
     from sklearn.metrics import roc_curve as sk_roc

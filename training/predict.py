@@ -43,8 +43,10 @@ class Prediction:
         """Seg: (H, W) uint8 model class index (0 = background)."""
         return self.probs.argmax(0).astype(np.uint8)
 
-    def detected(self, threshold: float) -> list[str]:
-        return [c for c, s in self.scores.items() if s > threshold]
+    def detected(self, threshold: "float | dict[str, float]") -> list[str]:
+        from training.tasks.base import cut
+
+        return [c for c, s in self.scores.items() if s > cut(threshold, c)]
 
 
 def scanner_facts(scan_meta: dict | None, channels: int, bit_depth: int = 16) -> tuple[list[float], float]:
@@ -105,7 +107,21 @@ class Predictor:
 
     @property
     def threshold(self) -> float:
+        """The flat threshold of the recipe (classes without an operating point)."""
         return float(self.spec.get("threshold", 0.5))
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per class: the operating point chosen on the val split for the recipe's false-alarm rate, else the
+        flat threshold. What prelabel, predict, manifest-check and the workbench alarm above."""
+        per = (self.spec.get("operating_point") or {}).get("thresholds", {})
+        return {c: float(per.get(c, self.threshold)) for c in self.classes}
+
+    def operating_note(self) -> str:
+        op = self.spec.get("operating_point")
+        if not op:
+            return f"a flat threshold {self.threshold:g}"
+        return f"operating points for PFA {op['pfa'] * 100:g} % on {op['split']} ({len(op['placed'])} classes placed)"
 
     def predict_scan(self, scan: "Scan | np.ndarray | str | Path", **kw) -> Prediction:
         """Predict one scan after checking it is like the training scans.

@@ -24,7 +24,7 @@ from training import inputs, models, signing, tasks, tracking
 from training.config import TrainConfig, load_config, parse_config
 from training.evaluation import evaluate_items, write_report
 from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
-from training.metrics import pd_key
+from training.metrics import operating_point, pd_key
 from training.predict import Predictor
 from training.progress import Progress
 
@@ -435,6 +435,13 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
             if k in row:
                 final[f"val_{k}_{cname}"] = row[k]
     final["best_epoch"] = trainer.state.best_epoch + 1
+    if cfg.eval.operating_pfa is not None and tasks.get(cfg.task).detection and len(res["scores"]):
+        op = operating_point(res["scores"], res["present"], pred.classes, cfg.eval.operating_pfa, cfg.eval.threshold)
+        spec["operating_point"] = op  # travels inside the version (spec.json): every command alarms above it
+        progress.note(f"operating points for PFA {op['pfa'] * 100:g} % on {len(val_items)} val scans: "
+                      + ", ".join(f"{c} {t:.3f}" for c, t in op["thresholds"].items() if c in op["placed"])
+                      + (f"; {len(pred.classes) - len(op['placed'])} class(es) at the flat {op['fallback']:g} "
+                         "(no val scan with or without them)" if len(op["placed"]) < len(pred.classes) else ""))
     if "best_epoch" not in MlflowClient().get_run(run_id).data.metrics:  # (a resumed _finish logs them once)
         mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
     suffix = tasks.get(cfg.task).model_suffix
@@ -443,6 +450,9 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
     tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,
             "architecture": f"{spec['model']['arch']}/{spec['model']['encoder']}",
             "config_sha": cfg.sha(),
+            **({"operating_point": json.dumps({"pfa": spec["operating_point"]["pfa"],
+                                               "thresholds": spec["operating_point"]["thresholds"]})}
+               if "operating_point" in spec else {}),
             "task": cfg.task, **{f"val_{k}": f"{v:.4f}" for k, v in head.items()}}
     mlflow.set_tag(signing.PENDING, json.dumps(tags))  # what the version needs, should this process die
     model_uri, version = tracking.log_model(trainer.net, spec, registered)

@@ -69,3 +69,24 @@ def test_small_split_notes_name_what_is_weak():
     assert any("PFA 1 % needs ≥ 100" in n for n in notes) and any("PFA 5 % needs ≥ 20" in n for n in notes)
     assert any("fewer than 5 scans hold gun" in n for n in notes)
     assert math.isnan(B.figure("mAUROC", smp, np.arange(7))) is False
+
+
+def test_operating_point_keeps_the_false_alarm_rate_on_its_split():
+    from training.metrics import at_thresholds, operating_point
+
+    rng = np.random.default_rng(3)
+    present = rng.random((400, 3)) < 0.3
+    present[:, 2] = False                                  # a class the split cannot place
+    scores = np.where(present, rng.beta(5, 2, present.shape), rng.beta(2, 5, present.shape))
+    op = operating_point(scores, present, ["a", "b", "c"], 0.05, 0.5)
+    assert op["placed"] == ["a", "b"] and op["thresholds"]["c"] == 0.5
+    for c, name in enumerate("ab"):
+        t = op["thresholds"][name]
+        neg = scores[~present[:, c], c]
+        assert (neg > t).mean() <= 0.05 and (neg >= t).mean() > 0.05 - 1 / len(neg)  # as far as it may go
+        assert op["pd"][name] == pytest.approx(pd_at_pfa(scores[:, c], present[:, c], 0.05)[0])
+    m = at_thresholds(scores[:, :2], present[:, :2], ["a", "b"], op["thresholds"])
+    assert m["PFA"] <= 0.05 and m["Pd"] == pytest.approx(np.mean([op["pd"]["a"], op["pd"]["b"]]))
+    flat_c = (scores[:, 2] > 0.5).mean()                   # the unplaced class alarms at the flat threshold
+    assert at_thresholds(scores, present, ["a", "b", "c"], op["thresholds"])["PFA"] == pytest.approx(
+        (2 * m["PFA"] + flat_c) / 3)

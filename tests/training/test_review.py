@@ -72,6 +72,7 @@ def test_compare_table_report_and_run(versions):
     assert d["mIoU"].verdict in ("better", "worse", "within noise")
     assert any("Pd at PFA 1 % needs" in n for n in cmp.notes)  # a test split of a handful of scans
     assert "Paired against v1" in page and "How far to trust" in page
+    assert "op. point" in cmp.table and "(PFA 1 % on val)" in cmp.rows[0]["op"]
     assert "v1_mIoU_lo95" in run.data.metrics or np.isnan(cmp.rows[0]["ci"]["mIoU"].lo)
 
 
@@ -123,6 +124,31 @@ def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):
         assert total_v2 == c1["regions"]  # re-running replaced, did not pile up
         kept = p.store.region(manual_id)
         assert kept.state == "accepted" and kept.author == "ann" and kept.source == "manual"
+
+
+def test_versions_carry_operating_points_that_prelabel_uses(versions, tmp_path):
+    import json
+
+    from training.infer import prelabel
+    from training.predict import load_predictor
+
+    proj = tmp_path / "copy"
+    shutil.copytree(versions, proj)
+    c = client_for(proj)
+    tag = json.loads(c.get_model_version("rev-seg", "1").tags["operating_point"])
+    assert tag["pfa"] == 0.01
+    with using(default_uri(proj)):
+        pred = load_predictor("models:/rev-seg/1")
+        op = pred.spec["operating_point"]
+        assert op["split"] == "val" and op["thresholds"] == tag["thresholds"] == pred.thresholds
+        assert op["placed"] and set(op["thresholds"]) == set(pred.classes)
+        for name in set(pred.classes) - set(op["placed"]):  # classes val cannot place keep the flat threshold
+            assert op["thresholds"][name] == 0.5
+        prelabel("models:/rev-seg/1", proj, min_area=1, quiet=True)  # default: the operating points
+    with Project.open(proj, readonly=True) as p:
+        props = [r for rec in p.store.images() for r in p.store.regions(rec.id, state="proposal")]
+        names = {c.id: c.name for c in p.taxonomy.classes}
+    assert all(r.score > pred.thresholds[names[r.class_id]] for r in props)
 
 
 def test_predict_cli_writes_files_and_skips_unreadable(versions, tmp_path):

@@ -177,7 +177,7 @@ def test_versions_and_queue_commands(trained):
 
 
 def test_train_from_the_panel_streams_the_log_and_lists_the_new_version(win, project, qtbot):
-    w, m = win, win.models
+    m = win.models
     m.set_recipe(TINY)
     m.overrides.setText("optim.epochs=1 eval.overlays=0")
     assert m.train_btn.isEnabled() and not m.stop_btn.isEnabled()

@@ -26,6 +26,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from training.predict import Prediction, Predictor
 
 
+def cut(threshold: "float | dict[str, float]", name: str) -> float:
+    """The threshold of class ``name``: one for all, or the version's per-class operating points."""
+    return float(threshold.get(name, 0.5)) if isinstance(threshold, dict) else float(threshold)
+
+
 class Task:
     name: str = ""
     help: str = ""                       # one line for the recipe reference

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from datasets.errors import XwbError
-from training.tasks.base import Task
+from training.tasks.base import Task, cut
 
 
 class Tags(Task):
@@ -100,10 +100,10 @@ class Tags(Task):
 
     def found(self, pred, spec, threshold, min_area):
         # "clear" and "contraband" are summaries of the scan, not goods a manifest declares
-        return sorted(t for t, s in pred.scores.items() if s > threshold and t not in ("clear", "contraband"))
+        return sorted(t for t, s in pred.scores.items() if s > cut(threshold, t) and t not in ("clear", "contraband"))
 
     def propose(self, project, rec, pred, spec, source, threshold, min_area):
-        tags = {t: s for t, s in pred.scores.items() if s > threshold}
+        tags = {t: s for t, s in pred.scores.items() if s > cut(threshold, t)}
         project.store.replace_tag_proposals(rec.id, source, tags)
         return f"tags {', '.join(tags) or '-'}", len(tags)
 
@@ -113,7 +113,7 @@ class Tags(Task):
         pic = rgb.copy()
         for i, name in enumerate(sorted(p.scores, key=lambda n: -p.scores[n])[:5]):
             cv2.putText(pic, f"{name} {p.scores[name]:.2f}", (8, 22 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
-                        (255, 255, 255) if p.scores[name] > threshold else (160, 160, 160), 1, cv2.LINE_AA)
+                        (255, 255, 255) if p.scores[name] > cut(threshold, name) else (160, 160, 160), 1, cv2.LINE_AA)
         return [], pic
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from datasets.errors import XwbError
 from datasets.regions import IGNORE_LABEL
-from training.tasks.base import Task
+from training.tasks.base import Task, cut
 
 
 def components(pred, spec: dict, min_area: int = 16) -> list[dict]:
@@ -177,7 +177,7 @@ class Segmentation(Task):
         return float(h.mean() * np.sqrt(share))
 
     def found(self, pred, spec, threshold, min_area):
-        return sorted({r["class"] for r in components(pred, spec, min_area) if r["score"] > threshold})
+        return sorted({r["class"] for r in components(pred, spec, min_area) if r["score"] > cut(threshold, r["class"])})
 
     def propose(self, project, rec, pred, spec, source, threshold, min_area):
         from datasets.regions import Region
@@ -185,7 +185,7 @@ class Segmentation(Task):
         tax = project.taxonomy
         regs = [Region(tax.by_name(r["class"]).id, mask=r["mask"], mask_x=r["box"][0], mask_y=r["box"][1],
                        state="proposal", source=source, score=r["score"], author=source)
-                for r in components(pred, spec, min_area) if r["score"] > threshold]
+                for r in components(pred, spec, min_area) if r["score"] > cut(threshold, r["class"])]
         project.store.replace_proposals(rec.id, source, regs)
         return f"{len(regs)} proposals", len(regs)
 

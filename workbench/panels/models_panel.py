@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, Signal
+from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -111,8 +111,11 @@ class ModelsPanel(QWidget):
         self.prelabel_list.setToolTip("the image list's scans as filtered (done and reviewed scans are left alone)")
         self.prelabel_scan.clicked.connect(lambda: self.prelabel("scan"))
         self.prelabel_list.clicked.connect(lambda: self.prelabel("list"))
-        self.min_score = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
-        self.min_score.setToolTip("weakest proposal written")
+        # its lowest value stands for the version's own per-class operating points (chosen on val)
+        self.min_score = QDoubleSpinBox(decimals=2, minimum=-0.05, maximum=1.0, singleStep=0.05, value=-0.05)
+        self.min_score.setSpecialValueText("op. point")
+        self.min_score.setToolTip("weakest proposal written: the version's per-class operating points (chosen on "
+                                  "the val split for its false-alarm rate), or one score for every class")
         self.accept_score = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05, value=0.9)
         self.accept_scan = QPushButton("Accept ≥ score here")
         self.accept_list = QPushButton("… in listed")
@@ -288,7 +291,8 @@ class ModelsPanel(QWidget):
         if not ids:
             self.status.setText("no scan to pre-label (done and reviewed scans are left alone)")
             return
-        uri, thr, folder = r.uri, float(self.min_score.value()), self.folder
+        uri, folder = r.uri, self.folder
+        thr = None if self.min_score.value() < 0 else float(self.min_score.value())
         source = f"model:{r.name}/{r.version}"
 
         def work(progress, cancelled):
@@ -299,7 +303,8 @@ class ModelsPanel(QWidget):
             with Project.open(folder) as p:
                 registry.check_taxonomy(pred.spec, p, uri)
                 recs = [p.store.image(i) for i in ids]
-                out = prelabel_scans(pred, source, p, recs, thr, progress=progress, cancelled=cancelled)
+                out = prelabel_scans(pred, source, p, recs, pred.thresholds if thr is None else thr,
+                                     progress=progress, cancelled=cancelled)
             return {**out, "uri": uri, "total": len(ids)}
         self._start(f"pre-label {len(ids)} scan{'s' if len(ids) > 1 else ''}", work)
 
