@@ -8,7 +8,8 @@ no recipe or tool was tuned on, per occlusion level (easy / hidden):
 - live wire: anchors on the corners of the true outline, fewest first (clicks = anchors; 20 if never);
 - polygon baseline: vertices of the simplest polygon (Douglas-Peucker of the true outline) reaching the IoU;
 - click model (with ``--click-project P``: the project's registered ``<P>-click``): the same protocol as the
-  wand, left clicks positive and right clicks negative, in a 512 px window around the clicks.
+  wand, left clicks positive and right clicks negative, in the tool's window around the clicks (256 px,
+  grown while the object reaches its edge).
 NoC@85 / NoC@90 are the mean clicks to IoU 0.85 / 0.90, per class and level. Then the milliseconds one
 click costs on a 2048 x 8192 dual-energy scan: a wand click, a live-wire anchor (cost map of its crop) and a
 live-wire cursor move (path from the map).
@@ -39,20 +40,21 @@ from workbench.assist.signal import ScanSignal  # noqa: E402
 TARGETS = (0.85, 0.9)
 
 
-def click_step(signal: ScanSignal, backend):
-    """The click model as the robot uses it: one session per object, each click added to it."""
+def click_step(signal: ScanSignal, backend, fixed: int | None = None):
+    """The click model as the robot uses it: one session per object, each click added to it (``fixed``: one
+    window size, never grown: the tool before it adapted its window, the baseline)."""
     from workbench.assist.interactive import ClickSession
 
     state = {}
 
     def step(pred, x, y, positive):
         if pred is None or "s" not in state:
-            state["s"] = ClickSession(signal, backend)
+            state["s"] = ClickSession(signal, backend) if fixed is None else ClickSession(signal, backend, fixed, fixed)
         return state["s"].add(x, y, positive)
     return step
 
 
-def noc(scans: int, seed: int, backend=None) -> dict:
+def noc(scans: int, seed: int, backend=None, click_only: bool = False) -> dict:
     rows = defaultdict(lambda: defaultdict(list))  # (level, class) -> tool -> [(noc85, noc90)]
     for level in ("easy", "hidden"):
         for i in range(scans):
@@ -60,12 +62,14 @@ def noc(scans: int, seed: int, backend=None) -> dict:
             sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
             for name, m, x, y in s.regions:
                 truth = Patch(m.astype(bool), x, y)
-                w, _ = R.clicks_to(R.wand_step(sig, truth), truth, TARGETS)
-                lw, _ = R.livewire_anchors(sig, truth, TARGETS)
-                pg = R.polygon_vertices(truth, TARGETS)
-                got = [("wand", w), ("live wire", lw), ("polygon", pg)]
+                got = []
+                if not click_only:
+                    w, _ = R.clicks_to(R.wand_step(sig, truth), truth, TARGETS)
+                    lw, _ = R.livewire_anchors(sig, truth, TARGETS)
+                    got += [("wand", w), ("live wire", lw), ("polygon", R.polygon_vertices(truth, TARGETS))]
                 if backend is not None:
                     got.append(("click model", R.clicks_to(click_step(sig, backend), truth, TARGETS)[0]))
+                    got.append(("click 512 fixed", R.clicks_to(click_step(sig, backend, 512), truth, TARGETS)[0]))
                 for tool, need in got:
                     rows[(level, name)][tool].append(tuple(need[t] for t in TARGETS))
                 print(f"  {level:6s} scan {i} {name:12s} {truth.area:7d} px  " +
@@ -92,10 +96,11 @@ def timing(repeat: int, seed: int, backend=None) -> dict:
         wire.path_to(x + 140, y + 20)
         out["live wire move (path)"].append(time.perf_counter() - t)
         if backend is not None:
-            s = click_step(sig, backend)
-            t = time.perf_counter()
-            s(None, x, y, True)
-            out["click model (512 px window)"].append(time.perf_counter() - t)
+            for label, fixed in (("click model", None), ("click model, 512 px fixed", 512)):
+                s = click_step(sig, backend, fixed)
+                t = time.perf_counter()
+                s(None, x, y, True)
+                out[label].append(time.perf_counter() - t)
     return out
 
 
@@ -106,6 +111,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--click-project", help="a project with a registered <name>-click model (xwb train "
                                             "configs/click_unet.yaml)")
+    ap.add_argument("--click-only", action="store_true", help="only the click model (and its 512 px baseline)")
     a = ap.parse_args()
     backend = None
     if a.click_project:
@@ -118,15 +124,16 @@ def main() -> None:
         backend = ModelBackend(folder, folder.name)
         print(f"click model: {backend.uri} of {folder}")
     print(f"clicks to IoU 0.85 / 0.90 on {a.scans} synthetic bags per level (seed {a.seed}, 768 x 1024):")
-    rows = noc(a.scans, a.seed, backend)
-    tools = ("wand", "live wire", "polygon") + (("click model",) if backend is not None else ())
+    rows = noc(a.scans, a.seed, backend, a.click_only)
+    tools = (() if a.click_only else ("wand", "live wire", "polygon")) + \
+        (("click model", "click 512 fixed") if backend is not None else ())
     print(f"\n{'level':7s}{'class':13s}{'n':>3s}  " + "  ".join(f"{t:>17s}" for t in tools))
     for level in ("easy", "hidden"):
         tot = defaultdict(list)
         for (lv, name), by_tool in sorted(rows.items()):
             if lv != level:
                 continue
-            n = len(by_tool["wand"])
+            n = len(by_tool[tools[0]])
             cells = []
             for t in tools:
                 v = np.array(by_tool[t], float)
@@ -134,7 +141,7 @@ def main() -> None:
                 cells.append(f"{v[:, 0].mean():7.1f} / {v[:, 1].mean():5.1f}  ")
             print(f"{level:7s}{name:13s}{n:3d}  " + "".join(f"{c:>19s}" for c in cells))
         cells = [f"{np.array(tot[t])[:, 0].mean():7.1f} / {np.array(tot[t])[:, 1].mean():5.1f}  " for t in tools]
-        print(f"{level:7s}{'all':13s}{len(tot['wand']):3d}  " + "".join(f"{c:>19s}" for c in cells))
+        print(f"{level:7s}{'all':13s}{len(tot[tools[0]]):3d}  " + "".join(f"{c:>19s}" for c in cells))
     print(f"\nmilliseconds per click on a 2048 x 8192 dual-energy scan (median of {a.repeat}, at random places):")
     for k, v in timing(a.repeat, a.seed, backend).items():
         print(f"  {k:30s} {statistics.median(v) * 1000:7.1f} ms  (max {max(v) * 1000:.1f})")

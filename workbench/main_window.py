@@ -149,6 +149,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self.docks[title] = d
         self.tabifyDockWidget(self.docks["Image"], self.docks["Models"])  # a tab beside the scan's fields
         self.docks["Image"].raise_()
+        self.resizeDocks([self.docks["Images"]], [340], Qt.Orientation.Horizontal)  # file names stay readable
         self.tools = {cls.name: cls(self) for cls in tools.registered()}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")

@@ -15,7 +15,8 @@ import numpy as np
 from workbench.assist.masks import Patch
 from workbench.assist.signal import ScanSignal
 
-WINDOW = 512  # px around the clicks the model sees (the 150 ms budget on a CPU is for a 512 x 512 window)
+WINDOW = 256       # px around the clicks the model sees first: about the context of its training crops
+WINDOW_MAX = 1024  # grown (x2 each time) while the object reaches the window's edge
 
 Click = tuple[int, int, bool]  # (x, y, positive), scan pixels
 
@@ -35,11 +36,12 @@ def window_for(signal: ScanSignal, clicks: list[Click], size: int = WINDOW) -> t
 
 
 class ClickSession:
-    """One object being clicked: each click re-asks the backend in the same window (grown only when a click
-    falls outside it) and keeps the parts of the mask that hold a positive click."""
+    """One object being clicked: each click re-asks the backend in the same window and keeps the parts of the
+    mask that hold a positive click. The window starts small (fast, and the context the model learnt from)
+    and grows when a click falls outside it or the object reaches its edge where the scan goes on."""
 
-    def __init__(self, signal: ScanSignal, backend: ClickBackend, size: int = WINDOW):
-        self.signal, self.backend, self.size = signal, backend, size
+    def __init__(self, signal: ScanSignal, backend: ClickBackend, size: int = WINDOW, max_size: int = WINDOW_MAX):
+        self.signal, self.backend, self.size, self.max_size = signal, backend, size, max(size, max_size)
         self.clicks: list[Click] = []
         self.box: tuple[int, int, int, int] | None = None
         self.patch: Patch | None = None
@@ -60,13 +62,24 @@ class ClickSession:
         x0, y0, x1, y1 = self.box or (0, 0, 0, 0)
         if self.box is None or any(not (x0 <= x < x1 and y0 <= y < y1) for x, y, _ in self.clicks):
             self.box = window_for(self.signal, self.clicks, self.size)
-            x0, y0, x1, y1 = self.box
-        local = [(x - x0, y - y0, p) for x, y, p in self.clicks]
         t = time.perf_counter()
-        prob = self.backend.probabilities(self.signal, self.box, local)
+        while True:
+            x0, y0, x1, y1 = self.box
+            local = [(x - x0, y - y0, p) for x, y, p in self.clicks]
+            mask = keep_clicked(self.backend.probabilities(self.signal, self.box, local) > 0.5, local)
+            if self.size >= self.max_size or not self._cut_off(mask):
+                break
+            self.size = min(self.size * 2, self.max_size)  # the object goes on past the window: look wider
+            self.box = window_for(self.signal, self.clicks, self.size)
         self.seconds = time.perf_counter() - t
-        self.patch = Patch(keep_clicked(prob > 0.5, local), x0, y0).tight()
+        self.patch = Patch(mask, x0, y0).tight()
         return self.patch
+
+    def _cut_off(self, mask: np.ndarray) -> bool:
+        """Whether the mask reaches an edge of the window that is not the scan's edge."""
+        x0, y0, x1, y1 = self.box
+        return bool((mask[:, 0].any() and x0 > 0) or (mask[:, -1].any() and x1 < self.signal.width)
+                    or (mask[0].any() and y0 > 0) or (mask[-1].any() and y1 < self.signal.height))
 
 
 def keep_clicked(mask: np.ndarray, clicks: list[Click]) -> np.ndarray:

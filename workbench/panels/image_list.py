@@ -162,6 +162,7 @@ class ImageListPanel(QWidget):
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the name gives way, elided in the middle
         for j in (2, 3, 4, UNCERTAINTY):
             head.setSectionResizeMode(j, QHeaderView.ResizeMode.ResizeToContents)
+        self.view.setColumnHidden(UNCERTAINTY, True)  # shown once a model has ranked the scans
         self.sorted_by: tuple[int, Qt.SortOrder] | None = None  # a column the annotator (or a ranking) chose
         self.proxy.sort(-1)
         head.sortIndicatorChanged.connect(self._sort_chosen)
@@ -219,6 +220,7 @@ class ImageListPanel(QWidget):
     def show_uncertainty(self, values: dict[int, float], model: str) -> None:
         """Fill the uncertainty column and sort by it, most uncertain first: next/previous walk the queue."""
         self.model.set_uncertainty(values, model)
+        self.view.setColumnHidden(UNCERTAINTY, False)
         self.view.sortByColumn(UNCERTAINTY, Qt.SortOrder.DescendingOrder)
         self.highlight(self.current)
 

@@ -141,6 +141,9 @@ class ModelsPanel(QWidget):
         for p in shipped_recipes(self.folder):
             self.recipe.addItem(p.stem if p.parent == REPO_CONFIGS else f"{p.stem} (project)", str(p))
         self.recipe.addItem("other file…", "")
+        own = next((i for i in range(self.recipe.count()) if self.recipe.itemText(i).endswith("(project)")), None)
+        default = own if own is not None else self.recipe.findText("seg_unet_resnet18")
+        self.recipe.setCurrentIndex(max(default, 0))  # the project's own recipe, else the default one
         self.recipe.activated.connect(self._recipe_chosen)
         self.overrides = QLineEdit()
         self.overrides.setPlaceholderText("--set overrides, e.g. optim.epochs=5 data.tile=256")
@@ -169,7 +172,7 @@ class ModelsPanel(QWidget):
         r1 = QHBoxLayout()
         r1.addWidget(self.prelabel_scan)
         r1.addWidget(self.prelabel_list)
-        r1.addWidget(QLabel("from"))
+        r1.addWidget(QLabel("min score"))
         r1.addWidget(self.min_score)
         lay.addLayout(r1)
         r2 = QHBoxLayout()
