@@ -114,6 +114,9 @@ class EvalCfg(_Section):
     overlap: int = _f(64, "px shared by neighbouring tiles, blended smoothly", ge=0, le=1024)
     overlays: int = _f(4, "prediction overlays logged with the final evaluation", ge=0)
     pfa: list[float] = _f(lambda: [0.01, 0.05], "false-alarm rates at which the detection rate (Pd) is reported")
+    val_every: int = _f(1, "validate every N epochs (and always after the last one); early stopping's patience "
+                           "counts validations. Each epoch logs where its time went: epoch_train_s, epoch_val_s, "
+                           "epoch_save_s", ge=1)
     val_clicks: int = _f(20, "click-to-segment: most clicks per object while validating each epoch (NoC beyond "
                              "counts as this; `xwb evaluate` and the final evaluation allow 20)", ge=3, le=20)
 

@@ -70,15 +70,17 @@ class Progress:
             return _Quiet()
         return (_Bar if self.tty else _Lines)(epoch, epochs, steps, self.stream)
 
-    def epoch_done(self, epoch: int, epochs: int, stats: dict, val: dict | None, monitor: str, first_epoch: int) -> None:
+    def epoch_done(self, epoch: int, epochs: int, stats: dict, val: dict | None, monitor: str, first_epoch: int,
+                   seconds: tuple[float, float, float] | None = None) -> None:
         if not self.enabled:
             return
         el = time.perf_counter() - self.t0
         done = epoch + 1 - first_epoch
         eta = el / max(done, 1) * (epochs - epoch - 1)
         v = f" {monitor} {val[monitor]:.4f}" if val and monitor in val else ""
+        t = f" (train {seconds[0]:.0f} s, val {seconds[1]:.0f} s, save {seconds[2]:.1f} s)" if seconds else ""
         print(f"epoch {epoch + 1}/{epochs} loss {stats['train_loss']:.4f}{v} {stats['images_per_s']:.1f} img/s "
-              f"lr {stats['lr']:.2e} ETA {_eta(eta)}", file=self.stream, flush=True)
+              f"lr {stats['lr']:.2e} ETA {_eta(eta)}{t}", file=self.stream, flush=True)
 
     def note(self, msg: str, always: bool = False) -> None:
         if self.enabled or always:

@@ -311,13 +311,18 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
     last_val: dict = {}
     for epoch in range(first, cfg.optim.epochs):
         trainer.state.epoch = epoch
+        t0 = time.perf_counter()
         stats = trainer.run_epoch()
         stop = False
         if d.main:
-            val = _validate(trainer, cfg, spec, val_items)
-            last_val = val
+            t1 = time.perf_counter()
+            validate = (epoch + 1) % cfg.eval.val_every == 0 or epoch + 1 == cfg.optim.epochs
+            val = _validate(trainer, cfg, spec, val_items) if validate else {}
+            t2 = time.perf_counter()
+            if val:
+                last_val = val
             ckdir.mkdir(parents=True, exist_ok=True)
-            if trainer.improved(val.get(cfg.monitor, math.nan)):
+            if validate and trainer.improved(val.get(cfg.monitor, math.nan)):
                 atomic_write(ckdir / "best.safetensors", st_save(
                     {k: v.detach().cpu().contiguous() for k, v in trainer.net.state_dict().items()}))
             trainer.state.epoch = epoch + 1
@@ -326,9 +331,12 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
                             trainer.state, cfg.to_yaml(), spec, {"step": epoch, "metrics": logged})
             # what `xwb runs` shows without opening the checkpoint (it may be hundreds of MB)
             atomic_write(ckdir / "progress.json", json.dumps({"epochs_done": epoch + 1, "epochs": cfg.optim.epochs}))
+            t3 = time.perf_counter()
+            # where the epoch's time went (train steps incl. data loading, validation, checkpoints)
+            logged.update({"epoch_train_s": t1 - t0, "epoch_val_s": t2 - t1, "epoch_save_s": t3 - t2})
             mlflow.log_metrics(logged, step=epoch)
-            progress.epoch_done(epoch, cfg.optim.epochs, stats, val, cfg.monitor, first)
-            stop = trainer.should_stop()
+            progress.epoch_done(epoch, cfg.optim.epochs, stats, val, cfg.monitor, first, (t1 - t0, t2 - t1, t3 - t2))
+            stop = validate and trainer.should_stop()
             if stop:
                 progress.note(f"early stop: {cfg.monitor} has not improved for {cfg.optim.patience} epochs "
                               f"(best {trainer.state.best:.4f} at epoch {trainer.state.best_epoch + 1})")

@@ -92,9 +92,15 @@ def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
     from training.run import train
 
     a = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0"], quiet=True)
-    b = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "model.arch=FPN"], quiet=True)
+    b = train(TINY, synth, ["optim.epochs=3", "eval.overlays=0", "model.arch=FPN", "eval.val_every=2"], quiet=True)
     assert (a.version, b.version) == ("1", "2")
     c = client_for(synth)
+    # validation every 2nd epoch and after the last; every epoch says where its time went
+    assert [m.step for m in c.get_metric_history(b.run_id, "val_mIoU")] == [1, 2]
+    for k in ("epoch_train_s", "epoch_val_s", "epoch_save_s"):
+        assert [m.step for m in c.get_metric_history(b.run_id, k)] == [0, 1, 2]
+    val_s = {m.step: m.value for m in c.get_metric_history(b.run_id, "epoch_val_s")}
+    assert val_s[0] < val_s[1]  # the epoch without validation spent (almost) nothing on it
     assert c.get_run(a.run_id).info.experiment_id == c.get_run(b.run_id).info.experiment_id
     assert c.get_run(b.run_id).data.params["model.arch"] == "FPN"
 
