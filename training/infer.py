@@ -214,11 +214,20 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
         summary["precision"] = tp / (tp + fp) if tp + fp else float("nan")
         summary["recall"] = tp / (tp + fn) if tp + fn else float("nan")
         summary["truth_flags"] = tp + fn
+        # what the flags are worth against flagging without looking: every scan, or as many at random
+        base = (tp + fn) / len(scored)
+        rate = (tp + fp) / len(scored)
+        summary["baselines"] = {"flag_everything": {"precision": base, "recall": 1.0 if tp + fn else float("nan")},
+                                "random_same_rate": {"precision": base, "recall": rate}}
     if not quiet:
         line = f"{summary['flagged']}/{summary['scans']} scans flagged; CSV: {out}"
         if scored:
+            b = summary["baselines"]
             line += (f"\nagainst the synthetic truth ({summary['truth_flags']} scans carry contraband or undeclared "
-                     f"goods): flag precision {summary['precision']:.2f}, recall {summary['recall']:.2f}")
+                     f"goods): flag precision {summary['precision']:.2f}, recall {summary['recall']:.2f}"
+                     f"\nbaselines: flag every scan: precision {b['flag_everything']['precision']:.2f}, recall "
+                     f"{b['flag_everything']['recall']:.2f}; flag as many at random ({summary['flagged']}): precision "
+                     f"{b['random_same_rate']['precision']:.2f}, recall {b['random_same_rate']['recall']:.2f} (expected)")
         print(line)
     return summary
 

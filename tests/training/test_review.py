@@ -179,6 +179,10 @@ def test_manifest_check_scores_flags_against_synthetic_truth(versions, tmp_path)
 
     rows = list(csv.DictReader(open(tmp_path / "m.csv")))
     assert len(rows) == 20 and {"scan", "manifest", "found", "undeclared", "flag", "truth_flag"} <= set(rows[0])
+    b = s["baselines"]  # flagging without looking, for scale
+    share = sum(int(r["truth_flag"]) for r in rows) / 20
+    assert b["flag_everything"] == {"precision": pytest.approx(share), "recall": 1.0}
+    assert b["random_same_rate"]["recall"] == pytest.approx(s["flagged"] / 20)
 
 
 def test_bad_model_uris_and_foreign_taxonomy(versions, tmp_path):
