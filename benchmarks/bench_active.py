@@ -46,7 +46,9 @@ def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
         items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task)]
     res = evaluate_items(pred, items, pfas=(0.01, 0.05))
     return {"mIoU": res["headline"]["mIoU"], "mPd5": res["headline"].get("mPd_pfa5", float("nan")),
-            "scans": len(items)}
+            "mPd1": res["headline"].get("mPd_pfa1", float("nan")), "scans": len(items),
+            "per_class": {c: {k: row.get(k) for k in ("IoU", "Pd_pfa1", "Pd_pfa5", "scans_with")}
+                          for c, row in res["per_class"].items()}}
 
 
 class Pool:
