@@ -178,6 +178,7 @@ def test_versions_and_queue_commands(trained):
 
 def test_train_from_the_panel_streams_the_log_and_lists_the_new_version(win, project, qtbot):
     m = win.models
+    run_job(qtbot, win, m.rank_btn)  # a queue is shown: the new version will rank it again
     m.set_recipe(TINY)
     m.overrides.setText("optim.epochs=1 eval.overlays=0")
     assert m.train_btn.isEnabled() and not m.stop_btn.isEnabled()
@@ -188,9 +189,13 @@ def test_train_from_the_panel_streams_the_log_and_lists_the_new_version(win, pro
     log = m.log.toPlainText()
     assert "epoch 1/1" in log and "registered bag-seg version 2" in log
     assert m.train_progress.format() == "registered bag-seg/2"
+    reranked = []
+    m.job_done.connect(lambda what, res: reranked.append(res.get("uri")) if what == "rank" else None)
     qtbot.waitUntil(lambda: m.table.rowCount() == 2 and m.chosen() is not None and m.chosen().version == "2",
                     timeout=60_000)
     assert not m.stop_btn.isEnabled() and m.train_btn.isEnabled()
+    qtbot.waitUntil(lambda: reranked == ["models:/bag-seg/2"], timeout=120_000)
+    assert win.images.model.ranked_by == "models:/bag-seg/2"
 
 
 def test_read_only_window_cannot_prelabel_or_train(win, project, qtbot):

@@ -10,7 +10,7 @@
   image list shows it in a column and walks them most uncertain first.
 - Train: a recipe (the shipped ones, the project's, or a file) with optional ``--set`` overrides, run as
   ``xwb train`` in a subprocess; its log streams into the panel, Stop ends it after its last epoch (resumable),
-  and the version it registers appears in the list.
+  and the version it registers appears in the list (and ranks the queue again when one is shown).
 
 The window it serves implements ``ModelsHost`` (below); models load once per version and stay loaded.
 """
@@ -82,6 +82,7 @@ class ModelsPanel(QWidget):
         self._new_uri = ""
         self._partial = ""
         self._listed_once = False
+        self._ranked = False  # a queue is shown: a newly trained version ranks it again
         self._build()
 
     def showEvent(self, e) -> None:
@@ -357,6 +358,7 @@ class ModelsPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         if "ranked" in res:
+            self._ranked = True
             ranked = res["ranked"]
             self.host.show_uncertainty({r.image_id: r.uncertainty for r in ranked}, res["uri"])
             top = ", ".join(f"{Path(r.path).name} {r.uncertainty:.2f}" for r in ranked[:3])
@@ -467,6 +469,8 @@ class ModelsPanel(QWidget):
     def _choose_new(self, _n: int) -> None:
         self.versions_loaded.disconnect(self._choose_new)
         self.choose(self._new_uri)
+        if self._ranked and self.chosen() is not None and self.chosen().batch_use == "":
+            self.rank()  # the queue follows the newest model: what it is unsure of now
 
     _stopping = False
 
