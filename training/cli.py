@@ -102,11 +102,13 @@ def _uri_args(p) -> None:
 
 def cmd_evaluate(a) -> int:
     _offline_hub()
+    from training import tasks
     from training.evaluate import evaluate, key_metrics
 
     e = evaluate(a.model, a.project, a.split, a.force, a.tracking_uri, a.device)
     figures = "  ".join(f"{k} {e.headline.get(k, float('nan')):.4f}" for k in key_metrics(e.task))
-    print(f"{e.ref.label} on {a.split}: {figures}  ({e.headline.get('seconds_per_scan', 0):.2f} s/scan)")
+    per = tasks.get(e.task).seconds_per
+    print(f"{e.ref.label} on {a.split}: {figures}  ({e.headline.get('seconds_per_scan', 0):.2f} s/{per})")
     print(f"evaluation run: {e.run_id}{' (reused)' if e.reused else ''}")
     return 0
 

@@ -91,6 +91,7 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
                          "trained_on": mv.tags.get("dataset_digest", "")[:12],
                          **{k: e.headline.get(k, math.nan) for k in keys},
                          "ci": {k: i for k, i in ci.items() if i is not None}, "op": op,
+                         "per": tasks.get(task).seconds_per,
                          "s_per_scan": e.headline.get("seconds_per_scan", math.nan), "eval_run": e.run_id})
         base = _baseline(vs, aliases)
         diffs = differences(evals, keys, base)
@@ -147,6 +148,10 @@ def _at_operating_point(vtags: dict, e: Evaluation) -> str:
     return f"{_f(m['Pd'], 2)} / {_f(m['PFA'], 3)} ({label})"
 
 
+def _per(rows: list[dict]) -> str:
+    return rows[0].get("per", "scan") if rows else "scan"
+
+
 def _cell(r: dict, k: str) -> str:
     i = r.get("ci", {}).get(k)
     return i.text(3) if i is not None else _f(r[k], 3)
@@ -165,7 +170,7 @@ def format_differences(diffs: list[dict], keys: list[str]) -> str:
 def format_table(rows: list[dict], keys: list[str]) -> str:
     op = any(r.get("op") for r in rows)
     head = ["version", "aliases", "recipe", "model", "trained_on", *keys, *(["Pd / PFA at op. point"] if op else []),
-            "s/scan"]
+            f"s/{_per(rows)}"]
     lines = [[r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
               *[_cell(r, k) for k in keys], *([r.get("op") or "-"] if op else []), _f(r["s_per_scan"], 2)]
              for r in rows]
@@ -177,7 +182,7 @@ def format_table(rows: list[dict], keys: list[str]) -> str:
 def markdown_table(rows: list[dict], keys: list[str]) -> str:
     op = any(r.get("op") for r in rows)
     head = ["version", "aliases", "recipe", "model", "trained on", *keys, *(["Pd / PFA at op. point"] if op else []),
-            "s/scan"]
+            f"s/{_per(rows)}"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         out.append("| " + " | ".join([r["version"], r["aliases"] or "-", r["recipe"], r["model"], f"`{r['trained_on']}`",
@@ -273,7 +278,7 @@ def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: 
         return f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
     op = any(r.get("op") for r in rows)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["version", "aliases", "recipe", "model", "trained on", *keys,
-                                                          *(["Pd / PFA at op. point"] if op else []), "s/scan"])
+                                                          *(["Pd / PFA at op. point"] if op else []), f"s/{_per(rows)}"])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in
                                     [r["version"], r["aliases"] or "-", r["recipe"], r["model"], r["trained_on"],
                                      *[_cell(r, k) for k in keys], *([r.get("op") or "-"] if op else []),

@@ -41,6 +41,7 @@ class Task:
     per_class_metric: str = ""           # the per-class bar of `xwb compare`
     shuffle: bool = True                 # whether the DataLoader shuffles (seg crops are random already)
     detection: bool = True               # reports Pd at the recipe's false-alarm rates (eval.pfa)
+    seconds_per: str = "scan"            # what evaluation's seconds_per_scan times (one scan, or one click)
 
     @property
     def model_suffix(self) -> str:
