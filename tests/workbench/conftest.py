@@ -28,16 +28,22 @@ def known_project(tmp_path):
     return tmp_path / "known"
 
 
-@pytest.fixture
-def window(qtbot, known_project):
+def open_window(qtbot, folder, size=(1000, 700), timeout: int = 10_000):
+    """The real main window on ``folder`` as annotator "tester", shown, its first scan loaded."""
     from workbench.main_window import MainWindow
 
-    w = MainWindow(known_project, "tester")
+    w = MainWindow(folder, "tester")
     qtbot.addWidget(w)
-    w.resize(1000, 700)
+    w.resize(*size)
     w.show()
-    qtbot.waitUntil(lambda: w.canvas.scan_item is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: w.canvas.scan_item.pyramid.done.is_set(), timeout=10_000)
+    qtbot.waitUntil(lambda: w.canvas.scan_item is not None, timeout=timeout)
+    qtbot.waitUntil(lambda: w.canvas.scan_item.pyramid.done.is_set(), timeout=timeout)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, known_project):
+    w = open_window(qtbot, known_project)
     yield w
     w.close()
 

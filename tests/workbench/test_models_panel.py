@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from datasets.project import Project
 from tests.training.conftest import TINY, xwb
+from tests.workbench.conftest import open_window
 
 SOURCE = "model:bag-seg/1"
 
@@ -36,13 +37,7 @@ def project(trained, tmp_path):
 
 @pytest.fixture
 def win(qtbot, project):
-    from workbench.main_window import MainWindow
-
-    w = MainWindow(project, "tester")
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w.canvas.scan_item is not None, timeout=20_000)
+    w = open_window(qtbot, project, (1400, 900), timeout=20_000)
     with qtbot.waitSignal(w.models.versions_loaded, timeout=60_000):
         w.show_models()
     yield w
