@@ -149,7 +149,9 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self.docks[title] = d
         self.tabifyDockWidget(self.docks["Image"], self.docks["Models"])  # a tab beside the scan's fields
         self.docks["Image"].raise_()
-        self.resizeDocks([self.docks["Images"]], [340], Qt.Orientation.Horizontal)  # file names stay readable
+        # file names stay readable beside status, regions, split and uncertainty (once the window has a size)
+        QTimer.singleShot(0, lambda: None if self._closed else self.resizeDocks(
+            [self.docks["Images"]], [420], Qt.Orientation.Horizontal))
         self.tools = {cls.name: cls(self) for cls in tools.registered()}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")

@@ -16,7 +16,7 @@ from workbench.assist.masks import Patch
 from workbench.assist.signal import ScanSignal
 
 WINDOW = 256       # px around the clicks the model sees first: about the context of its training crops
-WINDOW_MAX = 1024  # grown (x2 each time) while the object reaches the window's edge
+WINDOW_MAX = 512   # grown (x2) once when the object reaches the window's edge: at most the old fixed window
 
 Click = tuple[int, int, bool]  # (x, y, positive), scan pixels
 

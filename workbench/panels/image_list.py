@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 COLS = ["", "file", "status", "regions", "split", "uncert."]
-UNCERTAINTY = 5
+SPLIT, UNCERTAINTY = 4, 5
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by (numbers as numbers, unranked last)
 STATUS_COLORS = {"new": "#888888", "in_progress": "#d9a400", "done": "#2e9e44", "reviewed": "#2f6fd6",
                  "rejected": "#c23b3b"}
@@ -221,6 +221,7 @@ class ImageListPanel(QWidget):
         """Fill the uncertainty column and sort by it, most uncertain first: next/previous walk the queue."""
         self.model.set_uncertainty(values, model)
         self.view.setColumnHidden(UNCERTAINTY, False)
+        self.view.setColumnHidden(SPLIT, True)  # the queue is of unlabelled scans; the file name needs the room
         self.view.sortByColumn(UNCERTAINTY, Qt.SortOrder.DescendingOrder)
         self.highlight(self.current)
 
