@@ -149,9 +149,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self.docks[title] = d
         self.tabifyDockWidget(self.docks["Image"], self.docks["Models"])  # a tab beside the scan's fields
         self.docks["Image"].raise_()
-        # file names stay readable beside status, regions, split and uncertainty (once the window has a size)
-        QTimer.singleShot(0, lambda: None if self._closed else self.resizeDocks(
-            [self.docks["Images"]], [420], Qt.Orientation.Horizontal))
+        self._sized = False
         self.tools = {cls.name: cls(self) for cls in tools.registered()}
         self.acts = actions.build(self)
         tb = self.addToolBar("tools")
@@ -171,6 +169,12 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self.regions.set_readonly(True)
             self.palette.setEnabled(False)
         self._update_undo_actions()
+
+    def showEvent(self, e) -> None:
+        super().showEvent(e)
+        if not self._sized:  # file names stay readable beside status, regions and uncertainty
+            self._sized = True
+            self.resizeDocks([self.docks["Images"]], [420], Qt.Orientation.Horizontal)
 
     def _remember(self, folder) -> None:
         st = settings()
