@@ -174,7 +174,8 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         super().showEvent(e)
         if not self._sized:  # file names stay readable beside status, regions and uncertainty
             self._sized = True
-            self.resizeDocks([self.docks["Images"]], [420], Qt.Orientation.Horizontal)
+            if self.width() >= 1400:  # (a small window keeps its room for the scan)
+                self.resizeDocks([self.docks["Images"]], [420], Qt.Orientation.Horizontal)
 
     def _remember(self, folder) -> None:
         st = settings()

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from datasets.project import Project
-from tests.training.conftest import TINY, xwb
+from tests.training.conftest import TINY
 from tests.workbench.conftest import open_window
 
 SOURCE = "model:bag-seg/1"
@@ -161,14 +161,18 @@ def test_uncertainty_scores_sure_and_unsure_predictions():
     assert cls.uncertainty(np.array([0.999, 0.001])) < 0.02
 
 
-def test_versions_and_queue_commands(trained):
-    r = xwb("versions", "--project", str(trained))
-    assert r.returncode == 0, r.stderr
-    assert "bag-seg" in r.stdout and "val mIoU" in r.stdout
-    r = xwb("queue", "models:/bag-seg/1", "--project", str(trained), "--limit", "2")
-    assert r.returncode == 0, r.stderr
-    rows = r.stdout.strip().splitlines()[1:]
+def test_versions_and_queue_commands(trained, capsys):
+    from workbench.cli import main  # in process: the entry point's own argument handling and printing
+
+    assert main(["versions", "--project", str(trained)]) == 0
+    out = capsys.readouterr().out
+    assert "bag-seg" in out and "val mIoU" in out
+    assert main(["queue", "models:/bag-seg/1", "--project", str(trained), "--limit", "2"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
     assert len(rows) == 2 and float(rows[0].split()[0]) >= float(rows[1].split()[0])
+    assert main(["queue", "models:/bag-seg/7", "--project", str(trained)]) == 1  # one line, no traceback
+    err = capsys.readouterr().err
+    assert "bag-seg has no version 7" in err and "Traceback" not in err
 
 
 def test_train_from_the_panel_streams_the_log_and_lists_the_new_version(win, project, qtbot):

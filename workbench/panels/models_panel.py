@@ -265,7 +265,9 @@ class ModelsPanel(QWidget):
         self.rank_btn.setEnabled(usable)
         why = r.batch_use if r is not None and r.batch_use else ""
         for w in (self.prelabel_scan, self.prelabel_list, self.rank_btn):
-            w.setToolTip(why or w.toolTip())
+            if not w.property("usual_tip"):
+                w.setProperty("usual_tip", w.toolTip())
+            w.setToolTip(why or w.property("usual_tip"))  # why it is off, else what it does
         self.cancel_btn.setEnabled(busy)
         self.train_btn.setEnabled(self.proc is None and not self.host.readonly)
         self.stop_btn.setEnabled(self.proc is not None)
