@@ -42,7 +42,7 @@ def main() -> None:
     net = create(spec, None).eval()
     pred = Predictor(net, spec)
     print(f"Unet/{a.encoder}, 11 outputs, CPU {torch.get_num_threads()} threads")
-    for kind, size in (("baggage", (768, 1024)), ("cargo", (2048, 8192))):
+    for kind, size in (("baggage", (384, 512)), ("baggage", (768, 1024)), ("cargo", (2048, 8192))):
         s = make_scan(kind, 1, 0, size, ["firearm", "drugs"])
         counts, i0, dark = s.counts, s.meta["i0"], s.meta.get("dark", 0.0)
         pred.predict_counts(counts[:256, :256], i0, dark)  # warm
