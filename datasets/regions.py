@@ -134,8 +134,14 @@ class Region:
             made = shape_polygon(kind, pts, width, height)
             return sh if made.shape == self.polygon.shape and np.array_equal(made, self.polygon) else None
         if kind == "mask" and self.mask is not None and pts.shape == (2, 2):
-            return sh if (int(pts[0][0]), int(pts[0][1])) == (self.mask_x, self.mask_y) else None
+            return sh if tuple(corner_pixels(pts)[0]) == (self.mask_x, self.mask_y) else None
         return None
+
+
+def corner_pixels(points) -> np.ndarray:
+    """The pixels a mask's corner points fall in (labelme's ``mask`` shapes: fractions within the pixel).
+    A corner a hair below a pixel edge (254.99999999999997, float arithmetic of the writer) is on the edge."""
+    return np.floor(np.asarray(points, np.float64) + 1e-6).astype(int)
 
 
 CIRCLE_VERTICES = 64

@@ -21,7 +21,7 @@ from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card
                                      load_json, need, area_polygon, read_decision)
 from datasets.project import Project
 from datasets.safefs import join_inside, staged_export, write_new
-from datasets.regions import STATES, Region, shape_polygon
+from datasets.regions import STATES, Region, corner_pixels, shape_polygon
 
 SKIPPED = ("point", "line", "linestrip", "points")  # no area: nothing to segment (see the README)
 IGNORE = "__ignore__"  # labelme's label for "don't care" areas
@@ -78,7 +78,7 @@ def _shape(r: Region, tax, width: int, height: int) -> dict:
     else:
         h, w = r.mask.shape
         corners = [[r.mask_x, r.mask_y], [r.mask_x + w - 1, r.mask_y + h - 1]]
-        if exact and [[int(v) for v in p] for p in exact["points"]] == corners:
+        if exact and corner_pixels(exact["points"]).tolist() == corners:
             corners = exact["points"]
         shape.update(shape_type="mask", points=corners, mask=_png_b64(r.mask))
     return shape
@@ -225,8 +225,8 @@ def _plan_file(project: Project, path: Path, plan: ImportPlan, rels: set[str]) -
             if len(pts) != 2:
                 raise XwbError(f"{w}: mask needs 2 corner points, has {len(pts)}")
             m = _b64_png(need(s, "mask", str, w), w)
-            x0, y0 = int(pts[0][0]), int(pts[0][1])
-            if m.shape != (int(pts[1][1]) - y0 + 1, int(pts[1][0]) - x0 + 1):
+            (x0, y0), (x1, y1) = corner_pixels(pts[:2])
+            if m.shape != (y1 - y0 + 1, x1 - x0 + 1):
                 raise XwbError(f"{w}.mask: {m.shape[1]}x{m.shape[0]} does not match its corner points")
             if x0 + m.shape[1] > width or y0 + m.shape[0] > height:
                 raise XwbError(f"{w}.mask: outside the {width}x{height} image")
