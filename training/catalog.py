@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training import tasks, tracking
+from training import registry, tasks, tracking
 
 
 @dataclass
@@ -86,15 +86,13 @@ def project_versions(project_path: str | Path, tracking_uri: str | None = None,
         tracking.check_server(uri)
         c = MlflowClient()
         for rm in sorted(c.search_registered_models(), key=lambda m: m.name):
-            aliases: dict[str, list[str]] = {}
-            for a, v in (rm.aliases or {}).items():
-                aliases.setdefault(str(v), []).append(a)
+            aliases = registry.by_version(rm.aliases)
             for mv in sorted(c.search_model_versions(f"name='{rm.name}'"), key=lambda v: -int(v.version)):
                 t = mv.tags or {}
                 if task and t.get("task") != task:
                     continue
                 rows.append(VersionRow(
-                    rm.name, str(mv.version), sorted(aliases.get(str(mv.version), [])), t.get("task", ""),
+                    rm.name, str(mv.version), aliases.get(str(mv.version), []), t.get("task", ""),
                     t.get("recipe", ""), t.get("architecture", ""), t.get("dataset_digest", ""),
                     time.strftime("%Y-%m-%d %H:%M", time.localtime(mv.creation_timestamp / 1000)), _figures(t),
                     _batch_use(t.get("task", ""))))

@@ -87,7 +87,9 @@ def png(a: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _targets(p: Project, images: list[str] | None, status: str | None):
+def targets(p: Project, images: list[str] | None, status: str | None):
+    """The scans a batch command works on: ``images`` (ids or paths), else those of ``status``; "new" means
+    unlabelled too (no accepted region). Prelabel, the labelling queue and the Models panel share it."""
     if images:
         out = []
         for key in images:
@@ -130,9 +132,14 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
     with Project.open(folder) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
         thr = pred.thresholds if min_score is None else min_score
-        show = None if quiet else (lambda done, total, line: line.startswith("skipped ") or print(line))  # (skips: stderr)
-        return prelabel_scans(pred, ref.source, p, _targets(p, images, None if images else status), thr, min_area,
-                              progress=show)
+        recs = targets(p, images, None if images else status)
+        if quiet:
+            return prelabel_scans(pred, ref.source, p, recs, thr, min_area)
+
+        def show(done: int, total: int, line: str) -> None:
+            if not line.startswith("skipped "):  # (prelabel_scans says skips on stderr itself)
+                print(line)
+        return prelabel_scans(pred, ref.source, p, recs, thr, min_area, progress=show)
 
 
 def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: "float | dict[str, float]",

@@ -15,7 +15,7 @@ from typing import Callable
 
 from datasets.project import Project
 from training import registry, tasks
-from training.infer import Progress, _open_model, _targets, _why
+from training.infer import Progress, _open_model, _why, targets
 from training.predict import Predictor
 
 
@@ -57,7 +57,7 @@ def queue(model_uri: str, project_path: str | Path, images: list[str] | None = N
     ref, pred = _open_model(model_uri, folder, tracking_uri, device)
     with Project.open(folder, readonly=True) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
-        ranked, failed = rank_scans(pred, p, _targets(p, images, None if images else "new"))
+        ranked, failed = rank_scans(pred, p, targets(p, images, None if images else "new"))
     if failed:
         print(f"{failed} scan(s) skipped (unreadable or unlike the model's training scans)", file=sys.stderr)
     return ranked

@@ -71,7 +71,12 @@ def aliases_of(name: str) -> dict[str, list[str]]:
     """version -> its aliases."""
     from mlflow import MlflowClient
 
+    return by_version(MlflowClient().get_registered_model(name).aliases)
+
+
+def by_version(aliases: dict | None) -> dict[str, list[str]]:
+    """A registered model's ``aliases`` (alias -> version) turned round: version -> its aliases, sorted."""
     out: dict[str, list[str]] = {}
-    for alias, v in (MlflowClient().get_registered_model(name).aliases or {}).items():
+    for alias, v in sorted((aliases or {}).items()):
         out.setdefault(str(v), []).append(alias)
     return out

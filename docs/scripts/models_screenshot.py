@@ -58,7 +58,15 @@ steps = [lambda: xdo("windowfocus", str(int(w.winId()))),
          "wait for a job",
          lambda: xdo("mousemove", "5", "5"),
          lambda: subprocess.run(["import", "-window", "root", "-crop", "1700x1050+0+0", str(out)]),
+         lambda: remember_scan(),
+         lambda: xdo("mousemove", *centre_of(m.accept_scan), "click", "1", "key", "d"),  # accept, walk on at once
          app.quit]
+accepted_on: list[int] = []
+
+
+def remember_scan() -> None:
+    accepted_on.append(w.image.id)
+    print("ranked scan", w.image.id, "order", w.images.order()[:3], flush=True)
 
 
 def run(i: int = 0, jobs: int = 0) -> None:
@@ -85,4 +93,6 @@ QTimer.singleShot(3000, run)
 app.exec()
 with Project.open(folder, readonly=True) as p:
     n = sum(1 for rec in p.store.images() for r in p.store.regions(rec.id, state="proposal"))
-print(f"proposals in the store: {n}")
+    acc = [r for r in p.store.regions(accepted_on[0]) if r.state == "accepted"] if accepted_on else []
+print(f"proposals in the store: {n}; accepted on the ranked scan (Accept >= 0.90, then D at once): "
+      f"{len(acc)} {[round(r.score, 2) for r in acc]}; window ended on scan {w.image.id}")

@@ -83,12 +83,12 @@ class ModelsPanel(QWidget):
         self._partial = ""
         self._listed_once = False
         self._ranked = False  # a queue is shown: a newly trained version ranks it again
+        self._stopping = False  # Stop was pressed: the run's exit is "stopped", not "failed"
         self._build()
 
     def showEvent(self, e) -> None:
         super().showEvent(e)
         if not self._listed_once:  # MLflow is asked only once the panel is looked at
-            self._listed_once = True
             self.reload()
 
     # -- layout ----------------------------------------------------------------------
@@ -321,12 +321,12 @@ class ModelsPanel(QWidget):
         uri, folder = r.uri, self.folder
 
         def work(progress, cancelled):
-            from training.infer import _targets
+            from training.infer import targets
             from training.queue import rank_scans
 
             pred = self._predictor(uri)
             with Project.open(folder, readonly=True) as p:
-                ranked, failed = rank_scans(pred, p, _targets(p, None, "new"), progress, cancelled)
+                ranked, failed = rank_scans(pred, p, targets(p, None, "new"), progress, cancelled)
             return {"ranked": ranked, "failed": failed, "uri": uri}
         self._start("rank unlabelled scans", work)
 
@@ -473,8 +473,6 @@ class ModelsPanel(QWidget):
         self.choose(self._new_uri)
         if self._ranked and self.chosen() is not None and self.chosen().batch_use == "":
             self.rank()  # the queue follows the newest model: what it is unsure of now
-
-    _stopping = False
 
     def stop_training(self) -> None:
         """Ctrl-C for the run: it ends after its last finished epoch, marked KILLED, resumable."""
