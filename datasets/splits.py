@@ -5,6 +5,11 @@ overwrite it), so adding scans or labels can never move a test image into
 training. Unassigned images are placed greedily, rarest class first, into the
 split that is furthest below its target share for that image's classes; the
 order is fixed by content hashes, so the same project gives the same splits.
+
+A class held by at least ``MIN_FOR_EVERY_SPLIT`` images wants at least one image in val and in test
+even where its share rounds to less (4 firearm scans at 70/15/15 would otherwise all land in train,
+and the test split could not measure firearms at all). The image's rarest class decides first, as in
+iterative stratification: a common class cannot outvote the rare one it shares a scan with.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import hashlib
 
 from datasets.project import Project
 from datasets.store import SPLITS
+
+MIN_FOR_EVERY_SPLIT = 3  # images of a class from which val and test each want one of them
 
 
 def assign_splits(project: Project) -> dict[str, int]:
@@ -49,10 +56,20 @@ def assign_splits(project: Project) -> dict[str, int]:
     for im, cls in todo:
         open_ = [s for s in SPLITS if target[s] > 0 and n_img[s] < quota[s]] or [s for s in SPLITS if target[s] > 0]
 
-        def score(s: str) -> tuple[float, float]:
-            # how far this split is below its share of each of the image's classes (known totals)
-            cls_def = sum(target[s] * total_per_class[c] - n_cls.get(c, {}).get(s, 0) for c in cls) / max(1, len(cls))
-            return (cls_def, quota[s] - n_img[s])
+        def deficit(c: int, s: str) -> float:
+            """How far split s is below what it wants of class c (known totals)."""
+            want = target[s] * total_per_class[c]
+            if s != "train" and target[s] > 0 and total_per_class[c] >= MIN_FOR_EVERY_SPLIT:
+                want = max(want, 1.0)
+            return want - n_cls.get(c, {}).get(s, 0)
+
+        rarest = min(cls, key=lambda c: (total_per_class[c], c)) if cls else None
+
+        def score(s: str) -> tuple[float, float, float]:
+            # the rarest class first, then the mean over the image's classes, then the split's room
+            mean_def = sum(deficit(c, s) for c in cls) / max(1, len(cls))
+            first = deficit(rarest, s) if rarest is not None else 0.0
+            return (first, mean_def, quota[s] - n_img[s])
 
         best = max(open_, key=lambda s: (score(s), -SPLITS.index(s)))
         assignment[im.id] = best

@@ -62,3 +62,19 @@ def test_store_never_overwrites_a_split(project):
     other = "val" if im.split != "val" else "train"
     project.store.set_splits({im.id: other})
     assert project.store.image(im.id).split == im.split
+
+
+def test_a_rare_class_reaches_val_and_test(project):
+    """4 scans of a class at 70/15/15: one in val and one in test (rounding would put all 4 in train)."""
+    _add(project, 60, 4, [1, 1, 2, 2, 0])
+    rare = [im for im in project.images()][:4]
+    for im in rare:
+        project.store.add_region(im.id, Region(5, polygon=TRI))
+    assign_splits(project)
+    by_cls = project.store.region_classes_by_image()
+    splits = sorted(project.store.image(im.id).split for im in rare)
+    assert splits.count("val") == 1 and splits.count("test") == 1, splits
+    for c in (1, 2):  # the common classes are still spread
+        got = {s: sum(1 for im in project.images() if c in by_cls.get(im.id, ()) and im.split == s)
+               for s in ("train", "val", "test")}
+        assert min(got.values()) >= 1 and got["train"] > got["val"] + got["test"], (c, got)
