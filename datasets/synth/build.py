@@ -30,6 +30,8 @@ CLASS_TAGS = {"firearm": ["weapon"], "knife": ["weapon"], "drugs": ["narcotics"]
               "ivory": ["wildlife"], "solid_waste": ["waste"], "currency": ["cash"]}
 RENDERS = ("counts", "pseudo-colour", "single-energy")  # how the scans are written, see ``_write_scan``
 MIN_VISIBLE = 0.2  # a threat less than 20 % visible is taken out of the scene (no one could label it)
+CLEAN = 0.15  # default share of scans drawn without contraband (a training set rich in positives); a port's
+# real traffic is mostly clean: ``--clean 0.95 --undeclared 0.05`` gives a realistic base rate
 
 
 @dataclass
@@ -43,9 +45,9 @@ class SynthScan:
 
 
 def make_scan(kind: str, seed: int, index: int, size: tuple[int, int], classes: list[str],
-              occlusion: str = "mixed", undeclared: float = 0.2) -> SynthScan:
+              occlusion: str = "mixed", undeclared: float = 0.2, clean: float = CLEAN) -> SynthScan:
     rng = np.random.default_rng([seed, index])
-    scene = build_scene(kind, rng, size, classes, occlusion)
+    scene = build_scene(kind, rng, size, classes, occlusion, threat_rate=1.0 - clean)
     att = scene.attenuation()
     regions, present, levels = _visible_regions(scene, att)
     counts = scene.render(rng, att)
@@ -123,7 +125,8 @@ def _write_scan(folder: Path, stem: str, s: SynthScan, render: str) -> str:
 def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: tuple[int, int] | None = None,
                   occlusion: str = "mixed", classes: list[str] | None = None, undeclared: float = 0.2,
                   unlabelled: int = 0, taxonomy: Taxonomy | None = None,
-                  progress: Callable[[int, int], None] | None = None, render: str = "counts") -> Path:
+                  progress: Callable[[int, int], None] | None = None, render: str = "counts",
+                  clean: float = CLEAN) -> Path:
     out = Path(out)
     if render not in RENDERS:
         raise XwbError(f"unknown render {render!r} (choose {', '.join(RENDERS)})")
@@ -135,6 +138,8 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         raise XwbError(f"unknown occlusion {occlusion!r} (choose {', '.join(OCCLUSIONS)}, mixed)")
     if not 0 <= undeclared <= 1:
         raise XwbError(f"--undeclared must be a share between 0 and 1, got {undeclared}")
+    if not 0 <= clean <= 1:
+        raise XwbError(f"--clean must be a share between 0 and 1, got {clean}")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise XwbError(f"{out}: exists and is not empty; choose a new folder")
     tax = taxonomy or Taxonomy.load(default_taxonomy_path())
@@ -156,7 +161,7 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         (tmp / "images").mkdir()
         truth = {}
         for i in range(count):
-            s = make_scan(kind, seed, i, size, classes, occlusion, undeclared)
+            s = make_scan(kind, seed, i, size, classes, occlusion, undeclared, clean)
             rel = _write_scan(tmp, f"images/{kind}_{seed}_{i:05d}", s, render)
             rec = p.make_record(tmp / rel, rel)
             labelled = i < count - unlabelled
@@ -171,7 +176,8 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
                 progress(i + 1, count)
         assign_splits(p)
         (tmp / "synth.json").write_text(json.dumps({"seed": seed, "kind": kind, "size": list(size), "render": render,
-                                                    "occlusion": occlusion, "scans": truth}, indent=1))
+                                                    "occlusion": occlusion, "clean": clean, "undeclared": undeclared,
+                                                    "scans": truth}, indent=1))
         p.close()
         if out.exists():
             out.rmdir()

@@ -33,7 +33,7 @@ def cmd_synth(a) -> int:
             print(f"  {a.kind} scans {i}/{n}", file=sys.stderr, flush=True)
 
     out = synth_project(a.out, a.kind, a.count, a.seed, size, a.occlusion, classes, a.undeclared, a.unlabelled,
-                        progress=progress, render=a.render)
+                        progress=progress, render=a.render, clean=a.clean)
     what = "" if a.render == "counts" else f" {a.render}"
     print(f"wrote {a.count} synthetic{what} {a.kind} scans to {out} in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--occlusion", default="mixed", help="easy | hard | hidden | mixed")
     p.add_argument("--classes", help="comma-separated classes to generate (default: all the taxonomy has)")
     p.add_argument("--undeclared", type=float, default=0.2, help="share of scans with goods missing from the manifest")
+    p.add_argument("--clean", type=float, default=0.15,
+                   help="share of scans drawn without contraband (default 0.15, rich in positives for training; "
+                        "a port's traffic: e.g. --clean 0.95 --undeclared 0.05)")
     p.add_argument("--unlabelled", type=int, default=0, help="leave the last N scans without labels (for pre-labelling)")
     p.add_argument("--render", default="counts",
                    help="counts (16-bit dual-energy TIFF, default) | pseudo-colour (8-bit RGB PNG, the SIXray "

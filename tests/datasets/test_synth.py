@@ -121,8 +121,19 @@ def test_undeclared_share_marks_manifest_gaps():
             assert "undeclared_goods" in s.tags
 
 
+def test_clean_share_sets_the_base_rate():
+    """--clean: the share of scans drawn without contraband (a port's traffic is mostly clean)."""
+    def with_contraband(clean):
+        return sum(bool(make_scan("parcel", 9, i, (96, 128), list(THREATS), clean=clean).truth["contraband"])
+                   for i in range(40))
+    assert with_contraband(1.0) == 0
+    assert with_contraband(0.0) >= 36  # a threat mostly hidden may be taken out of the scene
+    assert 1 <= with_contraband(0.9) <= 10
+
+
 @pytest.mark.parametrize("args,msg", [
     (["--kind", "submarine"], "unknown kind"),
+    (["--clean", "1.5"], "--clean must be a share"),
     (["--count", "0"], "at least 1"),
     (["--size", "10x10"], "too small"),
     (["--classes", "firearm,unicorn"], "unknown class"),
