@@ -1,8 +1,6 @@
 """``xwb predict`` / ``prelabel`` / ``manifest-check``: a model's output as files, as proposals, as flags."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -13,6 +11,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from datasets import flags
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
@@ -179,7 +178,7 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
     """Flag scans whose content the declared manifest does not cover; score the flags where truth is known."""
     folder = Path(project_path)
     ref, pred = _open_model(model_uri, folder, tracking_uri, device)
-    truth = _synth_truth(folder)
+    truth = flags.synth_truth(folder)
     rows, failed = [], 0
     with Project.open(folder, readonly=True) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
@@ -200,50 +199,21 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
                 tax.has_name(c) and {w.lower() for w in tax.by_name(c).declared_as} & declared)]
             row = {"scan": rec.path, "manifest": ";".join(rec.manifest), "found": ";".join(found),
                    "undeclared": ";".join(undeclared), "flag": int(bool(undeclared))}
-            t = truth.get(rec.path)
-            if t is not None:
-                row["truth_flag"] = int(bool(t.get("contraband") or t.get("undeclared_goods")))
-                row["truth"] = ";".join(t.get("contraband", []) + [f"undeclared:{g}" for g in t.get("undeclared_goods", [])])
+            if rec.path in truth:
+                row.update(flags.truth_row(truth[rec.path]))
             rows.append(row)
     out = out or folder / "reports" / f"manifest-check-{ref.name or 'model'}-v{ref.version or ''}.csv"
     keys = ["scan", "manifest", "found", "undeclared", "flag"] + (["truth_flag", "truth"] if truth else [])
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, keys, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write(out, buf.getvalue())
+    flags.write_csv(out, rows, keys)
     summary = {"scans": len(rows), "flagged": sum(r["flag"] for r in rows), "failed": failed, "csv": str(out)}
-    scored = [r for r in rows if "truth_flag" in r]
+    scored = flags.score(rows)
     if scored:
-        tp = sum(r["flag"] and r["truth_flag"] for r in scored)
-        fp = sum(r["flag"] and not r["truth_flag"] for r in scored)
-        fn = sum(not r["flag"] and r["truth_flag"] for r in scored)
-        summary["precision"] = tp / (tp + fp) if tp + fp else float("nan")
-        summary["recall"] = tp / (tp + fn) if tp + fn else float("nan")
-        summary["truth_flags"] = tp + fn
-        # what the flags are worth against flagging without looking: every scan, or as many at random
-        base = (tp + fn) / len(scored)
-        rate = (tp + fp) / len(scored)
-        summary["baselines"] = {"flag_everything": {"precision": base, "recall": 1.0 if tp + fn else float("nan")},
-                                "random_same_rate": {"precision": base, "recall": rate}}
+        summary.update({k: scored[k] for k in ("precision", "recall", "truth_flags", "baselines")})
     if not quiet:
         line = f"{summary['flagged']}/{summary['scans']} scans flagged; CSV: {out}"
         if scored:
-            b = summary["baselines"]
-            line += (f"\nagainst the synthetic truth ({summary['truth_flags']} scans carry contraband or undeclared "
-                     f"goods): flag precision {summary['precision']:.2f}, recall {summary['recall']:.2f}"
-                     f"\nbaselines: flag every scan: precision {b['flag_everything']['precision']:.2f}, recall "
-                     f"{b['flag_everything']['recall']:.2f}; flag as many at random ({summary['flagged']}): precision "
-                     f"{b['random_same_rate']['precision']:.2f}, recall {b['random_same_rate']['recall']:.2f} (expected)")
+            line += "\n" + flags.describe(scored)
         print(line)
     return summary
 
 
-def _synth_truth(folder: Path) -> dict:
-    f = folder / "synth.json"
-    if not f.is_file():
-        return {}
-    try:
-        return json.loads(f.read_text()).get("scans", {})
-    except (OSError, ValueError):
-        return {}

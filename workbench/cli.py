@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     dcli.register(sub)
-    for mod in ("datasets.synth.cli", "training.cli", "workbench.gui_cli"):
+    for mod in ("datasets.synth.cli", "datasets.material_check", "training.cli", "workbench.gui_cli"):
         try:
             m = __import__(mod, fromlist=["register"])
         except ModuleNotFoundError as e:
