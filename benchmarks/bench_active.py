@@ -33,6 +33,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 from datasets.project import Project  # noqa: E402
 from datasets.synth.build import synth_project  # noqa: E402
+from heldout import Pool  # noqa: E402
 
 
 def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
@@ -49,29 +50,6 @@ def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
             "mPd1": res["headline"].get("mPd_pfa1", float("nan")), "scans": len(items),
             "per_class": {c: {k: row.get(k) for k in ("IoU", "Pd_pfa1", "Pd_pfa5", "scans_with")}
                           for c, row in res["per_class"].items()}}
-
-
-class Pool:
-    """The train split of the project and its true regions, labelled or not on demand."""
-
-    def __init__(self, proj: Path):
-        self.proj = proj
-        with Project.open(proj) as p:
-            self.ids = [r.id for r in p.store.images(split="train")]
-            self.truth = {i: p.store.regions(i, state="accepted") for i in self.ids}
-        self.labelled: set[int] = set(self.ids)
-
-    def label_only(self, keep: set[int]) -> None:
-        with Project.open(self.proj) as p:
-            for i in self.ids:
-                if i in keep and i not in self.labelled:
-                    p.store.add_regions(i, [r.copy(id=None) for r in self.truth[i]])
-                    p.store.update_image(i, status="done")
-                elif i not in keep and i in self.labelled:
-                    for r in p.store.regions(i, include_rejected=True):
-                        p.store.delete_region(r.id)
-                    p.store.update_image(i, status="new")
-        self.labelled = set(keep)
 
 
 def train_round(recipe: str, proj: Path, sets: list[str]) -> str:
@@ -121,7 +99,7 @@ def plot(curves: dict, out: Path, title: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="a new folder for the projects")
+    ap.add_argument("--out", default="/tmp/xwb-active", help="a new folder for the projects")
     ap.add_argument("--pool-scans", type=int, default=80, help="scans of the project (its train split is the pool)")
     ap.add_argument("--test-scans", type=int, default=40)
     ap.add_argument("--size", default="192x256")

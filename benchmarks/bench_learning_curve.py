@@ -51,7 +51,7 @@ def plot(points: list[tuple[int, dict]], out: Path, title: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="folder for the pool project (reused when there)")
+    ap.add_argument("--out", default="/tmp/xwb-learning-curve", help="folder for the pool project (reused when there)")
     ap.add_argument("--heldout", default="/tmp/xwb-heldout", help="folder of the held-out projects (reused)")
     ap.add_argument("--pool-scans", type=int, default=230, help="scans of the pool project (~70 %% train)")
     ap.add_argument("--heldout-scans", type=int, default=120, help="scans per occlusion level")

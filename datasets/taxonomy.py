@@ -43,6 +43,7 @@ class RegionClass:
     hotkey: str = ""
     description: str = ""
     declared_as: tuple[str, ...] = ()  # manifest words that declare this class (image-manifest comparison)
+    implies: tuple[str, ...] = ()  # image tags a scan holding this class carries (tags from a segmentation model)
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -103,6 +104,8 @@ class Taxonomy:
                 d["description"] = c.description
             if c.declared_as:
                 d["declared_as"] = list(c.declared_as)
+            if c.implies:
+                d["implies"] = list(c.implies)
             out.append(d)
         return {"classes": out, "tags": list(self.tags)}
 
@@ -121,7 +124,7 @@ class Taxonomy:
             key = f"{where}.classes[{i}]"
             if not isinstance(rc, dict):
                 raise XwbError(f"{key}: expected a mapping")
-            bad = set(rc) - {"id", "name", "color", "hotkey", "description", "declared_as"}
+            bad = set(rc) - {"id", "name", "color", "hotkey", "description", "declared_as", "implies"}
             if bad:
                 raise XwbError(f"{key}: unknown key(s) {', '.join(sorted(bad))}")
             for req in ("id", "name", "color"):
@@ -131,6 +134,7 @@ class Taxonomy:
                 id=rc["id"], name=rc["name"], color=rc["color"],
                 hotkey=str(rc.get("hotkey", "")), description=str(rc.get("description", "")),
                 declared_as=_words(rc.get("declared_as", []), f"{key}.declared_as"),
+                implies=_words(rc.get("implies", []), f"{key}.implies"),
             )
             _check_class(c, key)
             classes.append(c)
@@ -170,6 +174,22 @@ class Taxonomy:
                 seen_keys.add(c.hotkey)
         if len(set(self.tags)) != len(self.tags):
             raise XwbError(f"{where}.tags: duplicate tag")
+        for i, c in enumerate(self.classes):
+            unknown = [t for t in c.implies if t not in self.tags]
+            if unknown:
+                raise XwbError(f"{where}.classes[{i}].implies: {', '.join(unknown)} not in {where}.tags")
+
+    def implied_tags(self, class_scores: dict[str, float]) -> dict[str, float]:
+        """Tag scores from class scores: each tag a class implies scores the highest of its classes.
+
+        A segmentation model's per-class maximum probability becomes image tags this way; a tag no
+        scored class implies gets no score (the segmentation model cannot say it)."""
+        out: dict[str, float] = {}
+        for c in self.classes:
+            if c.name in class_scores:
+                for t in c.implies:
+                    out[t] = max(out.get(t, 0.0), float(class_scores[c.name]))
+        return out
 
     @classmethod
     def load(cls, path: str | Path) -> "Taxonomy":
