@@ -44,6 +44,9 @@ class ModelCfg(_Section):
     classes: list[str] = _f(list, "the classes (seg) or tags (cls) the model learns; empty = every one of the "
                                   "project's taxonomy")
     dropout: float = _f(0.0, "dropout before the classification head (cls)", ge=0, lt=1)
+    pool: Literal["avg", "max"] = _f("avg", "global pooling of the classifier's feature map (cls): avg (the "
+                                            "scan's evidence averaged) or max (the strongest place decides, as in "
+                                            "multiple-instance learning: a small threat is not averaged away)")
 
 
 class DataCfg(_Section):

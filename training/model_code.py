@@ -115,12 +115,13 @@ def _cls_net(spec: dict, n_in: int) -> torch.nn.Module:
         import segmentation_models_pytorch as smp
 
         net = smp.Unet(m["encoder"], encoder_weights=None, in_channels=n_in, classes=1,
-                       aux_params={"classes": len(spec["classes"]), "dropout": m.get("dropout", 0.0)})
+                       aux_params={"classes": len(spec["classes"]), "dropout": m.get("dropout", 0.0),
+                                   "pooling": m.get("pool", "avg")})
         return _SmpClassifier(net)
     import timm
 
     return timm.create_model(m["encoder"], pretrained=False, num_classes=len(spec["classes"]),
-                             in_chans=n_in, drop_rate=m.get("dropout", 0.0))
+                             in_chans=n_in, drop_rate=m.get("dropout", 0.0), global_pool=m.get("pool", "avg"))
 
 
 def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:

@@ -60,6 +60,7 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
             "model": {"arch": task.spec_arch(cfg.model.arch),
                       "encoder": cfg.model.encoder, "dropout": cfg.model.dropout,
+                      **({"pool": cfg.model.pool} if cfg.model.pool != "avg" else {}),
                       **({"custom": models.custom_spec(cfg.model.arch)} if ":" in cfg.model.arch else {})},
             "classes": names, **task.spec_labels(tax, names),
             "input": {"layout": kind.layout, "bit_depth": kind.bit_depth},

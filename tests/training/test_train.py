@@ -74,7 +74,7 @@ def test_tiny_seg_run_is_tracked_registered_and_loads(synth):
 def test_tiny_cls_run_in_process(synth):
     from training.run import train
 
-    r = train(CLS_TINY, synth, quiet=True)
+    r = train(CLS_TINY, synth, ["model.pool=max"], quiet=True)  # the default avg pool trains in other tests
     assert r.version == "1" and r.registered_model == "bag-cls"
     c = client_for(synth)
     run = c.get_run(r.run_id)
@@ -86,6 +86,10 @@ def test_tiny_cls_run_in_process(synth):
     out = pred.predict_scan(read_scan(synth / "images" / "baggage_1_00003.tiff"))
     assert out.probs.shape == (len(pred.classes),) and set(out.scores) == set(pred.classes)
     assert "weapon" in pred.classes
+    # max pooling (multiple-instance style) travels with the version and rebuilds the same network
+    assert pred.spec["model"]["pool"] == "max"
+    pools = [m for m in pred.net.modules() if type(m).__name__ == "SelectAdaptivePool2d"]
+    assert pools and all(m.pool_type == "max" for m in pools)
 
 
 def test_second_run_makes_a_second_version_in_the_same_experiment(synth):

@@ -62,11 +62,12 @@ class Tags(Task):
             from training.model_code import _SmpClassifier
 
             return _SmpClassifier(smp.Unet(m["encoder"], encoder_weights=weights, in_channels=n_in, classes=1,
-                                           aux_params={"classes": k, "dropout": m.get("dropout", 0.0)}))
+                                           aux_params={"classes": k, "dropout": m.get("dropout", 0.0),
+                                                       "pooling": m.get("pool", "avg")}))
         import timm
 
         return timm.create_model(m["encoder"], pretrained=True, num_classes=k, in_chans=n_in,
-                                 drop_rate=m.get("dropout", 0.0))
+                                 drop_rate=m.get("dropout", 0.0), global_pool=m.get("pool", "avg"))
 
     # ------------------------------------------------------------ training
     def dataset(self, items, cfg, pre, rank, world):
