@@ -79,7 +79,7 @@ def main() -> None:
             f = figures(f"models:/{name}/{ver}", uri, test)
             tags, S = tag_scores(f, task, tax)
             per_level[level] = (measure(tags, S, f["tags"]), f)
-        results[(name, ver, task, mv.tags.get("xwb.recipe", ""))] = per_level
+        results[(name, ver, task, mv.tags.get("recipe", ""))] = per_level
     common = [t for t in tax.tags if all(t in pl[lv][0] for pl in results.values() for lv in pl)]
     print(f"\nheld-out tags, AUROC (Pd at PFA 1 %); mean over {', '.join(common)}")
     for level in tests:

@@ -148,7 +148,14 @@ def test_versions_carry_operating_points_that_prelabel_uses(versions, tmp_path):
     with Project.open(proj, readonly=True) as p:
         props = [r for rec in p.store.images() for r in p.store.regions(rec.id, state="proposal")]
         names = {c.id: c.name for c in p.taxonomy.classes}
+        implies = {c.name: set(c.implies) for c in p.taxonomy.classes}
+        # the tags the proposed classes imply are proposed with them (a knife: weapon, contraband)
+        for rec in p.store.images():
+            classes = {names[r.class_id] for r in p.store.regions(rec.id, state="proposal")}
+            tags = {t for t, src, _ in p.store.tag_proposals(rec.id) if src == "model:rev-seg/1"}
+            assert set().union(*(implies[c] for c in classes)) <= tags <= set().union(*implies.values())
     assert all(r.score > pred.thresholds[names[r.class_id]] for r in props)
+    assert pred.spec["implies"]["knife"] == ["weapon", "contraband"]
 
 
 def test_predict_cli_writes_files_and_skips_unreadable(versions, tmp_path):
@@ -161,6 +168,7 @@ def test_predict_cli_writes_files_and_skips_unreadable(versions, tmp_path):
     assert "skipped" in r.stderr and "broken.tiff" in r.stderr
     doc = json.loads((out / f"{scan.stem}.json").read_text())
     assert doc["model"] == "models:/rev-seg/1" and set(doc["scores"]) >= {"firearm", "knife"}
+    assert doc["tags"]["weapon"] == max(doc["scores"]["firearm"], doc["scores"]["knife"])  # implied tags
     import cv2
 
     lab = cv2.imread(str(out / f"{scan.stem}.labels.png"), cv2.IMREAD_UNCHANGED)

@@ -63,7 +63,9 @@ class Segmentation(Task):
         return None
 
     def spec_labels(self, tax, names):
-        return {"class_ids": [tax.by_name(n).id for n in names], "colors": [list(tax.by_name(n).rgb) for n in names]}
+        implies = {n: list(tax.by_name(n).implies) for n in names if tax.by_name(n).implies}
+        return {"class_ids": [tax.by_name(n).id for n in names], "colors": [list(tax.by_name(n).rgb) for n in names],
+                **({"implies": implies} if implies else {})}
 
     def check_taxonomy(self, spec, tax, uri):
         missing = [n for n in spec["classes"] if not tax.has_name(n)]
@@ -176,6 +178,18 @@ class Segmentation(Task):
         h = -(p[:, candidate] * np.log(p[:, candidate])).sum(0) / np.log(k)
         return float(h.mean() * np.sqrt(share))
 
+    def implied_tags(self, pred, spec, threshold=None) -> dict[str, float]:
+        """Image tags from the classes (the taxonomy's ``implies`` at training time): each tag scores the
+        highest of its classes; with ``threshold``, only classes above their cut count."""
+        out: dict[str, float] = {}
+        for c, tags in spec.get("implies", {}).items():
+            s = pred.scores.get(c)
+            if s is None or (threshold is not None and s <= cut(threshold, c)):
+                continue
+            for t in tags:
+                out[t] = max(out.get(t, 0.0), float(s))
+        return out
+
     def found(self, pred, spec, threshold, min_area):
         return sorted({r["class"] for r in components(pred, spec, min_area) if r["score"] > cut(threshold, r["class"])})
 
@@ -186,8 +200,11 @@ class Segmentation(Task):
         regs = [Region(tax.by_name(r["class"]).id, mask=r["mask"], mask_x=r["box"][0], mask_y=r["box"][1],
                        state="proposal", source=source, score=r["score"], author=source)
                 for r in components(pred, spec, min_area) if r["score"] > cut(threshold, r["class"])]
-        project.store.replace_proposals(rec.id, source, regs)
-        return f"{len(regs)} proposals", len(regs)
+        tags = self.implied_tags(pred, spec, threshold)
+        with project.store.transaction():  # regions and the tags they imply land together
+            project.store.replace_proposals(rec.id, source, regs)
+            project.store.replace_tag_proposals(rec.id, source, tags)
+        return f"{len(regs)} proposals" + (f", tags {', '.join(sorted(tags))}" if tags else ""), len(regs)
 
     def write_prediction(self, pred, p, rgb, stem, doc, threshold, probs, min_area):
         from datasets.safefs import atomic_write
@@ -197,6 +214,8 @@ class Segmentation(Task):
         ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
         files = [atomic_write(stem.with_suffix(".labels.png"), png(ids[p.labels()]))]  # taxonomy ids, 0 = bg
         doc["regions"] = [{k: v for k, v in r.items() if k != "mask"} for r in components(p, pred.spec, min_area)]
+        if pred.spec.get("implies"):
+            doc["tags"] = self.implied_tags(p, pred.spec)
         pic = plots.overlay(rgb, p.labels(), [tuple(c) for c in pred.spec["colors"]])
         if probs:
             files.append(atomic_write(stem.with_suffix(".probs.npz"), lambda f: np.savez_compressed(
