@@ -23,6 +23,7 @@ from datasets.synth.build import synth_project
 FPN = "configs/seg_fpn_mobilenet.yaml"
 VARIANTS = {  # name -> (recipe, overrides): one change from the base each, so a difference has one cause
     "base": (FPN, []),
+    "bf16": (FPN, ["runtime.cpu_bf16=true"]),
     "epochs48": (FPN, ["optim.epochs=48", "optim.patience=0"]),
     "tile256": (FPN, ["data.tile=256"]),
     "dice_ce": (FPN, ["loss.name=dice_ce"]),

@@ -103,6 +103,9 @@ class RuntimeCfg(_Section):
     amp: bool = _f(True, "mixed precision (CUDA only)")
     channels_last: bool = _f(True, "channels-last memory format (CUDA only)")
     threads: int = _f(0, "torch CPU threads; 0 = leave as torch chooses", ge=0)
+    cpu_bf16: bool = _f(False, "train in bfloat16 mixed precision on a CPU with native bf16 (AMX / AVX512-BF16; "
+                               "elsewhere ignored), channels-last; weights and the loss stay float32. "
+                               "benchmarks/bench_cpu_amp.py measures what it buys")
 
 
 class EvalCfg(_Section):

@@ -137,6 +137,14 @@ def weights_digest(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (oneDNN says so: AMX or AVX512-BF16)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class Trainer:
     """Runs epochs; calls ``on_epoch(state, train_stats)`` (returns val metrics on rank 0)."""
 
@@ -144,8 +152,10 @@ class Trainer:
         self.cfg, self.device, self.d, self.progress = cfg, device, d, progress
         self.cuda = device.startswith("cuda")
         self.amp = self.cuda and cfg.runtime.amp
+        self.bf16 = not self.cuda and cfg.runtime.cpu_bf16 and cpu_has_bf16()
+        self.channels_last = (self.cuda and cfg.runtime.channels_last) or self.bf16  # oneDNN's bf16 kernels want it
         self.net = net.to(device)
-        if self.cuda and cfg.runtime.channels_last:
+        if self.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
         self.model = torch.nn.parallel.DistributedDataParallel(
             self.net, device_ids=[d.local_rank] if self.cuda else None) if d.on else self.net
@@ -176,10 +186,15 @@ class Trainer:
     def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
-        if self.cuda and self.cfg.runtime.channels_last:
+        if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device_type="cuda", enabled=self.amp):
-            loss = self.loss_fn(self.model(x), y)
+        if self.bf16:  # the network in bf16 where autocast allows; the loss in float32
+            with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                out = self.model(x)
+            loss = self.loss_fn(out.float(), y)
+        else:
+            with torch.autocast(device_type="cuda", enabled=self.amp):
+                loss = self.loss_fn(self.model(x), y)
         if not torch.isfinite(loss):
             raise Diverged(f"loss became {loss.item()} at epoch {self.state.epoch}, "
                            f"step {self.state.global_step + 1}; lower optim.lr or check the labels")

@@ -108,6 +108,11 @@ def _tags(cfg: TrainConfig, project: Project, digest: str, device: str, ckdir: P
             "xwb.world_size": os.environ.get("WORLD_SIZE", "1")}
     if device.startswith("cuda"):
         tags["xwb.gpu"] = torch.cuda.get_device_name(0)
+    from training.loop import cpu_has_bf16
+
+    tags["xwb.precision"] = ("fp16-mixed" if device.startswith("cuda") and cfg.runtime.amp else
+                             "bf16-mixed" if not device.startswith("cuda") and cfg.runtime.cpu_bf16 and cpu_has_bf16()
+                             else "fp32")
     commit = tracking.git_commit()
     if commit:
         tags["mlflow.source.git.commit"] = commit

@@ -96,7 +96,8 @@ def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
     from training.run import train
 
     a = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0"], quiet=True)
-    b = train(TINY, synth, ["optim.epochs=3", "eval.overlays=0", "model.arch=FPN", "eval.val_every=2"], quiet=True)
+    b = train(TINY, synth, ["optim.epochs=3", "eval.overlays=0", "model.arch=FPN", "eval.val_every=2",
+                            "runtime.cpu_bf16=true"], quiet=True)
     assert (a.version, b.version) == ("1", "2")
     c = client_for(synth)
     # validation every 2nd epoch and after the last; every epoch says where its time went
@@ -107,6 +108,12 @@ def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
     assert val_s[0] < val_s[1]  # the epoch without validation spent (almost) nothing on it
     assert c.get_run(a.run_id).info.experiment_id == c.get_run(b.run_id).info.experiment_id
     assert c.get_run(b.run_id).data.params["model.arch"] == "FPN"
+    from training.loop import cpu_has_bf16
+
+    # bf16 mixed precision where the CPU has it (this one: AMX), said in the run; v1 stayed float32
+    assert c.get_run(b.run_id).data.tags["xwb.precision"] == ("bf16-mixed" if cpu_has_bf16() else "fp32")
+    assert c.get_run(a.run_id).data.tags["xwb.precision"] == "fp32"
+    assert all(np.isfinite(m.value) for m in c.get_metric_history(b.run_id, "train_loss"))
 
 
 @pytest.mark.parametrize("channels", [["high"], ["high", "low"], ["high", "low", "diff"]])
