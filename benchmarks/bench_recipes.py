@@ -32,6 +32,7 @@ VARIANTS = {  # name -> (recipe, overrides): one change each from "bf16", so a d
     "no_tip": (FPN, [*BF16, "augment.tip=0"]),
     "lr5e-4": (FPN, [*BF16, "optim.lr=0.0005"]),
     "unet_resnet18": ("configs/seg_unet_resnet18.yaml", BF16),
+    "cpu_recipe": ("configs/seg_fpn_cpu.yaml", []),  # the shipped CPU recipe: bf16, more crops, sparser validation
 }
 
 
