@@ -174,7 +174,7 @@ def main() -> None:
     with tracking.using(tracking.default_uri(proj)):
         import mlflow
 
-        mlflow.set_experiment("learning-curve")
+        mlflow.set_experiment(experiment_id=tracking.experiment_id("learning-curve", tracking.default_uri(proj), proj))
         with mlflow.start_run(run_name="uncertainty vs random") as run:
             mlflow.log_params({"recipe": a.recipe, "sets": " ".join(a.set), "start": a.start, "step": a.step,
                                "rounds": a.rounds, "random_seeds": a.random_seeds, "pool_seed": a.seed,

@@ -43,7 +43,9 @@ def plot(points: list[tuple[int, dict]], out: Path, title: str) -> None:
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(title, fontsize=9)
+    import textwrap
+
+    fig.suptitle("\n".join(textwrap.wrap(title, 120)), fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -95,7 +97,7 @@ def main() -> None:
         with tracking.using(uri):
             import mlflow
 
-            mlflow.set_experiment("learning-curve")
+            mlflow.set_experiment(experiment_id=tracking.experiment_id("learning-curve", uri, proj))
             with mlflow.start_run(run_name=f"{Path(a.recipe).stem} n={n}"):
                 mlflow.log_params({"recipe": a.recipe, "sets": " ".join(a.set), "labelled_scans": n,
                                    "model": model, "train_run": r.run_id, "pool_seed": a.seed})
@@ -121,7 +123,7 @@ def main() -> None:
     with tracking.using(uri):
         import mlflow
 
-        mlflow.set_experiment("learning-curve")
+        mlflow.set_experiment(experiment_id=tracking.experiment_id("learning-curve", uri, proj))
         with mlflow.start_run(run_name=f"{Path(a.recipe).stem}: curve") as run:
             mlflow.log_params({"recipe": a.recipe, "sets": " ".join(a.set), "sizes": a.sizes, "pool_seed": a.seed})
             for n, f in points:

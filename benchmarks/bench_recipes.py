@@ -26,7 +26,7 @@ VARIANTS = {  # name -> (recipe, overrides): one change each from "bf16", so a d
     "base": (FPN, []),
     "bf16": (FPN, BF16),
     "epochs48": (FPN, [*BF16, "optim.epochs=48", "optim.patience=0"]),
-    "tile256": (FPN, [*BF16, "data.tile=256"]),
+    "tile256": (FPN, [*BF16, "data.tile=256", "data.crops_per_epoch=32"]),  # 4x the context, the same pixels
     "dice_ce": (FPN, [*BF16, "loss.name=dice_ce"]),
     "uniform": (FPN, [*BF16, "data.sampling=uniform"]),
     "no_tip": (FPN, [*BF16, "augment.tip=0"]),
@@ -72,7 +72,7 @@ def main() -> None:
         with tracking.using(uri):
             import mlflow
 
-            mlflow.set_experiment("recipe-ablation")
+            mlflow.set_experiment(experiment_id=tracking.experiment_id("recipe-ablation", uri, proj))
             with mlflow.start_run(run_name=name):
                 mlflow.log_params({"recipe": recipe, "overrides": " ".join(sets), "model": model,
                                    "train_run": r.run_id, "train_scans": a.train_scans})

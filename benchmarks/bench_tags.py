@@ -95,7 +95,7 @@ def main() -> None:
     with tracking.using(uri):
         import mlflow
 
-        mlflow.set_experiment("tag-comparison")
+        mlflow.set_experiment(experiment_id=tracking.experiment_id("tag-comparison", uri, proj))
         for (name, ver, task, recipe), pl in results.items():
             with mlflow.start_run(run_name=f"{name}/{ver} tags on held-out"):
                 mlflow.log_params({"model": f"models:/{name}/{ver}", "task": task, "recipe": recipe,
