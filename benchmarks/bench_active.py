@@ -33,7 +33,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 from datasets.project import Project  # noqa: E402
 from datasets.synth.build import synth_project  # noqa: E402
-from heldout import Pool  # noqa: E402
+from heldout import Pool, save_figure, style_axis  # noqa: E402
 
 
 def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
@@ -87,14 +87,8 @@ def plot(curves: dict, out: Path, title: str) -> None:
                 lo = [min(f[key] for f in fs) for _, fs in pts]
                 hi = [max(f[key] for f in fs) for _, fs in pts]
                 ax.fill_between(ns, lo, hi, alpha=0.2, label="random: range of draws")
-        ax.set_xlabel("labelled scans")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+        style_axis(ax, label)
+    save_figure(fig, out, title)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heldout import Pool, figures, headline, heldout_projects, per_class_table
+from heldout import Pool, figures, headline, heldout_projects, per_class_table, save_figure, style_axis
 
 from datasets.synth.build import synth_project
 
@@ -38,17 +38,9 @@ def plot(points: list[tuple[int, dict]], out: Path, title: str) -> None:
             ax.plot(ns, [f[level][key] for _, f in points], style, label=level)
         ax.set_xscale("log", base=2)
         ax.set_xticks(ns, [str(n) for n in ns])
-        ax.set_xlabel("labelled scans")
-        ax.set_ylabel(label)
         ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    import textwrap
-
-    fig.suptitle("\n".join(textwrap.wrap(title, 120)), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+        style_axis(ax, label)
+    save_figure(fig, out, title)
 
 
 def main() -> None:

@@ -108,3 +108,23 @@ def per_class_table(figs: dict[str, dict], classes: list[str]) -> str:
             cells += [fmt(r.get("IoU")), fmt(r.get("Pd_pfa1")), fmt(r.get("AUROC")), str(r.get("scans_with", 0))]
         rows.append(f"| {c}{' (contraband)' if c in CONTRABAND else ''} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def save_figure(fig, out: Path, title: str) -> None:
+    """Title (wrapped: a recipe's overrides make long titles), tight layout, PNG, closed."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    fig.suptitle("\n".join(textwrap.wrap(title, 120)), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def style_axis(ax, ylabel: str) -> None:
+    """A learning-curve panel: labelled scans along, the figure up, a light grid, the legend."""
+    ax.set_xlabel("labelled scans")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
