@@ -26,8 +26,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _answer_ctrl_c() -> None:
+    """Ctrl-C (SIGINT) stops a command, even one started in the background (``cmd &`` in a script, nohup),
+    which inherits SIGINT ignored: Python then leaves it ignored, and the Models panel's Stop, which sends
+    SIGINT to ``xwb train``, would be lost while the run trained to its end."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    _answer_ctrl_c()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

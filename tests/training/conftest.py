@@ -48,6 +48,7 @@ def train_until_first_epoch(project: Path, *sets: str, timeout: float = 180):
     """Start ``xwb train TINY`` in a subprocess and return (process, output so far) once its first epoch is
     checkpointed: the "epoch 1/N" line is printed after the save, so reading the output waits on the run
     itself, not on a clock. A watchdog kills a run that says nothing for ``timeout`` seconds."""
+    import signal
     import threading
 
     args = [sys.executable, "-m", "workbench.cli", "train", str(TINY), "--project", str(project)]
@@ -55,7 +56,9 @@ def train_until_first_epoch(project: Path, *sets: str, timeout: float = 180):
         args += ["--set", s]
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env.update({"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1"})
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # started as a background job of a script would be (SIGINT ignored): xwb must still answer Ctrl-C
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     watchdog = threading.Timer(timeout, proc.kill)
     watchdog.start()
     lines = []
