@@ -21,6 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 from datasets.scanio import file_sha256, scan_info, verify_scan, write_tiff  # noqa: E402
 
 
@@ -76,10 +78,11 @@ def ms(fn, f: Path, repeat: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
-    a = ap.parse_args()
+    ap.add_argument("--sizes", default="768x1024,2048x2048,2048x8192")
+    a = parse(ap, repeat=1, sizes="64x96")
     print(f"{'format':10s} {'size':>11s} {'MB':>6s} {'header':>8s} {'decode':>8s} {'sha256':>8s}  add now/before")
     with tempfile.TemporaryDirectory() as tmp:
-        for h, w in [(768, 1024), (2048, 2048), (2048, 8192)]:
+        for h, w in ((int(v) for v in s.split("x")) for s in a.sizes.split(",")):
             for name, f in make_files(Path(tmp), h, w).items():
                 hd, dc, sh = (ms(scan_info, f, a.repeat), ms(verify_scan, f, a.repeat), ms(file_sha256, f, a.repeat))
                 print(f"{name:10s} {h:>5d}x{w:<5d} {f.stat().st_size / 1e6:6.1f} {hd:8.1f} {dc:8.1f} {sh:8.1f}"

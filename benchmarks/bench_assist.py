@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 from datasets.synth import objects as O  # noqa: E402
 from datasets.synth.build import make_scan  # noqa: E402
 from workbench.assist import robot as R  # noqa: E402
@@ -54,11 +56,11 @@ def click_step(signal: ScanSignal, backend, fixed: int | None = None):
     return step
 
 
-def noc(scans: int, seed: int, backend=None, click_only: bool = False) -> dict:
+def noc(scans: int, seed: int, backend=None, click_only: bool = False, size=(768, 1024)) -> dict:
     rows = defaultdict(lambda: defaultdict(list))  # (level, class) -> tool -> [(noc85, noc90)]
     for level in ("easy", "hidden"):
         for i in range(scans):
-            s = make_scan("baggage", seed, i, (768, 1024), list(O.THREATS), level)
+            s = make_scan("baggage", seed, i, size, list(O.THREATS), level)
             sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
             for name, m, x, y in s.regions:
                 truth = Patch(m.astype(bool), x, y)
@@ -77,8 +79,8 @@ def noc(scans: int, seed: int, backend=None, click_only: bool = False) -> dict:
     return rows
 
 
-def timing(repeat: int, seed: int, backend=None) -> dict:
-    s = make_scan("cargo", seed, 0, (2048, 8192), list(O.THREATS), "easy")
+def timing(repeat: int, seed: int, backend=None, size=(2048, 8192)) -> dict:
+    s = make_scan("cargo", seed, 0, size, list(O.THREATS), "easy")
     sig = ScanSignal(s.counts, tuple(s.meta["i0"]), float(s.meta["dark"]))
     rng = np.random.default_rng(seed)
     out = defaultdict(list)
@@ -112,7 +114,10 @@ def main() -> None:
     ap.add_argument("--click-project", help="a project with a registered <name>-click model (xwb train "
                                             "configs/click_unet.yaml)")
     ap.add_argument("--click-only", action="store_true", help="only the click model (and its 512 px baseline)")
-    a = ap.parse_args()
+    ap.add_argument("--bag", default="768x1024", help="baggage scan HxW for the click counts")
+    ap.add_argument("--cargo", default="2048x8192", help="cargo scan HxW for the timings")
+    a = parse(ap, scans=1, repeat=1, bag="192x256", cargo="512x640")
+    bag, cargo = (tuple(int(v) for v in s.split("x")) for s in (a.bag, a.cargo))
     backend = None
     if a.click_project:
         import torch
@@ -123,8 +128,8 @@ def main() -> None:
         folder = Path(a.click_project)
         backend = ModelBackend(folder, folder.name)
         print(f"click model: {backend.uri} of {folder}")
-    print(f"clicks to IoU 0.85 / 0.90 on {a.scans} synthetic bags per level (seed {a.seed}, 768 x 1024):")
-    rows = noc(a.scans, a.seed, backend, a.click_only)
+    print(f"clicks to IoU 0.85 / 0.90 on {a.scans} synthetic bags per level (seed {a.seed}, {a.bag}):")
+    rows = noc(a.scans, a.seed, backend, a.click_only, bag)
     tools = (() if a.click_only else ("wand", "live wire", "polygon")) + \
         (("click model", "click 512 fixed") if backend is not None else ())
     print(f"\n{'level':7s}{'class':13s}{'n':>3s}  " + "  ".join(f"{t:>17s}" for t in tools))
@@ -142,8 +147,8 @@ def main() -> None:
             print(f"{level:7s}{name:13s}{n:3d}  " + "".join(f"{c:>19s}" for c in cells))
         cells = [f"{np.array(tot[t])[:, 0].mean():7.1f} / {np.array(tot[t])[:, 1].mean():5.1f}  " for t in tools]
         print(f"{level:7s}{'all':13s}{len(tot[tools[0]]):3d}  " + "".join(f"{c:>19s}" for c in cells))
-    print(f"\nmilliseconds per click on a 2048 x 8192 dual-energy scan (median of {a.repeat}, at random places):")
-    for k, v in timing(a.repeat, a.seed, backend).items():
+    print(f"\nmilliseconds per click on a {a.cargo} dual-energy scan (median of {a.repeat}, at random places):")
+    for k, v in timing(a.repeat, a.seed, backend, cargo).items():
         print(f"  {k:30s} {statistics.median(v) * 1000:7.1f} ms  (max {max(v) * 1000:.1f})")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
+from smoke import parse  # noqa: E402
 
 
 def main() -> None:
@@ -26,7 +27,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--sizes", default="128,256")
-    a = ap.parse_args()
+    ap.add_argument("--batch", type=int, default=8)
+    a = parse(ap, rounds=1, steps=1, sizes="64", batch=2)
     import segmentation_models_pytorch as smp
 
     from training.loop import cpu_has_bf16
@@ -38,17 +40,17 @@ def main() -> None:
             torch.manual_seed(0)
             net = smp.create_model(arch, encoder_name=enc, encoder_weights=None, in_channels=3, classes=11)
             opt = torch.optim.AdamW(net.parameters(), 1e-4)
-            x = torch.randn(8, 3, size, size)
-            y = torch.randint(0, 11, (8, size, size))
+            x = torch.randn(a.batch, 3, size, size)
+            y = torch.randint(0, 11, (a.batch, size, size))
 
             def step(bf16: bool) -> None:
-                xx = x.contiguous(memory_format=torch.channels_last) if bf16 else x
+                xx = x.contiguous(memory_format=torch.channels_last) if bf16 else x  # noqa: B023 (called within this iteration)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    out = net(xx)
-                loss = torch.nn.functional.cross_entropy(out.float(), y)
-                opt.zero_grad()
+                    out = net(xx)  # noqa: B023 (called within this iteration)
+                loss = torch.nn.functional.cross_entropy(out.float(), y)  # noqa: B023 (called within this iteration)
+                opt.zero_grad()  # noqa: B023 (called within this iteration)
                 loss.backward()
-                opt.step()
+                opt.step()  # noqa: B023 (called within this iteration)
 
             modes = [(p, t) for t in (1, 2) for p in ("fp32", "bf16")]
             times: dict = {m: [] for m in modes}
@@ -62,7 +64,7 @@ def main() -> None:
                     if r:  # round 0 warms up
                         times[(prec, threads)].append((time.perf_counter() - t) / a.steps)
             med = {m: statistics.median(v) * 1000 for m, v in times.items()}
-            print(f"{arch}/{enc} 8x3x{size}^2: " + ", ".join(f"{p} {t} thr {med[(p, t)]:.0f} ms" for p, t in modes) +
+            print(f"{arch}/{enc} {a.batch}x3x{size}^2: " + ", ".join(f"{p} {t} thr {med[(p, t)]:.0f} ms" for p, t in modes) +
                   f" | bf16/fp32 speed-up at 2 threads {med[('fp32', 2)] / med[('bf16', 2)]:.2f}x, "
                   f"2 threads/1 thread (fp32) {med[('fp32', 1)] / med[('fp32', 2)]:.2f}x", flush=True)
 

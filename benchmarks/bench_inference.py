@@ -18,12 +18,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--encoder", default="resnet18")
-    a = ap.parse_args()
+    ap.add_argument("--scans", default="baggage:384x512,baggage:768x1024,cargo:2048x8192", help="KIND:HxW,...")
+    a = parse(ap, scans="baggage:128x160", threads=1)
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -42,7 +45,8 @@ def main() -> None:
     net = create(spec, None).eval()
     pred = Predictor(net, spec)
     print(f"Unet/{a.encoder}, 11 outputs, CPU {torch.get_num_threads()} threads")
-    for kind, size in (("baggage", (384, 512)), ("baggage", (768, 1024)), ("cargo", (2048, 8192))):
+    for kind, hw in (s.split(":") for s in a.scans.split(",")):
+        size = tuple(int(v) for v in hw.split("x"))
         s = make_scan(kind, 1, 0, size, ["firearm", "drugs"])
         counts, i0, dark = s.counts, s.meta["i0"], s.meta.get("dark", 0.0)
         pred.predict_counts(counts[:256, :256], i0, dark)  # warm
@@ -51,7 +55,7 @@ def main() -> None:
         ours = time.perf_counter() - t
 
         def single():
-            f = model_code.features(np.moveaxis(counts, -1, 0), spec["preprocess"], i0, dark)
+            f = model_code.features(np.moveaxis(counts, -1, 0), spec["preprocess"], i0, dark)  # noqa: B023 (called within this iteration)
             h, w = f.shape[1:]
             x = model_code.normalise(torch.from_numpy(f), spec["preprocess"])[None]
             x = F.pad(x, (0, math.ceil(w / 32) * 32 - w, 0, math.ceil(h / 32) * 32 - h))

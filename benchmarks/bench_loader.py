@@ -16,13 +16,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tile", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=6)
-    a = ap.parse_args()
+    ap.add_argument("--size", default="2048x8192", help="cargo scan HxW")
+    ap.add_argument("--crops", type=int, default=200, help="crops timed in one process")
+    a = parse(ap, tile=64, batch=2, steps=1, size="512x640", crops=4)
     import torch
     from torch.utils.data import DataLoader
 
@@ -31,11 +35,11 @@ def main() -> None:
     from training import data as D
     from training.config import parse_config
     from training.loop import Dist, Trainer
-    from training.progress import Progress
     from training.models import create
+    from training.progress import Progress
 
     with tempfile.TemporaryDirectory() as tmp:
-        proj = synth_project(Path(tmp) / "cargo", "cargo", 2, seed=3, size=(2048, 8192))
+        proj = synth_project(Path(tmp) / "cargo", "cargo", 2, seed=3, size=tuple(int(v) for v in a.size.split("x")))
         cfg = parse_config({"data": {"tile": a.tile, "batch_size": a.batch, "crops_per_epoch": 10_000,
                                      "channels": ["high", "low", "diff"]},
                             "augment": {"hflip": 0.5, "vflip": 0.5, "rot90": 0.5, "scale": 0.3, "noise": 0.3,
@@ -47,12 +51,12 @@ def main() -> None:
         pre = {"channels": cfg.data.channels, "mean": [1.0, 1.0, 0.3], "std": [1.0, 1.0, 0.3]}
         ds = D.SegCrops(items, cfg, pre, bank=D.threat_bank(items))
         ds[0]
-        n = 200
+        n = a.crops
         t = time.perf_counter()
         for i in range(n):
             ds[i]
         crops_s = n / (time.perf_counter() - t)
-        print(f"loader, {len(items)} cargo scans 2048x8192x2 uint16 (memory-mapped TIFF), tile {a.tile}, "
+        print(f"loader, {len(items)} cargo scans {a.size}x2 uint16 (memory-mapped TIFF), tile {a.tile}, "
               f"flips/rot90/scale/noise/gain/TIP, log-transmission features:")
         print(f"  one process: {crops_s:.0f} crops/s ({1000 / crops_s:.1f} ms per crop)")
 

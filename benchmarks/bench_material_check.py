@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 from datasets.material_check import material_check  # noqa: E402
 from datasets.synth.build import synth_project  # noqa: E402
 
@@ -29,14 +31,16 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/xwb-material")
     ap.add_argument("--ref-scans", type=int, default=300)
     ap.add_argument("--test-scans", type=int, default=200)
-    a = ap.parse_args()
+    ap.add_argument("--scale", type=float, default=1.0, help="scan sizes times this (smaller is quicker)")
+    a = parse(ap, ref_scans=8, test_scans=6, scale=0.5)
     out = Path(a.out)
     shutil.rmtree(out, ignore_errors=True)
     print("| kind | test base rate | PFA on complete manifests | flagged | precision | recall | recall, undeclared "
           "goods only | flag everything: precision | random, same rate: recall |")
     print("|---|---|---|---|---|---|---|---|---|")
     t0 = time.perf_counter()
-    for kind, (size, seed) in KINDS.items():
+    for kind, (full, seed) in KINDS.items():
+        size = tuple(int(v * a.scale) for v in full)
         ref = synth_project(out / f"{kind}-ref", kind, a.ref_scans, seed=seed, size=size, clean=0.9, undeclared=0.1)
         for name, clean, und in (("port (clean .95, undeclared .05)", 0.95, 0.05),
                                  ("rich (clean .9, undeclared .3)", 0.9, 0.3)):
@@ -46,7 +50,8 @@ def main() -> None:
                 s = material_check(test, reference=ref, pfa=pfa, quiet=True)
                 import csv
 
-                rows = list(csv.DictReader(open(s["csv"])))
+                with open(s["csv"]) as f:
+                    rows = list(csv.DictReader(f))
                 und_rows = [r for r in rows if "undeclared:" in r["truth"]]
                 und_rec = sum(r["flag"] == "1" for r in und_rows) / len(und_rows) if und_rows else float("nan")
                 b = s["baselines"]

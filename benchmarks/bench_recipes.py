@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from heldout import figures, headline, heldout_projects, per_class_table
+from smoke import parse
 
 from datasets.synth.build import synth_project
 
@@ -45,7 +46,8 @@ def main() -> None:
     ap.add_argument("--size", default="384x512")
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     ap.add_argument("--set", action="append", default=[], help="override for every variant (repeatable)")
-    a = ap.parse_args()
+    a = parse(ap, train_scans=10, heldout_scans=2, size="128x160", variants="bf16",
+              set=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0", "data.tile=96", "data.batch_size=2"])
     from training import tracking
     from training.run import train
 

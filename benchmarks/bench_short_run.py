@@ -16,6 +16,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from smoke import parse  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -23,11 +25,12 @@ def main() -> None:
     ap.add_argument("--scans", type=int, default=40)
     ap.add_argument("--size", default="384x512")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
-    a = ap.parse_args()
+    a = parse(ap, recipe=str(REPO / "configs" / "seg_tiny.yaml"), scans=8, size="128x160",
+              overrides=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"])
+    import torch
+
     from datasets.synth.build import synth_project
     from training.run import train
-
-    import torch
 
     with tempfile.TemporaryDirectory() as tmp:
         h, w = map(int, a.size.split("x"))
@@ -39,7 +42,8 @@ def main() -> None:
         print(f"\nshort run: {Path(a.recipe).name} on {a.scans} synthetic baggage scans {a.size}, "
               f"{torch.get_num_threads()} CPU threads: {secs / 60:.1f} min")
         print(f"  best val mIoU {m['best_val_mIoU']:.3f}  mDice {m['best_val_mDice']:.3f}  "
-              f"mPd@PFA1% {m.get('best_val_mPd_pfa1', float('nan')):.3f}  mPd@PFA5% {m.get('best_val_mPd_pfa5', float('nan')):.3f}"
+              f"mPd@PFA1% {m.get('best_val_mPd_pfa1', float('nan')):.3f}  "
+               f"mPd@PFA5% {m.get('best_val_mPd_pfa5', float('nan')):.3f}"
               f"  (best epoch {int(m['best_epoch'])})")
         for k in sorted(m):
             if k.startswith("val_IoU_"):

@@ -17,6 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 from datasets.formats.coco import export_coco  # noqa: E402
 from datasets.project import Project  # noqa: E402
 from datasets.regions import Region, label_map  # noqa: E402
@@ -54,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=100_000)
     ap.add_argument("--coco-images", type=int, default=10_000)
-    a = ap.parse_args()
+    a = parse(ap, images=200, coco_images=50)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         dt = build(tmp / "big", a.images, 3)

@@ -18,8 +18,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-
 from heldout import figures, heldout_projects
+from smoke import parse
 
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
 from training.metrics import ap_auroc, pd_at_pfa
@@ -51,7 +51,13 @@ def main() -> None:
     ap.add_argument("--heldout", default="/tmp/xwb-heldout")
     ap.add_argument("--heldout-scans", type=int, default=120)
     ap.add_argument("--size", default="384x512")
-    a = ap.parse_args()
+    a = parse(ap, heldout_scans=2, size="128x160")
+    if a.smoke and not Path(a.project, "project.yaml").exists():  # a project with one tiny version to measure
+        from datasets.synth.build import synth_project
+        from training.run import train
+
+        synth_project(Path(a.project), "baggage", 8, seed=3, size=(128, 160))
+        train("configs/seg_tiny.yaml", Path(a.project), ["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"], quiet=True)
     from mlflow import MlflowClient
 
     from training import tracking

@@ -17,6 +17,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -25,7 +27,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=192)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
-    a = ap.parse_args()
+    a = parse(ap, batch=2, size=64, steps=1, rounds=1)
     import segmentation_models_pytorch as smp
     import torch
 

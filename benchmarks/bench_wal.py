@@ -23,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 from datasets.project import Project  # noqa: E402
 from datasets.regions import Region  # noqa: E402
 from datasets.store import ImageRecord  # noqa: E402
@@ -59,7 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--readers", type=int, default=4)
-    a = ap.parse_args()
+    a = parse(ap, seconds=1.0, readers=1)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "p"
         p = Project.create(folder)

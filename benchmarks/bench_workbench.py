@@ -19,6 +19,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from smoke import parse  # noqa: E402
+
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -41,8 +43,10 @@ def make_scan(path: Path, h: int, w: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2048x8192,8192x32768")
-    a = ap.parse_args()
-    from PySide6.QtCore import QPointF
+    ap.add_argument("--canvas", default="1920x1080", help="viewport size WxH")
+    a = parse(ap, sizes="256x1024,512x2048", canvas="640x360")
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
     from datasets.project import Project
@@ -69,12 +73,12 @@ def main() -> None:
     win.show()
     view = win.canvas
     vpw = view.viewport()
-    for i in range(6):  # let the window settle to its size
+    for _ in range(6):  # let the window settle to its size
         app.processEvents()
-    view.setFixedSize(1920, 1080)
+    view.setFixedSize(*map(int, a.canvas.split("x")))
     app.processEvents()
     print(f"canvas viewport {vpw.width()}x{vpw.height()}")
-    for iid, f in zip(ids, files):
+    for iid, _f in zip(ids, files):
         win.image = None
         base = rss_mb()
         t0 = time.perf_counter()
@@ -104,7 +108,7 @@ def main() -> None:
         d0 = win.display
 
         def wl(k):
-            win._display_changed(d0.change(window=(1000.0 + 500 * k, 40000.0 + 700 * k)))
+            win._display_changed(d0.change(window=(1000.0 + 500 * k, 40000.0 + 700 * k)))  # noqa: B023 (called within this iteration)
         fit_wl = timed(wl)
         view.fit()
         view.zoom_by(8.0)  # a detail view: 1:1 or so
@@ -114,7 +118,7 @@ def main() -> None:
         def zoom(k):
             view.zoom_by(1.25 if k % 2 == 0 else 0.8 ** 2)
         zoom_ms = timed(zoom)
-        extra = sum(l.nbytes for l in pyr.levels[1:]) / 2 ** 20
+        extra = sum(lv.nbytes for lv in pyr.levels[1:]) / 2 ** 20
         held = rss_mb() - base
         # brush: per mouse move cost (preview path + repaint), then the commit (raster + store write)
         view.fit()
@@ -123,19 +127,26 @@ def main() -> None:
         win.use_tool("brush")
         tool = view.tool
         c = view.mapToScene(vpw.rect().center())
-        tool.press(c, None)
+        def mouse(kind, scene_pt):
+            """A real mouse event (the tools read its buttons and modifiers), as the canvas hands them on."""
+            pos = QPointF(view.mapFromScene(scene_pt))
+            return QMouseEvent(kind, pos, QPointF(vpw.mapToGlobal(pos.toPoint())), Qt.MouseButton.LeftButton,
+                               Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+
+        tool.press(c, mouse(QEvent.Type.MouseButtonPress, c))
         moves, full = [], []
         for k in range(60):
             q = c + QPointF(k * 3.0, (k % 7) * 2.0)
             t = time.perf_counter()
-            tool.move(q, None)
+            tool.move(q, mouse(QEvent.Type.MouseMove, q))
             app.processEvents()  # Qt repaints the stroke's dirty rectangle only
             moves.append(time.perf_counter() - t)
             t = time.perf_counter()
             vpw.repaint()
             full.append(time.perf_counter() - t)
         t = time.perf_counter()
-        tool.release(c + QPointF(180, 0), None)
+        end = c + QPointF(180, 0)
+        tool.release(end, mouse(QEvent.Type.MouseButtonRelease, end))
         commit = time.perf_counter() - t
         h, w = pyr.shape[:2]
         print(f"{w}x{h} 16-bit ({h * w * 2 / 2 ** 20:.0f} MiB):")

@@ -38,7 +38,10 @@ def main() -> None:
              **{k: round(v, 4) for k, v in r.data.metrics.items()}} for r in runs]
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    old = list(csv.DictReader(open(out))) if a.append and out.is_file() else []
+    old = []
+    if a.append and out.is_file():
+        with open(out) as f:
+            old = list(csv.DictReader(f))
     keys = list(dict.fromkeys(k for row in old + rows for k in row))
     with open(out, "w", newline="") as f:
         w = csv.DictWriter(f, keys)

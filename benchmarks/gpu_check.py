@@ -24,10 +24,12 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
+from smoke import parse  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="a folder for the projects (required but under --smoke)")
     ap.add_argument("--recipe", default="configs/seg_deeplabv3plus_resnet34.yaml")
     ap.add_argument("--scans", type=int, default=240)
     ap.add_argument("--test-scans", type=int, default=120)
@@ -35,21 +37,28 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--crops", type=int, default=2048, help="crops per epoch")
     ap.add_argument("--set", action="append", default=[], help="more recipe overrides")
-    a = ap.parse_args()
+    a = parse(ap, scans=8, test_scans=2, size="128x160", epochs=1, crops=4, recipe="configs/seg_tiny.yaml",
+              set=["data.val_max_images=2", "eval.overlays=0"])
     import torch
 
-    if not torch.cuda.is_available():
+    if torch.cuda.is_available():
+        device, steps = "cuda", [("--batch", "16", "--size", "512", "--steps", "20"),
+                                 ("--batch", "32", "--size", "256", "--steps", "20")]
+        print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}", flush=True)
+    elif a.smoke:  # the path on the CPU, so that the check cannot rot between GPU loans
+        device, steps = "cpu", [("--smoke",)]
+    else:
         raise SystemExit("no CUDA device: this check is for a lent GPU machine")
-    print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}", flush=True)
-    for batch, size in ((16, 512), (32, 256)):
-        subprocess.run([sys.executable, str(HERE / "bench_train_step.py"), "--device", "cuda", "--batch", str(batch),
-                        "--size", str(size), "--steps", "20"], check=True)
+    for args in steps:
+        subprocess.run([sys.executable, str(HERE / "bench_train_step.py"), "--device", device, *args], check=True)
 
     from bench_active import held_out_figures
 
     from datasets.synth.build import synth_project
     from training.run import train
 
+    if not a.out:
+        raise SystemExit("--out FOLDER is needed")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     h, w = (int(v) for v in a.size.split("x"))

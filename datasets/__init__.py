@@ -5,11 +5,11 @@ and synthetic scans. Everything here runs from a plain Python script; nothing
 in this package may import Qt, torch or the layers above it (a test enforces
 it).
 """
-from datasets.errors import XwbError, ProjectBusyError, SchemaTooNewError
-from datasets.taxonomy import Taxonomy, RegionClass
-from datasets.scanio import Scan, ScanInfo, read_scan, scan_info
-from datasets.regions import Region
+from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.project import Project
+from datasets.regions import Region
+from datasets.scanio import Scan, ScanInfo, read_scan, scan_info
+from datasets.taxonomy import RegionClass, Taxonomy
 
 __all__ = [
     "XwbError", "ProjectBusyError", "SchemaTooNewError",

@@ -28,9 +28,8 @@ def cmd_init(a) -> int:
     from datasets.taxonomy import Taxonomy
 
     folder = Path(a.project)
-    if folder.exists() and folder.is_dir() and any(folder.iterdir()) and not (folder / "project.yaml").exists():
-        if not a.force:
-            raise XwbError(f"{folder}: folder is not empty (use --force to make a project in it anyway)")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "project.yaml").exists() and not a.force:
+        raise XwbError(f"{folder}: folder is not empty (use --force to make a project in it anyway)")
     tax = Taxonomy.load(a.taxonomy) if a.taxonomy else None
     p = Project.create(folder, name=a.name, taxonomy=tax, image_root=a.image_root)
     print(f"created project {p.name!r} in {folder} ({len(p.taxonomy.classes)} classes, {len(p.taxonomy.tags)} tags)")

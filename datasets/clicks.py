@@ -25,9 +25,8 @@ def interior_point(mask: np.ndarray) -> tuple[int, int]:
 def next_click(pred: np.ndarray | None, truth: np.ndarray, ignore: np.ndarray | None = None) -> Click:
     """The protocol's next click on same-sized masks: the centre of the largest missed (positive) or wrongly
     taken (negative) area; the object's centre for the first click or when nothing is wrong."""
-    if pred is None or not pred.any():
-        if pred is None or truth.any():
-            return (*interior_point(truth), True)
+    if pred is None or (not pred.any() and truth.any()):
+        return (*interior_point(truth), True)
     best = None
     care = np.ones_like(truth, bool) if ignore is None else ~ignore
     for err, positive in ((truth & ~pred & care, True), (pred & ~truth & care, False)):

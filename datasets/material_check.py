@@ -15,65 +15,78 @@ import numpy as np
 
 from datasets import flags
 from datasets.errors import XwbError
-from datasets.materials import (DEFAULT_PFA, MATERIALS, REFERENCE_EXCLUDE, Calibration, calibrate,
-                                declared_materials, material_mix, undeclared_materials)
+from datasets.materials import (
+    DEFAULT_PFA,
+    MATERIALS,
+    REFERENCE_EXCLUDE,
+    Calibration,
+    calibrate,
+    declared_materials,
+    material_mix,
+    undeclared_materials,
+)
 from datasets.project import Project
 
 
-def _mix(p: Project, rec) -> np.ndarray:
-    scan = p.read_scan(rec)
-    return material_mix(scan.pixels, scan.meta, where=rec.path)
+def _mix(p: Project, rec) -> np.ndarray | None:
+    """The scan's material mix; None (said on stderr) for a scan the check cannot read."""
+    try:
+        scan = p.read_scan(rec)
+        return material_mix(scan.pixels, scan.meta, where=rec.path)
+    except XwbError as e:
+        print(f"skipped {e}", file=sys.stderr)
+        return None
 
 
-def reference_calibration(reference: str | Path, pfa: float = DEFAULT_PFA) -> tuple[Calibration, int]:
-    """Thresholds from the reference project's complete manifests; (calibration, scans skipped)."""
-    mixes, declared, skipped = [], [], 0
-    with Project.open(reference, readonly=True) as p:
-        for rec in p.store.images():
-            if rec.split not in ("train", "val") or rec.status not in ("done", "reviewed"):
-                continue
-            if set(rec.tags) & set(REFERENCE_EXCLUDE):
-                continue
-            mats, unknown = declared_materials(rec.manifest)
-            if unknown:
-                continue
-            try:
-                mixes.append(_mix(p, rec))
-            except XwbError as e:
-                print(f"skipped reference {e}", file=sys.stderr)
-                skipped += 1
-                continue
-            declared.append(mats)
-    if not mixes:
+def _is_reference(rec) -> bool:
+    """A labelled train/val scan whose manifest is known complete and made of goods the table knows."""
+    return (rec.split in ("train", "val") and rec.status in ("done", "reviewed")
+            and not set(rec.tags) & set(REFERENCE_EXCLUDE) and not declared_materials(rec.manifest)[1])
+
+
+def _calibration(recs_mixes, reference: str | Path, pfa: float) -> Calibration:
+    refs = [(mix, declared_materials(rec.manifest)[0]) for rec, mix in recs_mixes
+            if mix is not None and _is_reference(rec)]
+    if not refs:
         raise XwbError(f"{reference}: no labelled train/val scans with a complete manifest to calibrate on "
                        f"(scans tagged {' or '.join(REFERENCE_EXCLUDE)} are left out)")
-    return calibrate(mixes, declared, pfa), skipped
+    return calibrate([m for m, _ in refs], [d for _, d in refs], pfa)
+
+
+def reference_calibration(reference: str | Path, pfa: float = DEFAULT_PFA) -> Calibration:
+    """Thresholds from another project's complete manifests."""
+    with Project.open(reference, readonly=True) as p:
+        return _calibration([(rec, _mix(p, rec)) for rec in p.store.images() if _is_reference(rec)], reference, pfa)
 
 
 def material_check(project_path: str | Path, reference: str | Path | None = None, split: str | None = None,
                    pfa: float = DEFAULT_PFA, out: Path | None = None, quiet: bool = False) -> dict:
     folder = Path(project_path)
-    cal, skipped_refs = reference_calibration(reference or folder, pfa)
+    own = reference is None or Path(reference).resolve() == folder.resolve()
+    cal = None if own else reference_calibration(reference, pfa)
     truth = flags.synth_truth(folder)
-    rows, failed, unjudged = [], 0, 0
     with Project.open(folder, readonly=True) as p:
-        for rec in p.store.images(split=split) if split else p.store.images():
-            try:
-                mix = _mix(p, rec)
-            except XwbError as e:
-                print(f"skipped {e}", file=sys.stderr)
-                failed += 1
-                continue
-            mats, unknown = declared_materials(rec.manifest)
-            found = [] if unknown else undeclared_materials(mix, mats, cal)
-            unjudged += bool(unknown)
-            row = {"scan": rec.path, "manifest": ";".join(rec.manifest), **{m: round(float(v), 4) for m, v in
-                                                                              zip(MATERIALS, mix)},
-                   "undeclared_materials": ";".join(found), "unknown_goods": ";".join(unknown),
-                   "flag": int(bool(found))}
-            if rec.path in truth:
-                row.update(flags.truth_row(truth[rec.path]))
-            rows.append(row)
+        recs = p.store.images()
+        # every scan read once: the checked ones, and (own references) the train/val ones that calibrate
+        mixes = [(rec, _mix(p, rec)) for rec in recs if not split or rec.split == split or (own and _is_reference(rec))]
+    if cal is None:
+        cal = _calibration(mixes, folder, pfa)
+    rows, failed, unjudged = [], 0, 0
+    for rec, mix in mixes:
+        if split and rec.split != split:
+            continue
+        if mix is None:
+            failed += 1
+            continue
+        mats, unknown = declared_materials(rec.manifest)
+        found = [] if unknown else undeclared_materials(mix, mats, cal)
+        unjudged += bool(unknown)
+        row = {"scan": rec.path, "manifest": ";".join(rec.manifest),
+               **{m: round(float(v), 4) for m, v in zip(MATERIALS, mix)},
+               "undeclared_materials": ";".join(found), "unknown_goods": ";".join(unknown), "flag": int(bool(found))}
+        if rec.path in truth:
+            row.update(flags.truth_row(truth[rec.path]))
+        rows.append(row)
     out = out or folder / "reports" / (f"material-check-{split}.csv" if split else "material-check.csv")
     keys = ["scan", "manifest", *MATERIALS, "undeclared_materials", "unknown_goods", "flag"] + \
         (["truth_flag", "truth"] if truth else [])

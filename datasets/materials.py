@@ -17,7 +17,7 @@ Pure numpy: the workbench, the CLI and the benchmarks share it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,7 +82,6 @@ class Calibration:
     thresholds: dict[str, float | None]
     references: dict[str, int]  # reference scans that did not declare the material
     pfa: float
-    extra: dict = field(default_factory=dict)
 
 
 def calibrate(mixes: list[np.ndarray], declared: list[set[str]], pfa: float = DEFAULT_PFA) -> Calibration:

@@ -8,9 +8,10 @@ root (posix, never absolute, never climbing out with ``..``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Iterable, Literal, Optional
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,7 +42,7 @@ class ProjectConfig:
                 "splits": dict(self.splits), "taxonomy": self.taxonomy.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: Any, where: str) -> "ProjectConfig":
+    def from_dict(cls, data: Any, where: str) -> ProjectConfig:
         if not isinstance(data, dict):
             raise XwbError(f"{where}: expected a mapping")
         try:
@@ -93,7 +94,7 @@ class Project:
     # -- lifecycle --------------------------------------------------------------------
     @classmethod
     def create(cls, folder: str | Path, name: str | None = None, taxonomy: Taxonomy | None = None,
-               image_root: str = ".", splits: dict[str, float] | None = None) -> "Project":
+               image_root: str = ".", splits: dict[str, float] | None = None) -> Project:
         folder = Path(folder)
         if (folder / CONFIG_NAME).exists() or (folder / STORE_NAME).exists():
             raise XwbError(f"{folder}: already a project")
@@ -110,7 +111,7 @@ class Project:
         return cls(folder, cfg, store)
 
     @classmethod
-    def open(cls, folder: str | Path, readonly: bool = False, timeout: float | None = None) -> "Project":
+    def open(cls, folder: str | Path, readonly: bool = False, timeout: float | None = None) -> Project:
         """Open a project. ``timeout``: how long a write waits for another writer
         (default 10 s, or $XWB_BUSY_TIMEOUT) before failing with "project is busy"."""
         folder = Path(folder)
@@ -127,7 +128,7 @@ class Project:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -225,5 +226,5 @@ class Project:
     def images(self, **kw) -> list[ImageRecord]:
         return self.store.images(**kw)
 
-    def regions(self, image_id: int, state: Optional[str] = None) -> list[Region]:
+    def regions(self, image_id: int, state: str | None = None) -> list[Region]:
         return self.store.regions(image_id, state)

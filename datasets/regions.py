@@ -10,16 +10,15 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
 
-STATES = ("proposal", "accepted", "rejected")
+STATES = ("proposal", "accepted", "rejected")  # rejected: a proposal someone turned down (kept as a false alarm)
 IGNORE_LABEL = 255  # label-map value of "don't care" pixels (the VOC convention): no loss, no metric there
-IGNORE_RGB = (224, 224, 192)  # how "don't care" areas are drawn (VOC's colour), in label maps and the workbench  # rejected: a proposal someone turned down (kept as a false alarm)
+IGNORE_RGB = (224, 224, 192)  # how "don't care" areas are drawn (VOC's colour), in label maps and the workbench
 
 
 @dataclass
@@ -35,22 +34,22 @@ class Region:
     """
 
     class_id: int
-    polygon: Optional[np.ndarray] = None
-    mask: Optional[np.ndarray] = None
+    polygon: np.ndarray | None = None
+    mask: np.ndarray | None = None
     mask_x: int = 0
     mask_y: int = 0
     state: str = "accepted"
     source: str = "manual"
-    score: Optional[float] = None
+    score: float | None = None
     author: str = ""
-    id: Optional[int] = None
-    image_id: Optional[int] = None
+    id: int | None = None
+    image_id: int | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     decided_by: str = ""
-    decided_at: Optional[float] = None
-    shape: Optional[dict] = None   # the drawing tool's own shape, e.g. {"type": "circle", "points": [[x, y], [x, y]]}
-    group: Optional[int] = None    # regions of one image with the same group are parts of one object
+    decided_at: float | None = None
+    shape: dict | None = None   # the drawing tool's own shape, e.g. {"type": "circle", "points": [[x, y], [x, y]]}
+    group: int | None = None    # regions of one image with the same group are parts of one object
     ignore: bool = False           # a "don't care" area: left out of the loss and the metrics
 
     def __post_init__(self) -> None:
@@ -112,7 +111,7 @@ class Region:
         paint(out, self, True)
         return out
 
-    def copy(self, **changes) -> "Region":
+    def copy(self, **changes) -> Region:
         return replace(self, **changes)
 
     def content_key(self) -> bytes:
@@ -124,7 +123,7 @@ class Region:
                 + np.packbits(self.mask).tobytes()
         return f"{self.class_id}|{self.state}|{'I|' if self.ignore else ''}".encode() + geom
 
-    def exact_shape(self, width: int, height: int) -> Optional[dict]:
+    def exact_shape(self, width: int, height: int) -> dict | None:
         """The tool's shape when the region still is exactly that shape (not edited since); else None."""
         sh = self.shape
         if not sh:

@@ -17,12 +17,13 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Union
 
 from datasets.errors import XwbError
 
-Data = Union[bytes, str, Callable[[object], None]]
+Data = Union[bytes, str, Callable[[object], None]]  # noqa: UP007 (a runtime alias: py3.10 has no `|` on Callable)
 
 
 @functools.lru_cache(maxsize=1)

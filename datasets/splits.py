@@ -67,8 +67,8 @@ def assign_splits(project: Project) -> dict[str, int]:
 
         def score(s: str) -> tuple[float, float, float]:
             # the rarest class first, then the mean over the image's classes, then the split's room
-            mean_def = sum(deficit(c, s) for c in cls) / max(1, len(cls))
-            first = deficit(rarest, s) if rarest is not None else 0.0
+            mean_def = sum(deficit(c, s) for c in cls) / max(1, len(cls))  # noqa: B023 (called within this iteration)
+            first = deficit(rarest, s) if rarest is not None else 0.0  # noqa: B023 (called within this iteration)
             return (first, mean_def, quota[s] - n_img[s])
 
         best = max(open_, key=lambda s: (score(s), -SPLITS.index(s)))

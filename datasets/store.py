@@ -21,17 +21,17 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
 from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
 from datasets.regions import Region, decode_mask, encode_mask
 from datasets.safefs import disk_full, read_only_fs, why_read_only
-from datasets.schema import (MIGRATIONS, SCHEMA_V1 as _SCHEMA_V1, SCHEMA_VERSION, SPLITS, STATUSES, region_cols,
-                             split_sql)
+from datasets.schema import MIGRATIONS, SCHEMA_VERSION, SPLITS, STATUSES, region_cols, split_sql
+from datasets.schema import SCHEMA_V1 as _SCHEMA_V1
 
 # The WAL is checkpointed back into the store once it is larger than this (readers that never pause
 # would otherwise keep SQLite's own checkpoints from ever restarting it: 1 GB in 30 s in bench_wal.py).
@@ -50,7 +50,7 @@ class ImageRecord:
     sha256: str
     status: str = "new"
     comment: str = ""
-    split: Optional[str] = None
+    split: str | None = None
     tags: list[str] = field(default_factory=list)
     manifest: list[str] = field(default_factory=list)
     added_at: float = 0.0
@@ -275,7 +275,7 @@ class Store:
         man = [t for (t,) in self.conn.execute("SELECT item FROM manifest_items WHERE image_id=? ORDER BY item", (image_id,))]
         return self._image_from_row(row, tags, man)
 
-    def image_id_by_path(self, path: str) -> Optional[int]:
+    def image_id_by_path(self, path: str) -> int | None:
         row = self.conn.execute("SELECT id FROM images WHERE path=?", (path,)).fetchone()
         return row[0] if row else None
 
@@ -460,12 +460,12 @@ class Store:
                 "SELECT class_id, COUNT(*), COUNT(DISTINCT image_id) FROM regions WHERE state='accepted' "
                 "GROUP BY class_id")},
             "by_tag": dict(q("SELECT tag, COUNT(*) FROM image_tags GROUP BY tag").fetchall()),
-            "by_depth_layout": {f"{b}-bit {l}": n for b, l, n in q(
+            "by_depth_layout": {f"{b}-bit {lay}": n for b, lay, n in q(
                 "SELECT bit_depth, layout, COUNT(*) FROM images GROUP BY bit_depth, layout")},
         }
 
     # -- editing sessions (one editor per project) -------------------------------------------------
-    def claim_editor(self, user: str = "", stale_after: float = 30.0) -> Optional[int]:
+    def claim_editor(self, user: str = "", stale_after: float = 30.0) -> int | None:
         """Claim the editor seat; returns a session id, or None when a live editor holds it."""
         host, now = socket.gethostname(), time.time()
         with self.transaction() as c:

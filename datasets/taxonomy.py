@@ -110,7 +110,7 @@ class Taxonomy:
         return {"classes": out, "tags": list(self.tags)}
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "taxonomy") -> "Taxonomy":
+    def from_dict(cls, data: Any, where: str = "taxonomy") -> Taxonomy:
         if not isinstance(data, dict):
             raise XwbError(f"{where}: expected a mapping with 'classes' and 'tags'")
         unknown = set(data) - {"classes", "tags"}
@@ -180,19 +180,12 @@ class Taxonomy:
                 raise XwbError(f"{where}.classes[{i}].implies: {', '.join(unknown)} not in {where}.tags")
 
     def implied_tags(self, class_scores: dict[str, float]) -> dict[str, float]:
-        """Tag scores from class scores: each tag a class implies scores the highest of its classes.
-
-        A segmentation model's per-class maximum probability becomes image tags this way; a tag no
-        scored class implies gets no score (the segmentation model cannot say it)."""
-        out: dict[str, float] = {}
-        for c in self.classes:
-            if c.name in class_scores:
-                for t in c.implies:
-                    out[t] = max(out.get(t, 0.0), float(class_scores[c.name]))
-        return out
+        """Tag scores from class scores (a segmentation model's per-class maximum probability): see
+        ``implied_tags``; a tag no scored class implies gets no score."""
+        return implied_tags(class_scores, {c.name: c.implies for c in self.classes})
 
     @classmethod
-    def load(cls, path: str | Path) -> "Taxonomy":
+    def load(cls, path: str | Path) -> Taxonomy:
         path = Path(path)
         if not path.is_file():
             raise XwbError(f"{path}: taxonomy file not found")
@@ -200,6 +193,15 @@ class Taxonomy:
         if isinstance(data, dict) and "taxonomy" in data:  # a project.yaml works too
             data = data["taxonomy"]
         return cls.from_dict(data, where=str(path))
+
+
+def implied_tags(class_scores: dict[str, float], implies: dict[str, Any]) -> dict[str, float]:
+    """Each tag scores the highest of the classes that imply it (``implies``: class -> its tags)."""
+    out: dict[str, float] = {}
+    for c, s in class_scores.items():
+        for t in implies.get(c, ()):
+            out[t] = max(out.get(t, 0.0), float(s))
+    return out
 
 
 def _check_class(c: RegionClass, key: str) -> None:
@@ -238,5 +240,7 @@ def _first_line(e: Exception) -> str:
 
 
 def default_taxonomy_path() -> Path:
-    """The taxonomy that ``xwb init`` uses when none is given (``configs/taxonomy.yaml``)."""
-    return Path(__file__).resolve().parent.parent / "configs" / "taxonomy.yaml"
+    """The taxonomy that ``xwb init`` uses when none is given (the shipped ``configs/taxonomy.yaml``)."""
+    import configs
+
+    return configs.path(configs.TAXONOMY)

@@ -22,7 +22,7 @@ def _imports(pkg, banned):
     out = subprocess.run([sys.executable, "-c", CHECK.format(pkg=pkg, banned=banned)], cwd=REPO,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    line = [l for l in out.stdout.splitlines() if l.startswith("BAD:")][-1]
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("BAD:")][-1]
     return [x for x in line[4:].split(",") if x]
 
 

@@ -43,7 +43,7 @@ class Sample:
         return 0
 
     @classmethod
-    def of(cls, data: dict) -> "Sample":
+    def of(cls, data: dict) -> Sample:
         """From an evaluation's metrics.json (or ``evaluate_items`` result)."""
         s = np.asarray(data.get("scores", []), np.float64)
         p = np.asarray(data.get("present", []), bool)

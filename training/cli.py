@@ -216,13 +216,10 @@ def cmd_clean(a) -> int:
 
 
 def cmd_mlflow_ui(a) -> int:
+    import signal
     from pathlib import Path
 
-    from training.tracking import serve_ui
-
-    import signal
-
-    from training.tracking import stop_ui
+    from training.tracking import serve_ui, stop_ui
 
     proc, address = serve_ui(Path(a.project), port=a.port)
     print(f"MLflow UI for {a.project}: {address}  (Ctrl-C stops it)", flush=True)

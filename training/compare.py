@@ -164,7 +164,7 @@ def format_differences(diffs: list[dict], keys: list[str]) -> str:
     lines = [[f"v{d['version']}", *[d[k].text(3) if k in d else "n/a" for k in keys]] for d in diffs]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*l) for l in lines])
+    return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*row) for row in lines])
 
 
 def format_table(rows: list[dict], keys: list[str]) -> str:
@@ -176,7 +176,7 @@ def format_table(rows: list[dict], keys: list[str]) -> str:
              for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*l) for l in lines])
+    return "\n".join([fmt.format(*head), fmt.format(*["-" * w for w in widths])] + [fmt.format(*row) for row in lines])
 
 
 def markdown_table(rows: list[dict], keys: list[str]) -> str:
@@ -287,8 +287,8 @@ def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: 
     if diffs:
         dh = "".join(f"<th>Δ{html.escape(k)}</th>" for k in keys)
         db = "".join("<tr><td>v" + html.escape(d["version"]) + "</td>" + "".join(
-            f'<td class="{d[k].verdict.replace(" ", "-") if k in d else ""}">{html.escape(d[k].text(3) if k in d else "n/a")}</td>'
-            for k in keys) + "</tr>" for d in diffs)
+            f'<td class="{d[k].verdict.replace(" ", "-") if k in d else ""}">'
+            f'{html.escape(d[k].text(3) if k in d else "n/a")}</td>' for k in keys) + "</tr>" for d in diffs)
         dt = (f"<h2>Paired against v{html.escape(diffs[0]['baseline'])}</h2><p>The same scans resampled for both "
               "versions: the interval is that of the difference; <i>within noise</i> when it holds 0.</p>"
               f"<table><tr><th>version</th>{dh}</tr>{db}</table>")

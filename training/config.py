@@ -7,7 +7,7 @@ key=value`` overrides are parsed as YAML scalars and validated the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,7 +36,7 @@ class ModelCfg(_Section):
                             "path/to/nets.py:Name, built as Name(in_channels=C, classes=K)")
     encoder: str = _f("resnet18", "seg: the smp encoder (`xwb models --encoder`); cls: the timm model or smp "
                                   "encoder (`xwb models --backbone`)")
-    encoder_weights: Optional[str] = _f(None, "starting weights: null (random); a local .safetensors/.pth file "
+    encoder_weights: str | None = _f(None, "starting weights: null (random); a local .safetensors/.pth file "
                                               "(encoder weights, or an xwb checkpoint: last.pt, best.safetensors); "
                                               "a registered version models:/NAME/VERSION (fine-tuning); or a hub "
                                               "name (only with XWB_ALLOW_DOWNLOAD=1). A first convolution made "
@@ -50,7 +50,7 @@ class ModelCfg(_Section):
 
 
 class DataCfg(_Section):
-    channels: Union[Literal["auto"], list[Literal["auto", "high", "low", "diff", "rgb"]]] = _f(
+    channels: Literal["auto"] | list[Literal["auto", "high", "low", "diff", "rgb"]] = _f(
         "auto", "model input: auto (high, low, diff for dual-energy scans; high for grey; rgb for pseudo-colour) "
                 "or a list of high, low, diff (log-attenuation of detector counts) or rgb (a pseudo-colour picture)")
     tile: int = _f(256, "side of the square training crops, px (seg)", ge=32, le=4096)
@@ -93,7 +93,7 @@ class OptimCfg(_Section):
     warmup_epochs: int = _f(0, "epochs of linear warm-up", ge=0)
     clip_grad: float = _f(1.0, "gradient norm clipping; 0 = no clipping", ge=0)
     patience: int = _f(5, "stop after this many epochs without a better monitored metric; 0 = never early", ge=0)
-    monitor: Optional[str] = _f(None, "the validation metric that picks the best checkpoint (higher is better); "
+    monitor: str | None = _f(None, "the validation metric that picks the best checkpoint (higher is better); "
                                       "null = val_mIoU (seg) or val_mAP (cls)")
 
 
@@ -112,7 +112,7 @@ class EvalCfg(_Section):
     tile: int = _f(1024, "largest inference tile, px; tiles shrink to spread evenly over the scan", ge=64, le=8192)
     threshold: float = _f(0.5, "score above which a class counts as detected, for classes without an operating "
                                "point", gt=0, lt=1)
-    operating_pfa: Optional[float] = _f(0.01, "per-class operating points: each class's threshold is chosen on the "
+    operating_pfa: float | None = _f(0.01, "per-class operating points: each class's threshold is chosen on the "
                                               "val split so that at most this share of scans without the class "
                                               "alarm; stored with the version and used by prelabel, predict, "
                                               "manifest-check and the workbench (null: `threshold` for every class)",
@@ -128,11 +128,11 @@ class EvalCfg(_Section):
 
 
 class MlflowCfg(_Section):
-    experiment: Optional[str] = _f(None, "MLflow experiment; null = \"<project>/<task>\"")
-    registered_model: Optional[str] = _f(None, "registered model name; null = \"<project>-seg\" / \"-cls\" / "
+    experiment: str | None = _f(None, "MLflow experiment; null = \"<project>/<task>\"")
+    registered_model: str | None = _f(None, "registered model name; null = \"<project>-seg\" / \"-cls\" / "
                                                "\"-click\" by task")
     register_model: bool = _f(True, "register the best checkpoint as a new model version")
-    run_name: Optional[str] = _f(None, "MLflow run name; null = \"<recipe>-<date>\"")
+    run_name: str | None = _f(None, "MLflow run name; null = \"<recipe>-<date>\"")
     keep_checkpoints: bool = _f(True, "false: delete last.pt/best.safetensors once the run finished and logged")
 
 
@@ -242,9 +242,9 @@ def _check(cfg: TrainConfig) -> None:
     except XwbError as e:
         raise _KeyError(("task",), str(e)) from None
     ch = cfg.data.channels
-    if ch != "auto":
-        if not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1) or ("rgb" in ch and len(ch) > 1):
-            raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
+    if ch != "auto" and (not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1)
+                         or ("rgb" in ch and len(ch) > 1)):
+        raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
     if ":" not in cfg.loss.name:  # a file of the user's own is resolved when training starts
         bad = losses.check(cfg.loss.name, cfg.task)
         if bad:
@@ -256,6 +256,12 @@ def _check(cfg: TrainConfig) -> None:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     path = Path(path)
     if not path.is_file():
-        raise XwbError(f"{path}: config not found")
+        import configs
+
+        shipped = configs.recipe(str(path))
+        if shipped is None:
+            names = ", ".join(p.stem for p in configs.recipes())
+            raise XwbError(f"{path}: config not found (a file, or a shipped recipe: {names})")
+        path = shipped
     data = safeyaml.load_file(path)
     return parse_config(data, str(path), overrides)

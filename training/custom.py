@@ -74,7 +74,8 @@ def load(source: str | Path, attr: str, key: str = "custom part"):
     try:
         spec.loader.exec_module(module)
     except Exception as e:
-        raise XwbError(f"{key}: {source}: importing it failed ({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})") from None
+        why = str(e).splitlines()[0][:160] if str(e) else ""
+        raise XwbError(f"{key}: {source}: importing it failed ({type(e).__name__}: {why})") from None
     if not hasattr(module, attr):
         names = [n for n in dir(module) if not n.startswith("_")]
         raise XwbError(f"{key}: {source} has no {attr!r} (it has: {', '.join(names[:12])})")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -141,7 +141,7 @@ def prelabel(model_uri: str, project_path: str | Path, images: list[str] | None 
         return prelabel_scans(pred, ref.source, p, recs, thr, min_area, progress=show)
 
 
-def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: "float | dict[str, float]",
+def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, threshold: float | dict[str, float],
                    min_area: int = 16,
                    progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> dict:
     """Proposals of ``pred`` (written as ``source``) for ``recs`` of an open project, one scan at a time: each

@@ -145,14 +145,22 @@ def cpu_has_bf16() -> bool:
         return False
 
 
+def precision(cfg: TrainConfig, device: str) -> str:
+    """What a run computes in: fp16-mixed (CUDA with runtime.amp), bf16-mixed (runtime.cpu_bf16 on a CPU
+    that has bf16) or fp32. The trainer and the run's tag ``xwb.precision`` both ask here."""
+    if device.startswith("cuda"):
+        return "fp16-mixed" if cfg.runtime.amp else "fp32"
+    return "bf16-mixed" if cfg.runtime.cpu_bf16 and cpu_has_bf16() else "fp32"
+
+
 class Trainer:
     """Runs epochs; calls ``on_epoch(state, train_stats)`` (returns val metrics on rank 0)."""
 
     def __init__(self, cfg: TrainConfig, net: torch.nn.Module, train_ds, device: str, d: Dist, progress):
         self.cfg, self.device, self.d, self.progress = cfg, device, d, progress
         self.cuda = device.startswith("cuda")
-        self.amp = self.cuda and cfg.runtime.amp
-        self.bf16 = not self.cuda and cfg.runtime.cpu_bf16 and cpu_has_bf16()
+        self.amp = precision(cfg, device) == "fp16-mixed"
+        self.bf16 = precision(cfg, device) == "bf16-mixed"
         self.channels_last = (self.cuda and cfg.runtime.channels_last) or self.bf16  # oneDNN's bf16 kernels want it
         self.net = net.to(device)
         if self.channels_last:

@@ -6,8 +6,8 @@ Pixels of "don't care" areas (labelme ``__ignore__``, COCO iscrowd) carry IGNORE
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from datasets.errors import XwbError
 from datasets.regions import IGNORE_LABEL

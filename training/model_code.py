@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -131,7 +132,7 @@ def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:
     c = spec["model"]["custom"]
     if not code:
         raise ValueError(f"the network {c['ref']} needs its source file, and none was given")
-    data = open(code, "rb").read()
+    data = Path(code).read_bytes()
     if hashlib.sha256(data).hexdigest() != c["sha256"]:
         raise ValueError(f"{code}: not the source the model was trained with (sha256 differs)")
     name = f"xwb_custom_{c['sha256'][:16]}"

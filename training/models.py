@@ -15,7 +15,6 @@ import torch
 from datasets.errors import XwbError
 from training import model_code, tasks
 
-
 # smp architectures xwb cannot train, and why (they are not listed by `xwb models`)
 UNUSABLE = {"DPT": "DPT takes only timm ViT encoders, whose input size is fixed; xwb trains on crops and predicts "
                    "on tiles of varying size"}
@@ -44,7 +43,8 @@ def unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> Xwb
         return XwbError(f"{key}: unknown {kind} {name!r}; valid: {', '.join(valid)}")
     close = difflib.get_close_matches(name, valid, n=8, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return XwbError(f"{key}: unknown {kind} {name!r}{hint} ({len(valid)} valid names: `xwb models --{kind.split()[0]}` lists them)")
+    return XwbError(f"{key}: unknown {kind} {name!r}{hint} "
+                    f"({len(valid)} valid names: `xwb models --{kind.split()[0]}` lists them)")
 
 
 def _code(spec: dict) -> str | None:

@@ -43,7 +43,7 @@ class Prediction:
         """Seg: (H, W) uint8 model class index (0 = background)."""
         return self.probs.argmax(0).astype(np.uint8)
 
-    def detected(self, threshold: "float | dict[str, float]") -> list[str]:
+    def detected(self, threshold: float | dict[str, float]) -> list[str]:
         from training.tasks.base import cut
 
         return [c for c, s in self.scores.items() if s > cut(threshold, c)]
@@ -123,7 +123,7 @@ class Predictor:
             return f"a flat threshold {self.threshold:g}"
         return f"operating points for PFA {op['pfa'] * 100:g} % on {op['split']} ({len(op['placed'])} classes placed)"
 
-    def predict_scan(self, scan: "Scan | np.ndarray | str | Path", **kw) -> Prediction:
+    def predict_scan(self, scan: Scan | np.ndarray | str | Path, **kw) -> Prediction:
         """Predict one scan after checking it is like the training scans.
 
         ``scan``: a ``datasets.scanio.Scan`` (``read_scan(path)``), a path, or a bare array at native depth

@@ -9,9 +9,9 @@ the workbench's Models panel fills the image list's "uncertainty" column with it
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from datasets.project import Project
 from training import registry, tasks

@@ -28,7 +28,7 @@ def _type(ann) -> str:
     if origin is typing.Union:
         parts = [_type(a) for a in args if a is not type(None)]
         return " or ".join(parts) + (" or null" if type(None) in args else "")
-    if origin in (list, typing.List):
+    if origin in (list, list):
         return f"list of {_type(args[0])}" if args else "list"
     return getattr(ann, "__name__", str(ann))
 

@@ -23,7 +23,7 @@ from training import data as D
 from training import inputs, models, signing, tasks, tracking
 from training.config import TrainConfig, load_config, parse_config
 from training.evaluation import evaluate_items, write_report
-from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, save_checkpoint
+from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, precision, save_checkpoint
 from training.metrics import operating_point, pd_key
 from training.predict import Predictor
 from training.progress import Progress
@@ -108,11 +108,7 @@ def _tags(cfg: TrainConfig, project: Project, digest: str, device: str, ckdir: P
             "xwb.world_size": os.environ.get("WORLD_SIZE", "1")}
     if device.startswith("cuda"):
         tags["xwb.gpu"] = torch.cuda.get_device_name(0)
-    from training.loop import cpu_has_bf16
-
-    tags["xwb.precision"] = ("fp16-mixed" if device.startswith("cuda") and cfg.runtime.amp else
-                             "bf16-mixed" if not device.startswith("cuda") and cfg.runtime.cpu_bf16 and cpu_has_bf16()
-                             else "fp32")
+    tags["xwb.precision"] = precision(cfg, device)
     commit = tracking.git_commit()
     if commit:
         tags["mlflow.source.git.commit"] = commit

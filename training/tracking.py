@@ -46,7 +46,7 @@ def check_server(uri: str, timeout: float = HTTP_TIMEOUT_S) -> None:
         with urllib.request.urlopen(url, timeout=timeout) as r:
             if r.status != 200:
                 raise XwbError(f"MLflow server {uri} answered /health with HTTP {r.status}")
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise XwbError(f"MLflow server {uri} does not answer ({reason}); start it or pass another --tracking-uri") from None
 

@@ -59,8 +59,7 @@ def has_display() -> bool:
 
 
 def choose_project(recent: list[str]) -> str | None:
-    from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QPushButton,
-                                   QVBoxLayout)
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QPushButton, QVBoxLayout
 
     dlg = QDialog()
     dlg.setWindowTitle("xwb — open a project")

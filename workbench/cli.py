@@ -8,10 +8,22 @@ import sys
 from datasets.errors import XwbError
 
 
+def version() -> str:
+    """The installed distribution's version (``pyproject.toml``), as pip reports it."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("xwb")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from datasets import cli as dcli
 
     parser = argparse.ArgumentParser(prog="xwb", description="X-ray Workbench: label scans, train and compare models.")
+    parser.add_argument("--version", action="version", version=f"xwb {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     dcli.register(sub)

@@ -15,14 +15,15 @@ import sys
 import time
 from pathlib import Path
 
+import configs
 from datasets.errors import XwbError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path.cwd()  # `make demo` runs in the checkout; an installed xwb builds ./demo where it is started
 DEMO = ROOT / "demo"
 PROJECTS = {"baggage": dict(count=60, size="384x512", unlabelled=4),
             "cargo": dict(count=8, size="512x2048", unlabelled=1)}
-RECIPES = [("seg", ROOT / "configs" / "seg_unet_resnet18.yaml"), ("cls", ROOT / "configs" / "cls_resnet18.yaml"),
-           ("seg", ROOT / "configs" / "seg_fpn_mobilenet.yaml")]
+RECIPES = [("seg", configs.path("seg_unet_resnet18.yaml")), ("cls", configs.path("cls_resnet18.yaml")),
+           ("seg", configs.path("seg_fpn_mobilenet.yaml"))]
 
 
 def step(msg: str) -> None:

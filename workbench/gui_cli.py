@@ -3,6 +3,12 @@ from __future__ import annotations
 
 
 def cmd_gui(a) -> int:
+    try:
+        import PySide6  # noqa: F401
+    except ModuleNotFoundError:
+        from datasets.errors import XwbError
+
+        raise XwbError("the workbench needs Qt, which this install left out: pip install 'xwb[gui]'") from None
     from workbench.app import run
 
     return run(a.project, a.annotator)

@@ -100,11 +100,11 @@ class Display:
     lut: np.ndarray | None = field(default=None, compare=False, repr=False)
     lut32: np.ndarray | None = field(default=None, compare=False, repr=False)
 
-    def with_lut(self) -> "Display":
+    def with_lut(self) -> Display:
         lut = window_lut(*self.window, invert=self.invert, gamma=self.gamma, size=self.max_value + 1)
         return replace(self, lut=lut, lut32=(lut.astype(np.uint32) * 0x010101) | np.uint32(0xFF000000))
 
-    def change(self, **kw) -> "Display":
+    def change(self, **kw) -> Display:
         return replace(self, **kw, lut=None).with_lut()
 
 

@@ -14,7 +14,7 @@ import contextlib
 import getpass
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -42,7 +42,7 @@ class Session(QObject):
         self._pending: list[tuple[Signal, int]] | None = None
 
     @classmethod
-    def open(cls, folder, author: str | None = None) -> "Session":
+    def open(cls, folder, author: str | None = None) -> Session:
         """Open for editing, or read-only when another live window edits the project (or the folder is
         read-only: a project on a DVD, a share mounted read-only, files of another user)."""
         try:

@@ -6,8 +6,8 @@ overwrite=False) -> dict`` (written whole or not at all).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
-from typing import Callable
 
 IMPORTERS = {"coco": "coco", "labelme": "labelme", "cvat": "cvat", "yolo": "yolo"}
 EXPORTERS = {"coco": "coco", "labelme": "labelme", "cvat": "cvat", "yolo": "yolo", "masks": "masks"}

@@ -16,11 +16,21 @@ import numpy as np
 from pycocotools import mask as cocomask
 
 from datasets.errors import XwbError
-from datasets.formats.common import (ImportPlan, PlannedImage, dataset_card, check_points, decision, load_json,
-                                     need, plan_image, polygon_area, read_decision)
+from datasets.formats.common import (
+    ImportPlan,
+    PlannedImage,
+    check_points,
+    dataset_card,
+    decision,
+    load_json,
+    need,
+    plan_image,
+    polygon_area,
+    read_decision,
+)
 from datasets.project import Project
-from datasets.safefs import atomic_write
 from datasets.regions import STATES, Region, paint, tight_mask
+from datasets.safefs import atomic_write
 
 IGNORE = "__ignore__"  # the category of "don't care" areas that belong to no class (labelme's label)
 IGNORE_ID = 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from datasets.errors import XwbError
 from datasets.project import Project
@@ -45,12 +44,12 @@ class PlannedImage:
     rel: str
     width: int
     height: int
-    regions: list[tuple[Optional[str], Region]] = field(default_factory=list)  # (class name or None, region);
+    regions: list[tuple[str | None, Region]] = field(default_factory=list)  # (class name or None, region);
     # a region's group is a number of this file (1, 2, ...) until it is written
-    tags: Optional[list[str]] = None
-    manifest: Optional[list[str]] = None
-    status: Optional[str] = None
-    comment: Optional[str] = None
+    tags: list[str] | None = None
+    manifest: list[str] | None = None
+    status: str | None = None
+    comment: str | None = None
     where: str = ""
 
 
@@ -201,7 +200,7 @@ def card_bytes(project: Project) -> bytes:
     return json.dumps(dataset_card(project), indent=1).encode()
 
 
-def check_points(points, width: int, height: int, where: str, plan: "ImportPlan | None" = None):
+def check_points(points, width: int, height: int, where: str, plan: ImportPlan | None = None):
     """Validate an (N, 2) point list inside the image (edges inclusive); returns it as floats.
 
     Vertices up to ``BORDER_SLACK`` px outside (a click on the border, as labelme records it) are clipped
@@ -227,7 +226,7 @@ def check_points(points, width: int, height: int, where: str, plan: "ImportPlan 
     return clipped
 
 
-def area_polygon(pts, where: str, plan: "ImportPlan"):
+def area_polygon(pts, where: str, plan: ImportPlan):
     """``pts`` when they make a polygon with an area; refused under 3 points, skipped (and counted) when
     collinear: a zero-area shape has no pixel to label."""
     if len(pts) < 3:
@@ -239,7 +238,7 @@ def area_polygon(pts, where: str, plan: "ImportPlan"):
 
 
 def plan_image(project: Project, source: Path, where: str, name: str, width: int, height: int, seen: set[str],
-               key: str = "file_name") -> "PlannedImage":
+               key: str = "file_name") -> PlannedImage:
     """The image record ``where`` of annotation file ``source`` names, checked: a path under the image root,
     named once in the file, and of the size the file says (header only)."""
     rel = project.check_relpath(name, f"{source}: {where}.{key}")

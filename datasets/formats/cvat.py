@@ -71,7 +71,7 @@ def export_cvat(project: Project, out: str | Path, with_proposals: bool = False,
     for c in tax.classes:
         lab = ET.SubElement(labels, "label")
         ET.SubElement(lab, "name").text = c.name
-        ET.SubElement(lab, "color").text = "#%02x%02x%02x" % tuple(c.rgb)
+        ET.SubElement(lab, "color").text = "#{:02x}{:02x}{:02x}".format(*c.rgb)
         ET.SubElement(lab, "type").text = "any"
     for t in tax.tags:
         lab = ET.SubElement(labels, "label")

@@ -16,12 +16,23 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, card_bytes, check_points,
-                                     check_real_size, decision, real_size,
-                                     load_json, need, area_polygon, read_decision)
+from datasets.formats.common import (
+    SPLITS_FILE,
+    ImportPlan,
+    PlannedImage,
+    area_polygon,
+    card_bytes,
+    check_points,
+    check_real_size,
+    decision,
+    load_json,
+    need,
+    read_decision,
+    real_size,
+)
 from datasets.project import Project
-from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import STATES, Region, corner_pixels, shape_polygon
+from datasets.safefs import join_inside, staged_export, write_new
 
 SKIPPED = ("point", "line", "linestrip", "points")  # no area: nothing to segment (see the README)
 IGNORE = "__ignore__"  # labelme's label for "don't care" areas

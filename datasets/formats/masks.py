@@ -15,8 +15,8 @@ import numpy as np
 
 from datasets.formats.common import SPLITS_FILE, card_bytes
 from datasets.project import Project
-from datasets.safefs import join_inside, staged_export, write_new
 from datasets.regions import IGNORE_LABEL, IGNORE_RGB, label_map, paint
+from datasets.safefs import join_inside, staged_export, write_new
 
 
 def palette(project: Project) -> list[int]:

@@ -21,8 +21,15 @@ import numpy as np
 
 from datasets import safeyaml
 from datasets.errors import XwbError
-from datasets.formats.common import (SPLITS_FILE, ImportPlan, PlannedImage, area_polygon, card_bytes,
-                                     check_points, real_size)
+from datasets.formats.common import (
+    SPLITS_FILE,
+    ImportPlan,
+    PlannedImage,
+    area_polygon,
+    card_bytes,
+    check_points,
+    real_size,
+)
 from datasets.project import Project
 from datasets.regions import Region, shape_polygon
 from datasets.safefs import join_inside, staged_export, write_new

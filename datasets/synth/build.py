@@ -10,9 +10,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from datasets.regions import Region
 from datasets.safefs import dir_mode
 from datasets.scanio import write_tiff
 from datasets.splits import assign_splits
+from datasets.synth import CLEAN
 from datasets.synth import objects as O
 from datasets.synth.scenes import DEFAULT_SIZE, KINDS, OCCLUSIONS, Scene, build_scene
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
@@ -30,8 +31,6 @@ CLASS_TAGS = {"firearm": ["weapon"], "knife": ["weapon"], "drugs": ["narcotics"]
               "ivory": ["wildlife"], "solid_waste": ["waste"], "currency": ["cash"]}
 RENDERS = ("counts", "pseudo-colour", "single-energy")  # how the scans are written, see ``_write_scan``
 MIN_VISIBLE = 0.2  # a threat less than 20 % visible is taken out of the scene (no one could label it)
-CLEAN = 0.15  # default share of scans drawn without contraband (a training set rich in positives); a port's
-# real traffic is mostly clean: ``--clean 0.95 --undeclared 0.05`` gives a realistic base rate
 
 
 @dataclass

@@ -50,8 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--occlusion", default="mixed", help="easy | hard | hidden | mixed")
     p.add_argument("--classes", help="comma-separated classes to generate (default: all the taxonomy has)")
     p.add_argument("--undeclared", type=float, default=0.2, help="share of scans with goods missing from the manifest")
-    p.add_argument("--clean", type=float, default=0.15,
-                   help="share of scans drawn without contraband (default 0.15, rich in positives for training; "
+    from datasets.synth import CLEAN  # the package is loaded already: no start-up cost
+
+    p.add_argument("--clean", type=float, default=CLEAN,
+                   help=f"share of scans drawn without contraband (default {CLEAN}, rich in positives for training; "
                         "a port's traffic: e.g. --clean 0.95 --undeclared 0.05)")
     p.add_argument("--unlabelled", type=int, default=0, help="leave the last N scans without labels (for pre-labelling)")
     p.add_argument("--render", default="counts",

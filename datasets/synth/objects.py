@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from datasets.synth.shapes import (Thing, box, convex, ellipsoid, make_thing, ring, rod, rounded_box,
-                                   smooth_noise, tube_path)
+from datasets.synth.shapes import (
+    Thing,
+    box,
+    convex,
+    ellipsoid,
+    make_thing,
+    ring,
+    rod,
+    rounded_box,
+    smooth_noise,
+    tube_path,
+)
 
 
 def _j(rng, x, spread=0.2):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datasets.errors import XwbError
+from datasets.synth import CLEAN
 from datasets.synth import objects as O
 from datasets.synth.physics import REGIMES, Detector, Regime, render_counts
 from datasets.synth.shapes import Thing, smooth_noise
@@ -130,7 +131,8 @@ def _container(rng, H, W, s, regime, att):
         att[c, roof:floor, x0:x1] += steel[c] * corr[None, :]
     rail = max(2, int(16 * s))
     _box_field(H, W, x0, roof - rail // 2, x1, roof + rail // 2, 4.0, att, steel)  # top rail
-    _box_field(H, W, x0, floor, x1, floor + max(2, int(12 * s)), 235 * 0.9, att, wood * np.float32(0.5))  # floor seen along its width
+    # the floor, seen along its width
+    _box_field(H, W, x0, floor, x1, floor + max(2, int(12 * s)), 235 * 0.9, att, wood * np.float32(0.5))
     _box_field(H, W, x0, floor + int(12 * s), x1, floor + int(28 * s), 5.0, att, steel)  # bottom rail
     post = max(2, int(15 * s))
     for px in (x0, x1 - post):
@@ -143,7 +145,8 @@ def _container(rng, H, W, s, regime, att):
         _box_field(H, W, x0, floor + int(28 * s), x1, floor + int(45 * s), 3.0, att, steel)
         wheel_y = floor + int(75 * s)
         for wx in (0.12, 0.19, 0.75, 0.82, 0.89):
-            th = O.make_thing("wheel", W * wx, wheel_y, s, 0.0, 55, [("plastic", O.ring(0, 0, 36, 12)), ("steel", O.ring(0, 0, 18, 6))])
+            th = O.make_thing("wheel", W * wx, wheel_y, s, 0.0, 55,
+                              [("plastic", O.ring(0, 0, 36, 12)), ("steel", O.ring(0, 0, 18, 6))])
             add_thing(att, th, regime)
     return (x0 + post, roof + rail // 2, x1 - post, floor)
 
@@ -174,12 +177,12 @@ def _cargo_goods(rng, H, W, s, regime, att, interior, n_types):
 
 
 def build_scene(kind: str, rng: np.random.Generator, size: tuple[int, int], classes: list[str],
-                occlusion: str = "mixed", threat_rate: float = 0.85, lookalike_rate: float = 0.5) -> Scene:
+                occlusion: str = "mixed", threat_rate: float = 1.0 - CLEAN, lookalike_rate: float = 0.5) -> Scene:
     if kind not in KINDS:
         raise XwbError(f"unknown scan kind {kind!r} (choose {', '.join(KINDS)})")
     H, W = size
     mh, mw = MIN_SIZE[kind]
-    if H < mh or W < mw:
+    if mh > H or mw > W:
         raise XwbError(f"size {H}x{W} is too small for a {kind} scan (at least {mh}x{mw})")
     regime = REGIMES["mv" if kind == "cargo" else "kv"]
     det = Detector(i0=(30000.0, 22000.0)) if kind == "cargo" else Detector()

@@ -7,8 +7,8 @@ so the X-ray image shows the same gradients a real scan does.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -32,7 +32,7 @@ class DetectorModel:
     dark: float = 0.0
 
     @classmethod
-    def from_meta(cls, meta: dict | None, channels: int, dtype=np.uint16) -> "DetectorModel":
+    def from_meta(cls, meta: dict | None, channels: int, dtype=np.uint16) -> DetectorModel:
         if meta and "i0" in meta:
             return cls(tuple(float(v) for v in meta["i0"])[:channels], float(meta.get("dark", 0.0)))
         return cls((float(np.iinfo(dtype).max),) * channels, 0.0)  # unknown scanner: full scale is open beam

@@ -5,7 +5,8 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
@@ -35,8 +36,10 @@ CVAT_XML = """<?xml version="1.0" encoding="utf-8"?>
   <image id="0" name="scans/bag1.png" width="500" height="338">
     <tag label="weapon" source="manual"></tag>
     <box label="knife" source="manual" occluded="0" xtl="191.30" ytl="107.50" xbr="313.00" ybr="338.40" z_order="0"></box>
-    <polygon label="firearm" source="manual" occluded="0" points="10.00,10.00;60.50,12.00;40.25,50.75" z_order="1" group_id="3"></polygon>
-    <polygon label="firearm" source="manual" occluded="0" points="70.00,10.00;90.00,10.00;80.00,30.00" z_order="1" group_id="3"></polygon>
+    <polygon label="firearm" source="manual" occluded="0" points="10.00,10.00;60.50,12.00;40.25,50.75" z_order="1"
+      group_id="3"></polygon>
+    <polygon label="firearm" source="manual" occluded="0" points="70.00,10.00;90.00,10.00;80.00,30.00" z_order="1"
+      group_id="3"></polygon>
     <mask label="knife" source="semi-auto" occluded="0" rle="3, 5" left="400" top="300" width="4" height="2" z_order="0"></mask>
     <ellipse label="firearm" source="manual" occluded="0" cx="250.00" cy="60.00" rx="20.00" ry="10.00" z_order="0"></ellipse>
     <polyline label="knife" source="manual" occluded="0" points="1.0,1.0;5.0,5.0" z_order="0"></polyline>
@@ -194,7 +197,7 @@ def _regions(draw):
     from datasets.regions import Region, shape_polygon
 
     out = []
-    for i in range(draw(st.integers(1, 5))):
+    for _ in range(draw(st.integers(1, 5))):
         kind = draw(st.sampled_from(["polygon", "rectangle", "mask"]))
         x, y = draw(st.integers(5, 400)), draw(st.integers(5, 250))
         cls = draw(st.sampled_from([1, 2, 3]))

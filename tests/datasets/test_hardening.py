@@ -201,9 +201,8 @@ def test_yaml_bombs_are_refused_in_one_line(proj, tmp_path, text, needle):
 def _fill(folder: Path, leave: int = 0) -> None:
     st = os.statvfs(folder)
     free = st.f_bavail * st.f_frsize - leave
-    with open(folder / "filler", "wb") as f:
-        with contextlib.suppress(OSError):
-            f.write(b"\0" * max(free, 0))
+    with open(folder / "filler", "wb") as f, contextlib.suppress(OSError):
+        f.write(b"\0" * max(free, 0))
 
 
 def test_read_only_project_and_export_folder(tmp_path):

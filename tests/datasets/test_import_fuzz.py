@@ -4,7 +4,8 @@ import copy
 import json
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError

@@ -176,8 +176,8 @@ def test_palette_dicom_is_read_as_colour():
 
 def test_two_grey_frames_are_dual_energy_only_when_the_file_says_so(tmp_path):
     rng = np.random.default_rng(0)
-    from tests.datasets.test_scanio import _dicom
     from datasets.scanio import read_scan
+    from tests.datasets.test_scanio import _dicom
 
     two = rng.integers(0, 65536, size=(2, 30, 50), dtype=np.uint16)
     _dicom(tmp_path / "dicos.dcm", two)                      # a DICOS image: dual energy
@@ -235,7 +235,8 @@ def test_grey_alpha_png_is_grey_and_rgba_is_rgb(tmp_path):
 
 
 # -- round trips keep what users drew --------------------------------------------------------------------
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 _coord = st.floats(0, 1, allow_nan=False).map(lambda v: round(v, 3))
 
@@ -244,7 +245,7 @@ _coord = st.floats(0, 1, allow_nan=False).map(lambda v: round(v, 3))
 def _labelme_shapes(draw):
     """Shapes as labelme writes them: every kind with an area, groups, __ignore__, descriptions, flags."""
     shapes = []
-    for i in range(draw(st.integers(1, 6))):
+    for _ in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from(["polygon", "rectangle", "circle", "mask"]))
         label = draw(st.sampled_from(["knife", "firearm", "__ignore__"]))
         gid = draw(st.one_of(st.none(), st.integers(1, 3)))

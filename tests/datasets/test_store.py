@@ -59,10 +59,9 @@ def test_deleting_an_image_cascades_to_its_regions(scans_project):
 def test_failed_transaction_leaves_nothing(scans_project):
     p = scans_project
     im = p.images()[0]
-    with pytest.raises(RuntimeError):
-        with p.store.transaction():
-            p.store.add_region(im.id, Region(1, polygon=np.array([[0, 0], [5, 0], [5, 5.0]])))
-            raise RuntimeError("crash in the middle")
+    with pytest.raises(RuntimeError), p.store.transaction():
+        p.store.add_region(im.id, Region(1, polygon=np.array([[0, 0], [5, 0], [5, 5.0]])))
+        raise RuntimeError("crash in the middle")
     assert p.store.regions(im.id) == []
 
 

@@ -10,7 +10,7 @@ import pytest
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.synth.build import make_scan, synth_project
-from datasets.synth.objects import THREATS, firearm, drugs
+from datasets.synth.objects import THREATS, drugs, firearm
 from datasets.synth.physics import MATERIALS, REGIMES, Detector, render_counts
 from datasets.synth.scenes import add_thing, build_scene
 from datasets.synth.tip import project_threat
@@ -33,7 +33,8 @@ def test_overlapping_attenuations_add():
     assert np.allclose(both, att_a + att_b, rtol=1e-6)
     # so transmissions multiply
     det = Detector(blur=False)
-    t = lambda att: (render_counts(att, det, None).astype(np.float64) - det.dark) / det.i0[0]
+    def t(att):
+        return (render_counts(att, det, None).astype(np.float64) - det.dark) / det.i0[0]
     assert np.allclose(t(both)[..., 0][overlap], (t(att_a) * t(att_b))[..., 0][overlap], atol=3 / det.i0[0] * 10)
 
 
@@ -50,7 +51,8 @@ def test_transmission_is_monotone_in_thickness(regime):
 @pytest.mark.parametrize("regime", ["kv", "mv"])
 def test_ratio_separates_organic_inorganic_metal(regime):
     r = {m: (REGIMES[regime].mu(m)[0] / REGIMES[regime].mu(m)[1]) for m in MATERIALS}
-    fam = lambda f: [r[m] for m in MATERIALS if MATERIALS[m] == f]
+    def fam(f):
+        return [r[m] for m in MATERIALS if MATERIALS[m] == f]
     org, ino, met = fam("organic"), fam("inorganic"), fam("metal")
     if regime == "kv":  # photo-electric: metal lowest R
         assert min(org) > max(ino) > max(met) and max(met) < 0.3
@@ -59,7 +61,7 @@ def test_ratio_separates_organic_inorganic_metal(regime):
     # and measured on noisy counts through 5 cm of drug vs 0.5 cm of steel
     rng = np.random.default_rng(1)
     det = Detector()
-    for mat, t, fam_ in (("drug", 5.0, "organic"), ("steel", 0.5, "metal")):
+    for mat, t in (("drug", 5.0), ("steel", 0.5)):
         mu = REGIMES[regime].mu(mat)
         att = np.broadcast_to((mu * t)[:, None, None], (2, 64, 64)).astype(np.float32)
         c = render_counts(att, det, rng).astype(np.float64)

@@ -55,17 +55,15 @@ def test_unknown_config_key_and_missing_config(synth, tmp_path):
 
 
 def test_no_accepted_labels(synth):
-    with Project.open(synth) as p:
-        with p.store.transaction() as c:
-            c.execute("UPDATE regions SET state = 'proposal'")
+    with Project.open(synth) as p, p.store.transaction() as c:
+        c.execute("UPDATE regions SET state = 'proposal'")
     r = xwb("train", str(TINY), "--project", str(synth))
     _one_line_error(r, "no accepted regions in the train split")
 
 
 def test_empty_val_split(synth):
-    with Project.open(synth) as p:
-        with p.store.transaction() as c:
-            c.execute("UPDATE images SET split = 'train' WHERE split = 'val'")
+    with Project.open(synth) as p, p.store.transaction() as c:
+        c.execute("UPDATE images SET split = 'train' WHERE split = 'val'")
     r = xwb("train", str(TINY), "--project", str(synth))
     _one_line_error(r, "val split has no scans")
 

@@ -62,10 +62,9 @@ def test_task_and_loss_must_agree():
 
 def test_recipe_reference_is_generated_from_the_schema_and_complete():
     """docs/RECIPES.md is `xwb recipe --markdown`: a new key without a meaning, or a stale file, fails here."""
+    from tests.conftest import REPO
     from training.config import TrainConfig
     from training.recipe_doc import markdown
-
-    from tests.conftest import REPO
 
     doc = (REPO / "docs" / "RECIPES.md").read_text()
     assert doc == markdown(), "docs/RECIPES.md is stale: regenerate it with `xwb recipe --markdown > docs/RECIPES.md`"

@@ -85,8 +85,9 @@ def test_tip_augmentation_adds_labelled_threats(items):
     bank = D.threat_bank(its)
     assert bank and all(t.mask.any() for t in bank)
     pre = {"channels": ["high"], "mean": [0], "std": [1]}
-    plain = D.SegCrops(its, _cfg(sampling="uniform", augment={"tip": 0.0, "noise": 0, "gain": 0, "hflip": 0, "vflip": 0}), pre, bank=bank)
-    tip = D.SegCrops(its, _cfg(sampling="uniform", augment={"tip": 1.0, "noise": 0, "gain": 0, "hflip": 0, "vflip": 0}), pre, bank=bank)
+    still = {"noise": 0, "gain": 0, "hflip": 0, "vflip": 0}
+    plain = D.SegCrops(its, _cfg(sampling="uniform", augment={"tip": 0.0, **still}), pre, bank=bank)
+    tip = D.SegCrops(its, _cfg(sampling="uniform", augment={"tip": 1.0, **still}), pre, bank=bank)
     more = 0
     for i in range(20):
         (c0, l0, _), (c1, l1, _) = plain.sample(i), tip.sample(i)

@@ -3,6 +3,7 @@ refuses scans unlike the ones it was trained on (issue 12)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_project_trains_evaluates_and_compares(kinds, render, layout, bits, chan
 
     folder, a, b = kinds[render]
     assert (a.version, b.version) == ("1", "2")
-    spec = json.loads(open(client_for(folder).download_artifacts(a.run_id, "config/spec.json")).read())
+    spec = json.loads(Path(client_for(folder).download_artifacts(a.run_id, "config/spec.json")).read_text())
     assert spec["input"] == {"layout": layout, "bit_depth": bits, "i0": "full scale of the bit depth"}
     assert spec["preprocess"]["channels"] == channels
     name = f"{folder.name}-seg"

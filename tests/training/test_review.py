@@ -185,7 +185,7 @@ def test_manifest_check_scores_flags_against_synthetic_truth(versions, tmp_path)
     assert "precision" in s and "recall" in s and s["truth_flags"] > 0
     import csv
 
-    rows = list(csv.DictReader(open(tmp_path / "m.csv")))
+    rows = list(csv.DictReader((tmp_path / "m.csv").open()))
     assert len(rows) == 20 and {"scan", "manifest", "found", "undeclared", "flag", "truth_flag"} <= set(rows[0])
     b = s["baselines"]  # flagging without looking, for scale
     share = sum(int(r["truth_flag"]) for r in rows) / 20
@@ -219,9 +219,8 @@ def test_bad_model_uris_and_foreign_taxonomy(versions, tmp_path):
 def test_empty_split_is_refused(versions, tmp_path):
     proj = tmp_path / "copy"
     shutil.copytree(versions, proj)
-    with Project.open(proj) as p:
-        with p.store.transaction() as c:
-            c.execute("UPDATE images SET split = 'train' WHERE split = 'test'")
+    with Project.open(proj) as p, p.store.transaction() as c:
+        c.execute("UPDATE images SET split = 'train' WHERE split = 'test'")
     r = xwb("evaluate", "models:/rev-seg/1", "--project", str(proj), "--force")
     assert r.returncode == 1 and "test split of rev has no labelled scans" in r.stderr
 

@@ -1,12 +1,14 @@
 """`xwb train` end to end on a synthetic project, checked through MlflowClient."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from datasets.digest import snapshot_digest
 from datasets.project import Project
 from datasets.scanio import read_scan
-from training.tracking import default_uri
 from tests.training.conftest import CLS_TINY, TINY, client_for, xwb
+from training.tracking import default_uri
 
 
 def _artifacts(client, run_id, path=""):
@@ -126,6 +128,6 @@ def test_input_channels_follow_the_config(synth, channels):
     import json
 
     c = client_for(synth)
-    spec = json.loads(open(c.download_artifacts(r.run_id, "config/spec.json")).read())
+    spec = json.loads(Path(c.download_artifacts(r.run_id, "config/spec.json")).read_text())
     assert spec["preprocess"]["channels"] == channels
     assert len(spec["preprocess"]["mean"]) == len(channels)

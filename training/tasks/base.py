@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from training.predict import Prediction, Predictor
 
 
-def cut(threshold: "float | dict[str, float]", name: str) -> float:
+def cut(threshold: float | dict[str, float], name: str) -> float:
     """The threshold of class ``name``: one for all, or the version's per-class operating points."""
     return float(threshold.get(name, 0.5)) if isinstance(threshold, dict) else float(threshold)
 
@@ -49,23 +49,23 @@ class Task:
         return self.name
 
     # ------------------------------------------------------------ labels
-    def pool(self, tax: "Taxonomy") -> list[str]:
+    def pool(self, tax: Taxonomy) -> list[str]:
         """The names a model of this task may predict, in taxonomy order."""
         raise NotImplementedError
 
-    def load_labels(self, project: "Project", rec: "ImageRecord", names: list[str]) -> tuple[list, Any] | None:
+    def load_labels(self, project: Project, rec: ImageRecord, names: list[str]) -> tuple[list, Any] | None:
         """(regions as (model index, Region), tag vector or None) of one scan; None: not labelled yet."""
         raise NotImplementedError
 
-    def nothing_to_learn(self, items: list["ScanItem"]) -> str | None:
+    def nothing_to_learn(self, items: list[ScanItem]) -> str | None:
         """Why the train split teaches this task nothing, or None."""
         raise NotImplementedError
 
-    def spec_labels(self, tax: "Taxonomy", names: list[str]) -> dict:
+    def spec_labels(self, tax: Taxonomy, names: list[str]) -> dict:
         """What a logged model records of its labels besides their names (taxonomy ids, colours)."""
         return {"class_ids": [], "colors": []}
 
-    def check_taxonomy(self, spec: dict, tax: "Taxonomy", uri: str) -> None:
+    def check_taxonomy(self, spec: dict, tax: Taxonomy, uri: str) -> None:
         """Refuse a project whose taxonomy means something else by the model's labels."""
         raise NotImplementedError
 
@@ -82,7 +82,7 @@ class Task:
         """What to try when an architecture/encoder pair cannot be built ('; ...'), or ''."""
         return ""
 
-    def input_size(self, cfg: "TrainConfig") -> int:
+    def input_size(self, cfg: TrainConfig) -> int:
         """The side of the training inputs (crop or letterbox size)."""
         raise NotImplementedError
 
@@ -107,15 +107,15 @@ class Task:
         raise NotImplementedError
 
     # ------------------------------------------------------------ training
-    def fit_to_scans(self, cfg: "TrainConfig", kind: "InputKind") -> str:
+    def fit_to_scans(self, cfg: TrainConfig, kind: InputKind) -> str:
         """Switch off what the recipe cannot do on scans of ``kind``; returns the note to show, or ''."""
         return ""
 
-    def dataset(self, items: list["ScanItem"], cfg: "TrainConfig", pre: dict, rank: int, world: int) -> "Dataset":
+    def dataset(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int, world: int) -> Dataset:
         """The training set of this rank: (input tensor, target tensor) pairs."""
         raise NotImplementedError
 
-    def make_loss(self, name: str, cfg: "TrainConfig"):
+    def make_loss(self, name: str, cfg: TrainConfig):
         """The loss named ``name`` (see ``training.losses``), built for this task."""
         from training import losses
 
@@ -127,11 +127,11 @@ class Task:
         ``max_clicks`` caps a click protocol (validation while training), for tasks that click."""
         raise NotImplementedError
 
-    def truth(self, item: "ScanItem"):
+    def truth(self, item: ScanItem):
         """What ``accumulator().add`` compares a prediction with, for one scan."""
         raise NotImplementedError
 
-    def measure(self, pred: "Predictor", item: "ScanItem", counts: "np.ndarray", acc) -> tuple[float, Any, Any]:
+    def measure(self, pred: Predictor, item: ScanItem, counts: np.ndarray, acc) -> tuple[float, Any, Any]:
         """Predict one scan and add it to ``acc``: (seconds per prediction, truth and predicted labels for an
         overlay or None)."""
         p = pred.predict_counts(counts, item.i0, item.dark)
@@ -139,7 +139,7 @@ class Task:
         acc.add(p.probs, truth)
         return p.seconds, (truth if p.probs.ndim == 3 else None), (p.labels() if p.probs.ndim == 3 else None)
 
-    def report(self, res: dict, pred: "Predictor", out: Path, colors: list, regime: str) -> list[Path]:
+    def report(self, res: dict, pred: Predictor, out: Path, colors: list, regime: str) -> list[Path]:
         """Task-specific figures of an evaluation report (confusion, overlays) under ``out``."""
         return []
 
@@ -147,24 +147,24 @@ class Task:
     def check_batch_use(self) -> None:
         """XwbError when the model cannot run without a person (predict, prelabel, manifest-check)."""
 
-    def scores(self, probs: "np.ndarray", classes: list[str]) -> dict[str, float]:
+    def scores(self, probs: np.ndarray, classes: list[str]) -> dict[str, float]:
         """Image-level score per label from the model's probabilities."""
         raise NotImplementedError
 
-    def uncertainty(self, probs: "np.ndarray") -> float:
+    def uncertainty(self, probs: np.ndarray) -> float:
         """How unsure the model is about a scan, 0 (sure) .. 1 (no idea): what to label next."""
         raise NotImplementedError
 
-    def found(self, pred: "Prediction", spec: dict, threshold: float, min_area: int) -> list[str]:
+    def found(self, pred: Prediction, spec: dict, threshold: float, min_area: int) -> list[str]:
         """Labels the prediction reports in this scan (manifest check)."""
         raise NotImplementedError
 
-    def propose(self, project: "Project", rec: "ImageRecord", pred: "Prediction", spec: dict, source: str,
+    def propose(self, project: Project, rec: ImageRecord, pred: Prediction, spec: dict, source: str,
                 threshold: float, min_area: int) -> tuple[str, int]:
         """Write the prediction into the store as proposals of ``source``; (summary line, count)."""
         raise NotImplementedError
 
-    def write_prediction(self, pred: "Predictor", p: "Prediction", rgb: "np.ndarray", stem: Path, doc: dict,
-                         threshold: float, probs: bool, min_area: int) -> tuple[list[Path], "np.ndarray"]:
+    def write_prediction(self, pred: Predictor, p: Prediction, rgb: np.ndarray, stem: Path, doc: dict,
+                         threshold: float, probs: bool, min_area: int) -> tuple[list[Path], np.ndarray]:
         """Task files of ``xwb predict`` for one scan and the overlay picture to save; fills ``doc``."""
         raise NotImplementedError

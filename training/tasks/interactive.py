@@ -2,10 +2,10 @@
 "this is the object", negative: "this is not") and draws the object, learnt from the project's own regions.
 
 Training crops (``training.data.ClickCrops``) are centred on one object at a time (class-agnostic: any
-accepted region), with clicks simulated the way annotators click: the first near the object's centre, more inside it, negatives in the
-band around it (``datasets.clicks.training_clicks``). Validation runs the interactive-segmentation protocol
-with the model in the loop: clicks to IoU 0.85 / 0.90 (NoC85, NoC90, at most ``MAX_CLICKS``) and the IoU
-after one and three clicks, which early stopping follows. Registered as ``<project>-click``.
+accepted region), with clicks simulated the way annotators click: the first near the object's centre, more
+inside it, negatives in the band around it (``datasets.clicks.training_clicks``). Validation runs the
+interactive-segmentation protocol with the model in the loop: clicks to IoU 0.85 / 0.90 (NoC85, NoC90, at
+most ``MAX_CLICKS``) and the IoU after one and three clicks, which early stopping follows. Registered as ``<project>-click``.
 """
 from __future__ import annotations
 
@@ -48,7 +48,10 @@ class ClickAccumulator:
                 per[c] = {k: float(np.mean([r[k] for r in rows])) for k in ("NoC85", "NoC90", "IoU_c1", "IoU_c3")}
                 per[c]["objects"] = len(rows)
         rows = self.rows
-        mean = (lambda k: float(np.mean([r[k] for r in rows])) if rows else math.nan)
+
+        def mean(k: str) -> float:
+            return float(np.mean([r[k] for r in rows])) if rows else math.nan
+
         return {"headline": {"mIoU_c3": mean("IoU_c3"), "mIoU_c1": mean("IoU_c1"), "NoC85": mean("NoC85"),
                              "NoC90": mean("NoC90"), "objects": float(len(rows))},
                 "per_class": per, "confusion": [],
@@ -127,7 +130,7 @@ class Interactive(Segmentation):
             labels = item.label_map(y0=y0, x0=x0, h=y1 - y0, w=x1 - x0)
             truth = np.zeros(labels.shape, np.uint8)
             paint(truth, r, 1, x0, y0)
-            ious = protocol(lambda clicks: pred.click_probs(win, clicks, item.i0, item.dark), truth.astype(bool),
+            ious = protocol(lambda clicks: pred.click_probs(win, clicks, item.i0, item.dark), truth.astype(bool),  # noqa: B023 (called within this iteration)
                             labels == IGNORE_LABEL, acc.max_clicks)
             acc.add_object(pred.classes[k - 1] if 0 < k <= len(pred.classes) else "object", ious)
             n += len(ious)

@@ -179,16 +179,12 @@ class Segmentation(Task):
         return float(h.mean() * np.sqrt(share))
 
     def implied_tags(self, pred, spec, threshold=None) -> dict[str, float]:
-        """Image tags from the classes (the taxonomy's ``implies`` at training time): each tag scores the
-        highest of its classes; with ``threshold``, only classes above their cut count."""
-        out: dict[str, float] = {}
-        for c, tags in spec.get("implies", {}).items():
-            s = pred.scores.get(c)
-            if s is None or (threshold is not None and s <= cut(threshold, c)):
-                continue
-            for t in tags:
-                out[t] = max(out.get(t, 0.0), float(s))
-        return out
+        """Image tags from the classes (the taxonomy's ``implies`` at training time); with ``threshold``,
+        only classes above their cut count."""
+        from datasets.taxonomy import implied_tags
+
+        scores = {c: s for c, s in pred.scores.items() if threshold is None or s > cut(threshold, c)}
+        return implied_tags(scores, spec.get("implies", {}))
 
     def found(self, pred, spec, threshold, min_area):
         return sorted({r["class"] for r in components(pred, spec, min_area) if r["score"] > cut(threshold, r["class"])})

@@ -33,7 +33,7 @@ class Patch:
             out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = self.mask[sy0 - b0:sy1 - b0, sx0 - a0:sx1 - a0]
         return out
 
-    def tight(self) -> "Patch | None":
+    def tight(self) -> Patch | None:
         """The same mask cropped to its set pixels; None when empty."""
         ys, xs = np.nonzero(self.mask)
         if not len(ys):

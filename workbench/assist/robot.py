@@ -8,7 +8,7 @@ Used by ``benchmarks/bench_assist.py`` and by the tests of the tools.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

@@ -42,7 +42,7 @@ class ScanSignal:
     bit_depth: int = 16
 
     @classmethod
-    def of_scan(cls, scan) -> "ScanSignal":
+    def of_scan(cls, scan) -> ScanSignal:
         """From a ``datasets.scanio.Scan``: I0 and dark from the file, else the full scale of its depth."""
         px = scan.pixels
         c = 1 if px.ndim == 2 else px.shape[2]

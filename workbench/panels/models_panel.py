@@ -24,14 +24,29 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+import configs
 from datasets.project import Project
 from workbench.jobs import Job
 
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)")
 REGISTERED = re.compile(r"registered (\S+) version (\d+)")
 
@@ -56,8 +71,7 @@ def shipped_recipes(project_folder: Path) -> list[Path]:
     """The recipes the panel offers: the project's own ``*.yaml`` recipes, then the shipped ones."""
     own = [p for p in sorted(project_folder.glob("*.yaml")) if p.name not in ("project.yaml", "taxonomy.yaml")]
     own += sorted((project_folder / "recipes").glob("*.yaml")) if (project_folder / "recipes").is_dir() else []
-    shipped = sorted(REPO_CONFIGS.glob("*.yaml")) if REPO_CONFIGS.is_dir() else []
-    return own + [p for p in shipped if p.name != "taxonomy.yaml"]
+    return own + configs.recipes()
 
 
 class ModelsPanel(QWidget):
@@ -140,7 +154,7 @@ class ModelsPanel(QWidget):
         self.recipe = QComboBox()
         self.recipe.setEditable(False)
         for p in shipped_recipes(self.folder):
-            self.recipe.addItem(p.stem if p.parent == REPO_CONFIGS else f"{p.stem} (project)", str(p))
+            self.recipe.addItem(p.stem if p.parent == configs.folder() else f"{p.stem} (project)", str(p))
         self.recipe.addItem("other file…", "")
         own = next((i for i in range(self.recipe.count()) if self.recipe.itemText(i).endswith("(project)")), None)
         default = own if own is not None else self.recipe.findText("seg_unet_resnet18")
@@ -420,7 +434,7 @@ class ModelsPanel(QWidget):
         env.insert("NO_ALBUMENTATIONS_UPDATE", "1")
         proc.setProcessEnvironment(env)
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        proc.setWorkingDirectory(str(REPO_CONFIGS.parent if REPO_CONFIGS.is_dir() else self.folder))
+        proc.setWorkingDirectory(str(self.folder))
         proc.readyReadStandardOutput.connect(self._train_output)
         proc.finished.connect(self._train_finished)
         self._partial, self._registered = "", None

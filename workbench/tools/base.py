@@ -12,10 +12,10 @@ import math
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPen
 
-_REGISTRY: list[type["Tool"]] = []
+_REGISTRY: list[type[Tool]] = []
 
 
-def register(cls: type["Tool"]) -> type["Tool"]:
+def register(cls: type[Tool]) -> type[Tool]:
     """Class decorator: the tool appears in the toolbar, the Tools menu and the shortcut table."""
     if any(c.name == cls.name for c in _REGISTRY):
         raise ValueError(f"a tool named {cls.name!r} is registered already")
@@ -25,7 +25,7 @@ def register(cls: type["Tool"]) -> type["Tool"]:
     return cls
 
 
-def registered() -> list[type["Tool"]]:
+def registered() -> list[type[Tool]]:
     return list(_REGISTRY)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-
 from PySide6.QtGui import QPainterPath
 
 from workbench.assist.interactive import ClickBackend, ClickSession
