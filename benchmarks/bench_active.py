@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 from heldout import Pool, save_figure, style_axis  # noqa: E402
-from smoke import parse  # noqa: E402
+from smoke import TINY, parse  # noqa: E402
 
 from datasets.project import Project  # noqa: E402
 from datasets.synth.build import synth_project  # noqa: E402
@@ -109,7 +109,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="recipe override (repeatable)")
     ap.add_argument("--plot", default="docs/learning_curve_active.png")
     a = parse(ap, pool_scans=12, test_scans=3, size="128x160", start=2, step=2, rounds=1, random_seeds=1,
-              recipe="configs/seg_tiny.yaml", set=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"])
+              recipe="configs/seg_tiny.yaml", set=TINY)
     out = Path(a.out)
     if out.exists():
         shutil.rmtree(out)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from heldout import Pool, figures, headline, heldout_projects, per_class_table, save_figure, style_axis
-from smoke import parse
+from smoke import TINY, parse
 
 from datasets.synth.build import synth_project
 
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--plot", default="docs/learning_curve.png")
     ap.add_argument("--table", default="docs/learning_curve.md")
     a = parse(ap, pool_scans=12, heldout_scans=2, size="128x160", sizes="2,4", recipe="configs/seg_tiny.yaml",
-              set=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"])
+              set=TINY)
     from training import tracking
     from training.run import train
 

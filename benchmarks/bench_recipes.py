@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from heldout import figures, headline, heldout_projects, per_class_table
-from smoke import parse
+from smoke import TINY, parse
 
 from datasets.synth.build import synth_project
 
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     ap.add_argument("--set", action="append", default=[], help="override for every variant (repeatable)")
     a = parse(ap, train_scans=10, heldout_scans=2, size="128x160", variants="bf16",
-              set=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0", "data.tile=96", "data.batch_size=2"])
+              set=[*TINY, "data.tile=96", "data.batch_size=2"])
     from training import tracking
     from training.run import train
 

@@ -16,7 +16,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from smoke import parse  # noqa: E402
+from smoke import TINY, parse  # noqa: E402
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--size", default="384x512")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     a = parse(ap, recipe=str(REPO / "configs" / "seg_tiny.yaml"), scans=8, size="128x160",
-              overrides=["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"])
+              overrides=TINY)
     import torch
 
     from datasets.synth.build import synth_project

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from heldout import figures, heldout_projects
-from smoke import parse
+from smoke import TINY, parse
 
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
 from training.metrics import ap_auroc, pd_at_pfa
@@ -57,7 +57,7 @@ def main() -> None:
         from training.run import train
 
         synth_project(Path(a.project), "baggage", 8, seed=3, size=(128, 160))
-        train("configs/seg_tiny.yaml", Path(a.project), ["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"], quiet=True)
+        train("configs/seg_tiny.yaml", Path(a.project), TINY, quiet=True)
     from mlflow import MlflowClient
 
     from training import tracking

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 PATH_OPTIONS = ("out", "heldout", "plot", "table", "project")
+# recipe overrides that make any training a few seconds long (with configs/seg_tiny.yaml)
+TINY = ["optim.epochs=1", "data.crops_per_epoch=4", "data.val_max_images=2", "eval.overlays=0"]
 
 
 def parse(ap: argparse.ArgumentParser, argv: list[str] | None = None, **smoke) -> argparse.Namespace:
