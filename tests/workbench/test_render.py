@@ -1,5 +1,6 @@
 """The display pipeline: native depth in the pyramid, LUT mapping, level choice, progressive frames."""
 import numpy as np
+from PySide6.QtGui import QImage
 
 from workbench.render import Display, Pyramid, halve, level_for, render, render_argb
 
@@ -50,3 +51,43 @@ def test_a_pseudo_colour_scan_is_shown_as_it_is_never_as_two_energies():
     assert np.array_equal(render(rgb16, default_display(rgb16, {}, 16)), rgb)
     dual = np.zeros((4, 4, 2), np.uint16)
     assert modes_for(dual)[0] == "material" and modes_for(np.zeros((4, 4), np.uint16)) == ("high",)
+
+
+def test_resampled_tiles_meet_without_seams(qtbot, tmp_path):
+    """Zoomed out, tiles are resampled to their size on screen one by one. What shows must equal the level
+    resampled whole (a tile resampled on its own, without its neighbours' pixels, differs along its edges)."""
+    import cv2
+
+    from datasets.project import Project
+    from datasets.scanio import write_tiff
+    from tests.workbench.conftest import open_window
+
+    p = Project.create(tmp_path / "waves")
+    (p.folder / "images").mkdir()
+    yy, xx = np.mgrid[0:1200, 0:3000].astype(np.float32)
+    waves = (30000 + 25000 * np.sin(xx / 3.1) * np.cos(yy / 4.3)).astype(np.uint16)  # detail at every tile edge
+    write_tiff(p.folder / "images" / "waves.tiff", waves)
+    p.add_scans([p.folder / "images" / "waves.tiff"])
+    p.close()
+    w = open_window(qtbot, tmp_path / "waves", (1400, 800))
+    w._display_changed(w.display.change(window=(0.0, 65535.0)))
+    item = w.canvas.scan_item
+    for zoom in (1.7, 2.9, 5.0):  # levels 2, 1, 0 drawn at 0.75 to 1.25 screen pixels per level pixel
+        w.canvas.fit()
+        w.canvas.zoom_by(zoom)
+        img = w.canvas.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        shown = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.width()) & 0xFF
+        t = w.canvas.viewportTransform()
+        s, dx, dy = t.m11(), t.dx(), t.dy()
+        level = level_for(s)
+        f = s * 2 ** level
+        lv = item.pyramid.levels[level][..., 0]
+        warp = np.array([[1 / f, 0, (0.5 - dx) / f - 0.5], [0, 1 / f, (0.5 - dy) / f - 0.5]])
+        whole = cv2.warpAffine(lv, warp, (img.width(), img.height()), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+        want = item.display.lut[whole]
+        x0, x1 = max(0, int(dx) + 2), min(img.width(), int(dx + lv.shape[1] * f) - 2)
+        y0, y1 = max(0, int(dy) + 2), min(img.height(), int(dy + lv.shape[0] * f) - 2)
+        diff = np.abs(shown[y0:y1, x0:x1].astype(int) - want[y0:y1, x0:x1])
+        assert diff.size > 10_000 and diff.max() <= 2, (zoom, level, diff.max(), np.unravel_index(diff.argmax(), diff.shape))
+    w.close()
