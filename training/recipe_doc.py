@@ -3,6 +3,7 @@ and meaning. ``xwb recipe`` prints it; ``docs/RECIPES.md`` is it (a test fails w
 from __future__ import annotations
 
 import json
+import types
 import typing
 
 from pydantic import BaseModel
@@ -25,10 +26,10 @@ def _type(ann) -> str:
     args = typing.get_args(ann)
     if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
-    if origin is typing.Union:
+    if origin is typing.Union or origin is types.UnionType:  # Optional[X] and X | None alike
         parts = [_type(a) for a in args if a is not type(None)]
         return " or ".join(parts) + (" or null" if type(None) in args else "")
-    if origin in (list, list):
+    if origin is list:
         return f"list of {_type(args[0])}" if args else "list"
     return getattr(ann, "__name__", str(ann))
 

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -72,22 +73,30 @@ def using(uri: str | None):
 
     ``mlflow.set_tracking_uri`` also writes MLFLOW_TRACKING_URI into the process
     environment; without this a second project in the same process (the demo,
-    tests) would silently log into the first project's store.
+    tests) would silently log into the first project's store. MLflow's URI is one
+    per process, so the block holds a process-wide lock: a workbench job listing
+    versions in a worker thread must not repoint a training or a pre-label running
+    in another thread at its own project (seen as "Run ... not found" in tests that
+    ran after a Models panel test in the same process).
     """
-    saved = {k: os.environ.get(k) for k in _URI_VARS}
-    try:
-        if uri:
-            import mlflow
+    with _MLFLOW_STATE:
+        saved = {k: os.environ.get(k) for k in _URI_VARS}
+        try:
+            if uri:
+                import mlflow
 
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_registry_uri(uri)
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+                mlflow.set_tracking_uri(uri)
+                mlflow.set_registry_uri(uri)
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+_MLFLOW_STATE = threading.RLock()
 
 
 def setup(uri: str, project_folder: Path) -> None:

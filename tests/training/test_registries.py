@@ -124,3 +124,31 @@ def test_a_registered_task_is_asked_not_branched_on():
     finally:
         tasks._TASKS.pop("count")
         losses._LOSSES.pop("probe_mse")
+
+
+def test_using_is_safe_across_threads():
+    """Two threads pointing MLflow at two stores at once (the Models panel lists versions while a pre-label
+    runs) must neither see each other's URI inside their blocks nor leave one in the environment after."""
+    import os
+    import threading
+
+    import mlflow
+
+    from training.tracking import using
+
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    seen, start = [], threading.Barrier(2)
+
+    def job(uri: str) -> None:
+        start.wait()
+        for _ in range(200):
+            with using(uri):
+                seen.append(mlflow.get_tracking_uri() == uri and os.environ.get("MLFLOW_TRACKING_URI") in (uri, None))
+
+    threads = [threading.Thread(target=job, args=(f"sqlite:////tmp/xwb-race-{k}.db",)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(seen) and len(seen) == 400
+    assert "MLFLOW_TRACKING_URI" not in os.environ
