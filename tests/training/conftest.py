@@ -26,12 +26,50 @@ def synth(tmp_path) -> Path:
     return make_synth(tmp_path / "bag")
 
 
-def xwb(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real console entry point in a subprocess."""
-    e = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    e.update({"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=e, cwd=cwd or REPO)
+def xwb(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path | None = None,
+        fresh: bool = False) -> subprocess.CompletedProcess:
+    """The ``xwb`` command line: in this process (``workbench.cli.main``, its output captured, MLflow's and
+    the environment's state put back), or with ``fresh`` in a new interpreter, for what only a process
+    shows (the console script, start-up, signals, several processes). In process saves the 6-8 s a fresh
+    interpreter spends importing torch and MLflow; the command's own code, its exit code and its one-line
+    errors are the same either way."""
+    if fresh:
+        e = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+        e.update({"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1", **(env or {})})
+        return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True,
+                              timeout=timeout, env=e, cwd=cwd or REPO)
+    return xwb_in_process(*args, env=env, cwd=cwd)
+
+
+def xwb_in_process(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+
+    import mlflow
+
+    from workbench.cli import main
+
+    saved_env = dict(os.environ)
+    saved_uri = mlflow.get_tracking_uri()
+    saved_cwd = os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.update({"HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1", **(env or {})})
+    try:
+        os.chdir(cwd or REPO)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        mlflow.set_tracking_uri(saved_uri)
+        if "MLFLOW_TRACKING_URI" not in saved_env:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.CompletedProcess(["xwb", *args], code, out.getvalue(), err.getvalue())
 
 
 def client_for(project: Path, uri: str | None = None):

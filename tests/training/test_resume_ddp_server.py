@@ -109,7 +109,7 @@ def mlflow_server(tmp_path):
 
 def test_against_a_real_mlflow_server(synth, mlflow_server):
     r = xwb("train", str(TINY), "--project", str(synth), "--tracking-uri", mlflow_server,
-            "--set", "optim.epochs=1", "--set", "eval.overlays=1")
+            "--set", "optim.epochs=1", "--set", "eval.overlays=1", fresh=True)
     assert r.returncode == 0, r.stderr
     c = client_for(synth, mlflow_server)
     (run,) = c.search_runs([c.get_experiment_by_name("bag/seg").experiment_id])

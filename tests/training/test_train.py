@@ -19,7 +19,7 @@ def _artifacts(client, run_id, path=""):
 
 
 def test_tiny_seg_run_is_tracked_registered_and_loads(synth):
-    r = xwb("train", str(TINY), "--project", str(synth))
+    r = xwb("train", str(TINY), "--project", str(synth), fresh=True)  # the console entry point, for real
     assert r.returncode == 0, r.stderr
     assert "epoch 2/2" in r.stderr and "registered bag-seg version 1" in r.stderr
 
