@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -171,6 +172,7 @@ def main() -> None:
               f"committing the stroke {commit * 1000:.0f} ms")
         view.tool = None
     win.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # the scans are half a gigabyte: a run leaves nothing behind
 
 
 if __name__ == "__main__":

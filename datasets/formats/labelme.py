@@ -88,7 +88,7 @@ def _shape(r: Region, tax, width: int, height: int) -> dict:
             shape.update(shape_type="polygon", points=r.polygon.tolist(), mask=None)
     else:
         h, w = r.mask.shape
-        corners = [[r.mask_x, r.mask_y], [r.mask_x + w - 1, r.mask_y + h - 1]]
+        corners = [[float(r.mask_x), float(r.mask_y)], [float(r.mask_x + w - 1), float(r.mask_y + h - 1)]]  # as labelme
         if exact and corner_pixels(exact["points"]).tolist() == corners:
             corners = exact["points"]
         shape.update(shape_type="mask", points=corners, mask=_png_b64(r.mask))

@@ -235,7 +235,7 @@ def test_grey_alpha_png_is_grey_and_rgba_is_rgb(tmp_path):
 
 
 # -- round trips keep what users drew --------------------------------------------------------------------
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _coord = st.floats(0, 1, allow_nan=False).map(lambda v: round(v, 3))
@@ -290,6 +290,10 @@ def _canon(doc):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shapes=_labelme_shapes())
+@example(shapes=[{"label": "knife", "points": [[133.0, 279.0], [140.0, 283.0]], "group_id": None, "description": "",
+                  "shape_type": "mask", "flags": {},
+                  "mask": "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAFAQAAAABQ6pD4AAAAEklEQVR4nGNoYLBhYmBiYGAE"
+                          "AAZDAMJniezgAAAAAElFTkSuQmCC"}])  # integral corners: written back as floats, as labelme
 def test_labelme_import_export_import_keeps_every_shape(photo_project, tmp_path_factory, shapes):
     from datasets.formats.coco import export_coco
     from datasets.formats.labelme import export_labelme

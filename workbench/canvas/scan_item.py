@@ -24,8 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from workbench.render import TILE, Display, Pyramid, level_for, render_argb
 
 RESAMPLED_UP_TO = 1.42  # device pixels per level pixel below which tiles are resampled to the screen
-_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="xwb-tiles")
-_THREADED = True
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="xwb-tiles")  # threads start on first use
 
 
 def to_qimage(argb: np.ndarray) -> QImage:
@@ -182,7 +181,7 @@ class ScanItem(QGraphicsItem):
         def work(part: list[ScreenTile]) -> None:
             for t in part:
                 t.pixels(d)
-        if len(stale) >= 8 and _THREADED:  # two halves, one per core
+        if len(stale) >= 8:  # two halves, one per core
             half = len(stale) // 2
             later = _WORKERS.submit(work, stale[half:])
             work(stale[:half])
