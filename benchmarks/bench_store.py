@@ -22,7 +22,7 @@ from smoke import parse  # noqa: E402
 from datasets.formats.coco import export_coco  # noqa: E402
 from datasets.project import Project  # noqa: E402
 from datasets.regions import Region, label_map  # noqa: E402
-from datasets.store import ImageRecord  # noqa: E402
+from datasets.stores import ImageRecord  # noqa: E402
 
 
 def build(folder: Path, n_images: int, per_image: int, mask_every: int = 5) -> float:

@@ -27,7 +27,7 @@ from smoke import parse  # noqa: E402
 
 from datasets.project import Project  # noqa: E402
 from datasets.regions import Region  # noqa: E402
-from datasets.store import ImageRecord  # noqa: E402
+from datasets.stores import ImageRecord  # noqa: E402
 
 
 def writer(folder: str, until: float, out) -> None:
@@ -47,11 +47,9 @@ def reader(folder: str, until: float, out) -> None:
     p = Project.open(folder, readonly=True)
     n = 0
     while time.time() < until:
-        with p.store.conn:  # a read transaction spanning a few queries, as the workbench's refresh does
-            p.store.conn.execute("BEGIN")
+        with p.store.snapshot():  # a read transaction spanning a few queries, as the workbench's refresh does
             p.store.region_counts()
             p.store.images(with_sets=False)
-            p.store.conn.execute("COMMIT")
         n += 1
     out.put(("reads", n))
     p.close()

@@ -18,9 +18,14 @@ def path(name: str) -> Path:
     return folder() / name
 
 
-def recipes() -> list[Path]:
-    """The shipped training recipes, sorted by name (the taxonomy is not one)."""
-    return sorted(p for p in folder().glob("*.yaml") if p.name != TAXONOMY)
+def recipes(project_folder: Path | None = None) -> list[Path]:
+    """The shipped training recipes, sorted by name (the taxonomy is not one); with ``project_folder``, the
+    project's own ``*.yaml`` recipes (beside project.yaml and in ``recipes/``) come first."""
+    own: list[Path] = []
+    if project_folder is not None:
+        own = [p for p in sorted(project_folder.glob("*.yaml")) if p.name not in ("project.yaml", TAXONOMY)]
+        own += sorted((project_folder / "recipes").glob("*.yaml"))
+    return own + sorted(p for p in folder().glob("*.yaml") if p.name != TAXONOMY)
 
 
 def recipe(name: str) -> Path | None:

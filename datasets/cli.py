@@ -9,7 +9,9 @@ import argparse
 import json
 from pathlib import Path
 
+from datasets import formats
 from datasets.errors import XwbError
+from datasets.scan import check_axes
 
 
 def _open(path: str, readonly: bool = False):
@@ -39,7 +41,9 @@ def cmd_init(a) -> int:
 
 def cmd_add(a) -> int:
     with _open(a.project) as p:
-        s = p.add_scans(a.paths)
+        s = p.add_scans(a.paths, axes=check_axes(a.axes) if a.axes else None)
+    for n in s.notes:
+        print(f"note: {n}")
     print(f"added {s.added} scans, {s.skipped_known} already in the project, {len(s.failed)} unreadable")
     for f in s.failed:
         print(f"  skipped: {f}")
@@ -92,52 +96,19 @@ def _kv(d: dict) -> str:
 
 
 def cmd_import(a) -> int:
-    from datasets.formats import importer
+    from datasets import formats
 
     with _open(a.project) as p:
-        s = importer(a.format)(p, a.file, add_classes=a.add_classes)
-    print(s.line())
+        print(formats.run_import(a.format, p, a.file, add_classes=a.add_classes))
     return 0
 
 
 def cmd_export(a) -> int:
+    from datasets import formats
+
     with _open(a.project, readonly=True) as p:
-        if a.format == "coco":
-            from datasets.formats.coco import export_coco
-
-            out = Path(a.out)
-            if out.is_symlink():
-                raise XwbError(f"{out}: is a symbolic link; refusing to export through it")
-            if out.is_dir() or not out.suffix:
-                out = out / "annotations.json"
-            r = export_coco(p, out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
-                            overwrite=a.overwrite)
-            print(f"wrote {out}: {r['images']} images, {r['annotations']} annotations")
-        elif a.format == "labelme":
-            from datasets.formats.labelme import export_labelme
-
-            r = export_labelme(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
-                               overwrite=a.overwrite)
-            print(f"wrote {r['files']} labelme files ({r['shapes']} shapes) under {a.out}")
-        elif a.format == "cvat":
-            from datasets.formats.cvat import export_cvat
-
-            r = export_cvat(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
-                            overwrite=a.overwrite)
-            extra = f"; left out {r['skipped']} don't-care areas of no class" if r["skipped"] else ""
-            print(f"wrote {r['file']}: {r['images']} images, {r['shapes']} shapes{extra}")
-        elif a.format == "yolo":
-            from datasets.formats.yolo import export_yolo
-
-            r = export_yolo(p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
-                            overwrite=a.overwrite)
-            extra = f"; left out {r['skipped']} don't-care areas (YOLO has no such label)" if r["skipped"] else ""
-            print(f"wrote {r['files']} YOLO label files ({r['lines']} objects) and data.yaml under {a.out}{extra}")
-        else:
-            from datasets.formats.masks import export_masks
-
-            r = export_masks(p, a.out, per_class=a.per_class, overwrite=a.overwrite)
-            print(f"wrote label maps of {r['images']} images under {a.out}")
+        print(formats.export(a.format, p, a.out, with_proposals=a.with_proposals, with_rejected=a.with_rejected,
+                             overwrite=a.overwrite, per_class=a.per_class))
     return 0
 
 
@@ -163,6 +134,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("add", help="add scans (files or folders, recursive)")
     p.add_argument("project")
     p.add_argument("paths", nargs="+")
+    p.add_argument("--axes", help="what the files hold when their readers cannot tell: yx, yxc (channels last: "
+                                  "dual energy high, low), zyx (slices) or zyxc; a reader that guesses says so")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("info", help="counts by status, class, split, region state, depth")
@@ -170,16 +143,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("import", help="import COCO, labelme, CVAT or YOLO annotations (all or nothing)")
-    p.add_argument("format", choices=["coco", "labelme", "cvat", "yolo"])
+    ins, outs = formats.importers(), formats.exporters()
+    p = sub.add_parser("import", help=f"import {', '.join(ins)} annotations (all or nothing)")
+    p.add_argument("format", choices=list(ins))
     p.add_argument("project")
-    p.add_argument("file", help="COCO JSON; labelme JSON file or folder; CVAT for images XML (or its folder); "
-                                "YOLO folder (data.yaml or classes.txt, labels/)")
+    p.add_argument("file", help="; ".join(f"{n}: {m.IMPORT_HELP}" for n, m in ins.items()))
     p.add_argument("--add-classes", action="store_true", help="add unknown classes and tags to the taxonomy")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export COCO, labelme, CVAT, YOLO or label-map PNGs")
-    p.add_argument("format", choices=["coco", "labelme", "cvat", "yolo", "masks"])
+    p = sub.add_parser("export", help=f"export {', '.join(outs)} (masks: label-map PNGs)")
+    p.add_argument("format", choices=list(outs))
     p.add_argument("project")
     p.add_argument("out")
     p.add_argument("--with-proposals", action="store_true", help="include model proposals (all but masks)")

@@ -6,9 +6,22 @@ class XwbError(Exception):
     """A user-facing error: bad input, a missing file, a refused operation."""
 
 
-class ProjectBusyError(XwbError):
+class StoreError(XwbError):
+    """The project store refused or failed an operation. Backends raise this family, never a driver's own
+    exception, so code above the store handles SQLite and a server the same way."""
+
+
+class ProjectBusyError(StoreError):
     """Another process held the project's write lock for longer than the timeout."""
 
 
-class SchemaTooNewError(XwbError):
+class StoreReadOnlyError(StoreError):
+    """The store cannot be written here: opened read-only, or its file, folder or medium is read-only."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the server's quota) is full; the change was not saved."""
+
+
+class SchemaTooNewError(StoreError):
     """The store was written by a newer xwb; opening it read-write could corrupt it."""

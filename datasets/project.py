@@ -1,4 +1,4 @@
-"""A project: a folder with ``project.yaml`` and one SQLite store.
+"""A project: a folder with ``project.yaml`` and one store (a SQLite file by default).
 
 project.yaml holds what people edit by hand (name, taxonomy, image root,
 split proportions); the store holds everything annotators and models write.
@@ -16,16 +16,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from datasets import safeyaml, validation
+from datasets import safeyaml, stores, validation
 from datasets.errors import XwbError
 from datasets.regions import Region
 from datasets.safefs import atomic_write
 from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, verify_scan
-from datasets.store import ImageRecord, Store
+from datasets.stores import DEFAULT as DEFAULT_STORE
+from datasets.stores import ImageRecord, Store, open_store
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
 
 CONFIG_NAME = "project.yaml"
-STORE_NAME = "labels.sqlite"
+STORE_NAME = "labels.sqlite"  # the default (sqlite) backend's file, refused as a second project's
 DEFAULT_SPLITS = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
@@ -36,10 +37,14 @@ class ProjectConfig:
     image_root: str = "."
     splits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SPLITS))
     warnings: list[str] = field(default_factory=list)  # worth saying, not worth refusing the project for
+    store: dict[str, Any] = field(default_factory=lambda: {"backend": DEFAULT_STORE})  # backend and its settings
 
     def to_dict(self) -> dict[str, Any]:
-        return {"xwb_schema": 1, "name": self.name, "image_root": self.image_root,
-                "splits": dict(self.splits), "taxonomy": self.taxonomy.to_dict()}
+        out: dict[str, Any] = {"xwb_schema": 1, "name": self.name, "image_root": self.image_root,
+                               "splits": dict(self.splits), "taxonomy": self.taxonomy.to_dict()}
+        if self.store != {"backend": DEFAULT_STORE}:  # older projects' files stay as they were
+            out["store"] = self.store["backend"] if len(self.store) == 1 else dict(self.store)
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> ProjectConfig:
@@ -56,6 +61,14 @@ class ProjectConfig:
             raise XwbError(f"{where}: splits: must give train, val and test proportions summing to 1")
         tax = Taxonomy.from_dict(f.taxonomy, where=f"{where}: taxonomy")
         cfg = cls(f.name, tax, f.image_root, dict(f.splits))
+        if f.store is not None:
+            cfg.store = {"backend": f.store} if isinstance(f.store, str) else dict(f.store)
+            if not isinstance(cfg.store.get("backend"), str):
+                raise XwbError(f"{where}: store: needs a backend name (this xwb has: {', '.join(stores.names())})")
+            try:
+                stores.backend(cfg.store["backend"])  # an unknown name is refused here, naming the ones there are
+            except XwbError as e:
+                raise XwbError(f"{where}: {e}") from None
         cfg.warnings = [f"{where}: taxonomy: classes {d} (hard to tell apart on screen)"
                         for d in tax.duplicate_colors()]
         return cfg
@@ -74,6 +87,7 @@ class _ProjectFile(BaseModel):
     splits: dict[Literal["train", "val", "test"], Annotated[float, Field(ge=0, le=1, strict=False)]] = \
         Field(default_factory=lambda: dict(DEFAULT_SPLITS))
     taxonomy: dict = Field(default_factory=dict)
+    store: str | dict[str, Any] | None = None  # a backend name, or {backend: name, ...its settings}
 
 
 @dataclass
@@ -81,6 +95,7 @@ class AddSummary:
     added: int = 0
     skipped_known: int = 0
     failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # axes a reader assumed (said once per file, not refused)
 
 
 class Project:
@@ -94,7 +109,8 @@ class Project:
     # -- lifecycle --------------------------------------------------------------------
     @classmethod
     def create(cls, folder: str | Path, name: str | None = None, taxonomy: Taxonomy | None = None,
-               image_root: str = ".", splits: dict[str, float] | None = None) -> Project:
+               image_root: str = ".", splits: dict[str, float] | None = None,
+               store: dict[str, Any] | None = None) -> Project:
         folder = Path(folder)
         if (folder / CONFIG_NAME).exists() or (folder / STORE_NAME).exists():
             raise XwbError(f"{folder}: already a project")
@@ -104,9 +120,11 @@ class Project:
             taxonomy = Taxonomy.load(default_taxonomy_path())
         cfg = ProjectConfig(name or folder.resolve().name, taxonomy, image_root,
                             dict(splits or DEFAULT_SPLITS))
+        if store:
+            cfg.store = dict(store)
         ProjectConfig.from_dict(cfg.to_dict(), str(folder / CONFIG_NAME))  # validate before writing
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store(folder / STORE_NAME, create=True)
+        store = open_store(folder, cfg.store, create=True)
         atomic_write(folder / CONFIG_NAME, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return cls(folder, cfg, store)
 
@@ -122,7 +140,7 @@ class Project:
             raise XwbError(f"{folder}: not an xwb project (no {CONFIG_NAME})")
         data = safeyaml.load_file(cfg_path)
         cfg = ProjectConfig.from_dict(data, str(cfg_path))
-        store = Store(folder / STORE_NAME, readonly=readonly, timeout=timeout)
+        store = open_store(folder, cfg.store, readonly=readonly, timeout=timeout)
         return cls(folder, cfg, store)
 
     def close(self) -> None:
@@ -181,18 +199,27 @@ class Project:
         return self.image_root / rel
 
     def read_scan(self, rec: ImageRecord) -> Scan:
-        return read_scan(self.image_path(rec))
+        """The scan's pixels, with the axes the user gave when it was added (else as its reader says)."""
+        return read_scan(self.image_path(rec), axes=rec.axes or None)
 
     # -- adding scans ----------------------------------------------------------------------
-    def make_record(self, file: Path, rel: str | None = None) -> ImageRecord:
-        """A store record for a scan file, after its pixels decode (a broken file is refused here)."""
-        info = verify_scan(file)
+    def make_record(self, file: Path, rel: str | None = None, axes: str | None = None,
+                    notes: list[str] | None = None) -> ImageRecord:
+        """A store record for a scan file, after its pixels decode (a broken file is refused here). A reader's
+        guess about the axes lands in ``notes``; a volume is refused until CT volumes can be labelled."""
+        info = verify_scan(file, axes=axes)
+        if info.is_volume:
+            raise XwbError(f"{file}: a volume ({info.describe()}{'; ' + info.assumed if info.assumed else ''}); "
+                           "xwb labels 2-D scans so far")
+        if info.assumed and notes is not None:
+            notes.append(f"{file}: {info.assumed}")
         return ImageRecord(id=0, path=rel or self.relpath(file), width=info.width, height=info.height,
                            channels=info.channels, bit_depth=info.bit_depth, layout=info.layout,
-                           sha256=file_sha256(file))
+                           sha256=file_sha256(file), axes=info.axes if axes else "")
 
-    def add_scans(self, paths: Iterable[str | Path], progress=None) -> AddSummary:
-        """Add scan files and folders (recursively). Known paths are skipped; unreadable files listed."""
+    def add_scans(self, paths: Iterable[str | Path], progress=None, axes: str | None = None) -> AddSummary:
+        """Add scan files and folders (recursively). Known paths are skipped; unreadable files listed.
+        ``axes``: what the files hold when their readers cannot tell (``--axes``)."""
         summary = AddSummary()
         files: list[Path] = []
         for p in paths:
@@ -211,7 +238,7 @@ class Project:
                 summary.skipped_known += 1
                 continue
             try:
-                recs.append(self.make_record(f, rel))
+                recs.append(self.make_record(f, rel, axes, summary.notes))
                 seen.add(rel)
             except XwbError as e:
                 summary.failed.append(str(e))

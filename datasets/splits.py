@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from datasets.project import Project
-from datasets.store import SPLITS
+from datasets.stores import SPLITS
 
 MIN_FOR_EVERY_SPLIT = 3  # images of a class from which val and test each want one of them
 

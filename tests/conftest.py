@@ -58,6 +58,42 @@ def scans_project(project):
     return project
 
 
+def region_total(store) -> int:
+    """Every region a store holds, rejected proposals included (asked through the Store protocol)."""
+    return sum(store.counts()["by_state"].values())
+
+
+def empty_project(p) -> None:
+    """Delete every scan of a project (and, with them, their regions), in one transaction."""
+    with p.store.transaction():
+        for r in p.images(with_sets=False):
+            p.store.delete_image(r.id)
+
+
+class WriteLock:
+    """Another writer holding a project's write lock, taken and given back on demand (through the Store protocol,
+    so it holds whichever backend the project uses)."""
+
+    def __init__(self, folder: Path):
+        from datasets.project import Project
+
+        self.project = Project.open(folder)
+        self._tx = None
+
+    def take(self) -> None:
+        self._tx = self.project.store.transaction()
+        self._tx.__enter__()
+
+    def release(self) -> None:
+        tx, self._tx = self._tx, None
+        tx.__exit__(None, None, None)
+
+    def close(self) -> None:
+        if self._tx is not None:
+            self.release()
+        self.project.close()
+
+
 def rle_string(runs: list[int]) -> str:
     """COCO's compressed RLE text for ``runs`` (pycocotools' rleToString, in Python): lets tests write the
     tiny files that declare huge masks."""

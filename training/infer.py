@@ -19,7 +19,6 @@ from datasets.scanio import read_scan
 from training import plots, registry, tasks, tracking
 from training.inputs import default_i0
 from training.predict import Prediction, Predictor, load_predictor
-from training.tasks.seg import components  # noqa: F401  (where callers found it)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (scans done, scans in all, a line about the last one)

@@ -12,7 +12,6 @@ The trust rules of the workbench live here (the main window mixes this in):
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from PySide6.QtWidgets import QMessageBox
 
@@ -41,12 +40,9 @@ class EditingMixin:
         return True
 
     def _edit_failed(self, what: str, e: Exception) -> None:
-        if isinstance(e, XwbError):
+        if isinstance(e, XwbError):  # StoreError included: the store says why in one line
             reason = str(e)
             log.warning("not saved (%s): %s", what, reason)
-        elif isinstance(e, sqlite3.Error):
-            reason = f"the project store refused the change ({e})"
-            log.error("not saved (%s)", what, exc_info=e)
         else:
             reason = f"{type(e).__name__}: {e} (details in the log)"
             log.error("not saved (%s)", what, exc_info=e)

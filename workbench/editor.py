@@ -10,7 +10,7 @@ from typing import Protocol
 
 from datasets.project import Project
 from datasets.regions import Region
-from datasets.store import ImageRecord
+from datasets.stores import ImageRecord
 from datasets.taxonomy import Taxonomy
 from workbench.assist.signal import ScanSignal
 from workbench.canvas.overlays import RegionItem

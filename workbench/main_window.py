@@ -8,7 +8,6 @@ image list and loading, regions on screen and the one selection, tools, and foll
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from datasets.errors import XwbError
+from datasets.errors import StoreError, XwbError
 from datasets.regions import IGNORE_RGB, Region
 from workbench import actions, tools
 from workbench.assist.signal import ScanSignal
@@ -246,7 +245,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self._update_tool_label()  # (a tool's state can change off the GUI thread: a model finished loading)
         try:
             v = self.project.store.data_version()
-        except sqlite3.Error:
+        except StoreError:
             return
         if v != self._data_version:
             self._data_version = v

@@ -19,9 +19,10 @@ from collections.abc import Iterator
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from datasets.errors import XwbError
+from datasets.errors import StoreReadOnlyError, XwbError
 from datasets.project import Project
 from datasets.regions import Region, tight_mask
+from datasets.stores import Store
 
 # region attributes besides geometry: what a mask stroke records before and after
 META = ("id", "class_id", "state", "source", "author", "score", "created_at", "decided_by", "decided_at")
@@ -47,7 +48,7 @@ class Session(QObject):
         read-only: a project on a DVD, a share mounted read-only, files of another user)."""
         try:
             p = Project.open(folder)
-        except XwbError as e:
+        except StoreReadOnlyError as e:
             if "read-only here" not in str(e):
                 raise
             s = cls(Project.open(folder, readonly=True), author, readonly=True)
@@ -56,11 +57,10 @@ class Session(QObject):
             return s
         sid = p.store.claim_editor(author or getpass.getuser())
         if sid is None:
-            row = p.store.conn.execute("SELECT host, pid, user FROM sessions WHERE kind='editor' "
-                                       "ORDER BY started_at DESC LIMIT 1").fetchone()
+            seat = p.store.editor()
             p.close()
             s = cls(Project.open(folder, readonly=True), author, readonly=True)
-            s.other_editor = f"{row[2] or 'someone'} on {row[0]} (pid {row[1]})" if row else "another window"
+            s.other_editor = f"{seat.user or 'someone'} on {seat.host} (pid {seat.pid})" if seat else "another window"
             s.readonly_reason = (f"Read-only: this project is being edited in {s.other_editor}. Editing is off here; "
                                  "this view follows its saved changes by itself.")
             return s
@@ -69,7 +69,7 @@ class Session(QObject):
         return s
 
     @property
-    def store(self):
+    def store(self) -> Store:
         return self.project.store
 
     def heartbeat(self) -> None:

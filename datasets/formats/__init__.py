@@ -1,21 +1,65 @@
-"""Annotation interchange formats, registered by name: a new format is one new module and one line here.
+"""Annotation interchange formats, found by name: a new format is one new module in this folder.
 
-Each importer is ``import_<fmt>(project, path, add_classes=False) -> ImportSummary`` (all or nothing, see
-``common.ImportPlan``); each exporter ``export_<fmt>(project, out, with_proposals=False, with_rejected=False,
-overwrite=False) -> dict`` (written whole or not at all).
+A format module has ``NAME`` and one or both of
+- ``run_import(project, path, add_classes=False) -> str``: all or nothing (``common.ImportPlan``), with
+  ``IMPORT_HELP`` saying what ``path`` is;
+- ``run_export(project, out, **options) -> str``: written whole or not at all, taking the options named in
+  ``EXPORT_OPTIONS`` (of with_proposals, with_rejected, overwrite, per_class).
+Each returns the one summary line ``xwb`` prints; the CLI's choices, help and dispatch come from here.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import import_module
+import functools
+import importlib
+import pkgutil
+from types import ModuleType
 
-IMPORTERS = {"coco": "coco", "labelme": "labelme", "cvat": "cvat", "yolo": "yolo"}
-EXPORTERS = {"coco": "coco", "labelme": "labelme", "cvat": "cvat", "yolo": "yolo", "masks": "masks"}
-
-
-def importer(name: str) -> Callable:
-    return getattr(import_module(f"datasets.formats.{IMPORTERS[name]}"), f"import_{name}")
+from datasets.errors import XwbError
 
 
-def exporter(name: str) -> Callable:
-    return getattr(import_module(f"datasets.formats.{EXPORTERS[name]}"), f"export_{name}")
+@functools.cache
+def formats() -> dict[str, ModuleType]:
+    found = {}
+    for m in pkgutil.iter_modules(__path__):
+        mod = importlib.import_module(f"{__name__}.{m.name}")
+        if isinstance(getattr(mod, "NAME", None), str):
+            found[mod.NAME] = mod
+    return found
+
+
+def importers() -> dict[str, ModuleType]:
+    return {n: m for n, m in formats().items() if hasattr(m, "run_import")}
+
+
+def exporters() -> dict[str, ModuleType]:
+    return {n: m for n, m in formats().items() if hasattr(m, "run_export")}
+
+
+def _known(table: dict[str, ModuleType], name: str, what: str) -> ModuleType:
+    if name not in table:
+        raise XwbError(f"{what} format {name!r} not known (this xwb {what}s {', '.join(table)})")
+    return table[name]
+
+
+def importer(name: str):
+    """``import_<name>(project, path, add_classes)`` of a format, returning its ImportSummary."""
+    return getattr(_known(importers(), name, "import"), f"import_{name}")
+
+
+def exporter(name: str):
+    """``export_<name>(project, out, ...)`` of a format, returning its counts."""
+    return getattr(_known(exporters(), name, "export"), f"export_{name}")
+
+
+def run_import(name: str, project, path, add_classes: bool = False) -> str:
+    return _known(importers(), name, "import").run_import(project, path, add_classes=add_classes)
+
+
+def export(name: str, project, out, **options) -> str:
+    """Export with the options the format takes; one it does not take, when asked for, is refused by name."""
+    mod = _known(exporters(), name, "export")
+    unused = sorted(k for k, v in options.items() if v and k not in mod.EXPORT_OPTIONS)
+    if unused:
+        raise XwbError(f"export {name}: --{unused[0].replace('_', '-')} does not apply to {name} "
+                       f"(it takes {', '.join('--' + o.replace('_', '-') for o in mod.EXPORT_OPTIONS)})")
+    return mod.run_export(project, out, **{k: v for k, v in options.items() if k in mod.EXPORT_OPTIONS})

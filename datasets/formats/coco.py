@@ -356,3 +356,23 @@ def _new_group(im: PlannedImage) -> int:
 
 def import_coco(project: Project, path: str | Path, add_classes: bool = False):
     return plan_coco(project, path).apply(project, add_classes=add_classes)
+
+
+# -- registry face (datasets/formats/__init__.py) -------------------------------------------------------------
+NAME = "coco"
+IMPORT_HELP = "COCO JSON"
+EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
+
+
+def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
+    return import_coco(project, path, add_classes=add_classes).line()
+
+
+def run_export(project: Project, out: str | Path, **opts) -> str:
+    out = Path(out)
+    if out.is_symlink():
+        raise XwbError(f"{out}: is a symbolic link; refusing to export through it")
+    if out.is_dir() or not out.suffix:
+        out = out / "annotations.json"
+    r = export_coco(project, out, **opts)
+    return f"wrote {out}: {r['images']} images, {r['annotations']} annotations"

@@ -12,7 +12,7 @@ from pathlib import Path
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
-from datasets.store import STATUSES, ImageRecord
+from datasets.stores import STATUSES, ImageRecord
 from datasets.taxonomy import check_name
 
 

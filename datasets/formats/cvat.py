@@ -241,3 +241,19 @@ def plan_cvat(project: Project, path: str | Path) -> ImportPlan:
 
 def import_cvat(project: Project, path: str | Path, add_classes: bool = False):
     return plan_cvat(project, path).apply(project, add_classes=add_classes)
+
+
+# -- registry face (datasets/formats/__init__.py) -------------------------------------------------------------
+NAME = "cvat"
+IMPORT_HELP = "CVAT for images XML (or its folder)"
+EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
+
+
+def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
+    return import_cvat(project, path, add_classes=add_classes).line()
+
+
+def run_export(project: Project, out: str | Path, **opts) -> str:
+    r = export_cvat(project, out, **opts)
+    extra = f"; left out {r['skipped']} don't-care areas of no class" if r["skipped"] else ""
+    return f"wrote {r['file']}: {r['images']} images, {r['shapes']} shapes{extra}"

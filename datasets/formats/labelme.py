@@ -270,3 +270,18 @@ def plan_labelme(project: Project, path: str | Path) -> ImportPlan:
 
 def import_labelme(project: Project, path: str | Path, add_classes: bool = False):
     return plan_labelme(project, path).apply(project, add_classes=add_classes)
+
+
+# -- registry face (datasets/formats/__init__.py) -------------------------------------------------------------
+NAME = "labelme"
+IMPORT_HELP = "labelme JSON file or folder"
+EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
+
+
+def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
+    return import_labelme(project, path, add_classes=add_classes).line()
+
+
+def run_export(project: Project, out: str | Path, **opts) -> str:
+    r = export_labelme(project, out, **opts)
+    return f"wrote {r['files']} labelme files ({r['shapes']} shapes) under {out}"

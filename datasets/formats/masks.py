@@ -62,3 +62,13 @@ def export_masks(project: Project, out: str | Path, per_class: bool = False, ove
             indent=1).encode())
         write_new(tmp / SPLITS_FILE, card_bytes(project))
     return {"images": n}
+
+
+# -- registry face (datasets/formats/__init__.py) -------------------------------------------------------------
+NAME = "masks"
+EXPORT_OPTIONS = ("per_class", "overwrite")
+
+
+def run_export(project: Project, out: str | Path, **opts) -> str:
+    r = export_masks(project, out, **opts)
+    return f"wrote label maps of {r['images']} images under {out}"

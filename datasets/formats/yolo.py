@@ -197,3 +197,19 @@ def plan_yolo(project: Project, path: str | Path) -> ImportPlan:
 
 def import_yolo(project: Project, path: str | Path, add_classes: bool = False):
     return plan_yolo(project, path).apply(project, add_classes=add_classes)
+
+
+# -- registry face (datasets/formats/__init__.py) -------------------------------------------------------------
+NAME = "yolo"
+IMPORT_HELP = "YOLO folder (data.yaml or classes.txt, labels/)"
+EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
+
+
+def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
+    return import_yolo(project, path, add_classes=add_classes).line()
+
+
+def run_export(project: Project, out: str | Path, **opts) -> str:
+    r = export_yolo(project, out, **opts)
+    extra = f"; left out {r['skipped']} don't-care areas (YOLO has no such label)" if r["skipped"] else ""
+    return f"wrote {r['files']} YOLO label files ({r['lines']} objects) and data.yaml under {out}{extra}"

@@ -13,6 +13,7 @@ from datasets.errors import XwbError
 from datasets.formats import exporter, importer
 from datasets.formats.cvat import mask_to_rle, rle_to_mask
 from datasets.project import Project
+from tests.conftest import empty_project
 
 W, H = 500, 338
 
@@ -219,8 +220,7 @@ def _regions(draw):
 @given(regs=_regions(), fmt=st.sampled_from(["coco", "cvat", "labelme"]))
 def test_export_import_is_lossless_for_every_shape(bag, tmp_path_factory, regs, fmt):
     p = bag
-    with p.store.transaction() as c:
-        c.execute("DELETE FROM images")
+    empty_project(p)
     p.add_scans([p.image_root / "scans" / "bag1.png"])
     p.store.add_regions(p.images()[0].id, [r.copy() for r in regs])
     out = tmp_path_factory.mktemp(fmt) / ("a.json" if fmt == "coco" else "out")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
-from tests.conftest import REPO, one_line_error, rle_string, tmpfs, write_scans
+from tests.conftest import REPO, one_line_error, region_total, rle_string, tmpfs, write_scans
 
 MEMORY_LIMIT = 4 << 30  # bytes of heap (RLIMIT_DATA: file-mapped libraries such as torch's do not count)
 
@@ -224,17 +223,17 @@ def test_full_disk_export_leaves_nothing_and_store_names_the_cause(tmp_path):
         one_line_error(r, "out", "No space left")
         assert not (mnt / "out").exists() and not list(mnt.glob(".*tmp*")) and not list(mnt.glob("**/*.png"))
         with Project.open(mnt / "p") as p:
-            n0 = p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]
+            n0 = region_total(p.store)
             rng = np.random.default_rng(0)
             iid = p.images()[0].id
             with pytest.raises(XwbError, match="disk is full") as e:
                 for _ in range(200):
                     p.store.add_regions(iid, [Region(1, mask=rng.random((256, 256)) > 0.5) for _ in range(10)])
             assert "no transaction is active" not in str(e.value)
-            assert p.store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert p.store.check() == []
         os.unlink(mnt / "filler")
         with Project.open(mnt / "p", readonly=True) as p:  # every batch is there whole or not at all
-            n = p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]
+            n = region_total(p.store)
             assert (n - n0) % 10 == 0, (n0, n)
 
 
@@ -254,17 +253,6 @@ def test_region_ids_are_never_reused_and_stale_updates_fail(proj):
         assert p.store.region(new).class_id == 3
         with pytest.raises(XwbError, match="no longer exists"):
             p.store.delete_region(ids[-1])
-
-
-def test_old_stores_are_migrated_to_ids_that_are_never_reused(tmp_path):
-    from datasets.store import SCHEMA_VERSION
-
-    p = Project.create(tmp_path / "p")
-    p.close()
-    db = sqlite3.connect(tmp_path / "p" / "labels.sqlite")
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE name='regions'").fetchone()[0]
-    db.close()
-    assert "AUTOINCREMENT" in sql and "'rejected'" in sql and SCHEMA_VERSION >= 4
 
 
 # -- 9. output into a closed pipe ---------------------------------------------------------------------------------
@@ -311,10 +299,9 @@ import sys, time
 from datasets.project import Project
 p = Project.open(sys.argv[1], readonly=True)
 while True:
-    p.store.conn.execute("BEGIN")
-    p.store.region_counts()
-    p.store.images(with_sets=False)
-    p.store.conn.execute("COMMIT")
+    with p.store.snapshot():
+        p.store.region_counts()
+        p.store.images(with_sets=False)
 """
 
 

@@ -13,7 +13,7 @@ from datasets.formats.coco import export_coco, import_coco
 from datasets.formats.labelme import export_labelme, import_labelme
 from datasets.project import Project
 from datasets.regions import Region
-from tests.conftest import write_scans
+from tests.conftest import region_total, write_scans
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**12) | st.floats(allow_nan=True) | st.text(max_size=8),
@@ -73,13 +73,13 @@ def _check(p, f, doc_or_bytes, importer):
         f.write_bytes(doc_or_bytes)
     else:
         f.write_text(json.dumps(doc_or_bytes, allow_nan=True))
-    before = snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0], \
+    before = snapshot_digest(p), region_total(p.store), \
         p.config.to_dict()
     try:
         importer(p, f)
     except XwbError as e:
         assert "\n" not in str(e)
-        after = snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0], \
+        after = snapshot_digest(p), region_total(p.store), \
             p.config.to_dict()
         assert after == before
 

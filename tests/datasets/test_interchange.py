@@ -13,6 +13,7 @@ from datasets.formats.masks import export_masks
 from datasets.project import Project
 from datasets.regions import Region, label_map
 from datasets.splits import assign_splits
+from tests.conftest import region_total
 
 
 def _label(p: Project, seed=0):
@@ -155,7 +156,7 @@ def _coco_doc(p):
 def test_bad_coco_is_refused_whole_and_changes_nothing(scans_project, tmp_path, mutate, msg):
     p = scans_project
     _label(p)
-    before = (snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0])
+    before = (snapshot_digest(p), region_total(p.store))
     doc = _coco_doc(p)
     # a valid annotation first, so that a half import would show
     doc["annotations"].insert(0, {"id": 99, "image_id": 1, "category_id": 7, "segmentation": [[30, 30, 40, 30, 40, 40]]})
@@ -165,7 +166,7 @@ def test_bad_coco_is_refused_whole_and_changes_nothing(scans_project, tmp_path, 
     with pytest.raises(XwbError, match=msg) as e:
         import_coco(p, f)
     assert "bad.json" in str(e.value)
-    assert (snapshot_digest(p), p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]) == before
+    assert (snapshot_digest(p), region_total(p.store)) == before
 
 
 def test_malformed_json_names_the_file(project, tmp_path):

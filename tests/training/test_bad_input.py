@@ -55,15 +55,16 @@ def test_unknown_config_key_and_missing_config(synth, tmp_path):
 
 
 def test_no_accepted_labels(synth):
-    with Project.open(synth) as p, p.store.transaction() as c:
-        c.execute("UPDATE regions SET state = 'proposal'")
+    with Project.open(synth) as p, p.store.transaction():
+        for r in list(p.store.iter_regions()):
+            p.store.update_region(r.copy(state="proposal"))
     r = xwb("train", str(TINY), "--project", str(synth))
     _one_line_error(r, "no accepted regions in the train split")
 
 
 def test_empty_val_split(synth):
-    with Project.open(synth) as p, p.store.transaction() as c:
-        c.execute("UPDATE images SET split = 'train' WHERE split = 'val'")
+    with Project.open(synth) as p:
+        p.store.set_splits({r.id: "train" for r in p.images(split="val")}, reassign=True)
     r = xwb("train", str(TINY), "--project", str(synth))
     _one_line_error(r, "val split has no scans")
 

@@ -10,6 +10,7 @@ import pytest
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.scanio import read_scan
+from tests.conftest import region_total
 from tests.training.conftest import TINY, client_for, make_synth
 from training.tracking import default_uri
 
@@ -104,11 +105,11 @@ def test_prelabel_and_predict_skip_mismatched_scans_and_go_on(kinds, tmp_path, c
     # a dual-energy project pre-labelled with the colour model: every scan skipped, nothing written, no traceback
     dual = make_synth(tmp_path / "dual", count=3, size=(128, 160), seed=5)
     with Project.open(dual) as p:
-        before = p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]
+        before = region_total(p.store)
     counts = prelabel("models:/pc-seg/1", dual, status=None, tracking_uri=default_uri(pc), quiet=True)
     assert counts["failed"] == 3 and counts["scans"] == 0
     with Project.open(dual) as p:
-        assert p.store.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == before
+        assert region_total(p.store) == before
 
 
 def test_manifest_check_skips_scans_unlike_the_training_scans(kinds, tmp_path):

@@ -219,8 +219,8 @@ def test_bad_model_uris_and_foreign_taxonomy(versions, tmp_path):
 def test_empty_split_is_refused(versions, tmp_path):
     proj = tmp_path / "copy"
     shutil.copytree(versions, proj)
-    with Project.open(proj) as p, p.store.transaction() as c:
-        c.execute("UPDATE images SET split = 'train' WHERE split = 'test'")
+    with Project.open(proj) as p:
+        p.store.set_splits({r.id: "train" for r in p.images(split="test")}, reassign=True)
     r = xwb("evaluate", "models:/rev-seg/1", "--project", str(proj), "--force")
     assert r.returncode == 1 and "test split of rev has no labelled scans" in r.stderr
 

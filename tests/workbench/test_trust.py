@@ -4,7 +4,6 @@ Each test reproduces one defect found by trying the workbench as a new annotator
 window is driven with keys and the mouse, and the effect is read back from the project store (a
 separate read-only connection), never from widget state.
 """
-import sqlite3
 
 import numpy as np
 import pytest
@@ -462,74 +461,3 @@ def test_image_list_names_are_elided_in_the_middle_with_full_path_tooltips(windo
     tip = w.images.model.data(w.images.model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith(str(known_project)) and tip.endswith("scan_0.tiff")
     assert w.disp.low.prefix().strip() and w.disp.high.prefix().strip()  # the two window numbers say what they are
-
-
-# -- errors reach the annotator; the screen never shows an unsaved edit ------------------------------------
-def test_a_busy_store_is_shown_and_nothing_unsaved_is_shown(window, known_project, qtbot):
-    w = window
-    iid = w.image.id
-    w.project.store.conn.execute("PRAGMA busy_timeout = 100")
-    other = sqlite3.connect(str(known_project / "labels.sqlite"), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")                  # another process holds the write lock
-    w.use_tool("rectangle")
-    drag(w, [(20, 30), (80, 90)])
-    assert w.alert_bar.isVisibleTo(w) and "busy" in w.alert.text()
-    assert w.canvas.region_items == [] and regions(known_project, iid) == []
-    other.execute("ROLLBACK")
-    drag(w, [(20, 30), (80, 90)])
-    assert len(regions(known_project, iid)) == 1 and len(w.canvas.region_items) == 1
-    assert not w.alert_bar.isVisibleTo(w)
-    other.execute("BEGIN IMMEDIATE")
-    QTest.keyClick(w.canvas, Qt.Key.Key_Z, CTRL)      # undo cannot be saved: it is not shown either
-    assert w.alert_bar.isVisibleTo(w)
-    assert len(w.canvas.region_items) == 1 and len(regions(known_project, iid)) == 1
-    other.execute("ROLLBACK")
-    other.close()
-    QTest.keyClick(w.canvas, Qt.Key.Key_Z, CTRL)      # the same undo, once the lock is free
-    assert w.canvas.region_items == [] and regions(known_project, iid) == []
-
-
-def test_a_failed_comment_save_keeps_the_text_and_retries(window, known_project):
-    w = window
-    iid = w.image.id
-    w.project.store.conn.execute("PRAGMA busy_timeout = 100")
-    other = sqlite3.connect(str(known_project / "labels.sqlite"), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    w.panel.comment.setFocus()
-    QTest.keyClicks(w.panel.comment, "check the corner")
-    w.panel.flush()
-    assert w.alert_bar.isVisibleTo(w) and image(known_project, iid).comment == ""
-    assert w.panel.comment.toPlainText() == "check the corner"   # the annotator's text is not thrown away
-    other.execute("ROLLBACK")
-    other.close()
-    w.panel.flush()
-    assert image(known_project, iid).comment == "check the corner"
-
-
-def test_excepthook_logs_the_traceback_and_tells_the_annotator(qtbot, tmp_path, monkeypatch):
-    from workbench import app
-
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    path = app.setup_logging()
-    try:
-        raise RuntimeError("boom in a slot")
-    except RuntimeError as e:
-        app.excepthook(type(e), e, e.__traceback__)
-    boxes = [b for b in QApplication.topLevelWidgets() if isinstance(b, QMessageBox) and b.isVisible()]
-    assert any("boom in a slot" in b.text() and str(path) in b.text() for b in boxes)
-    for h in __import__("logging").getLogger().handlers:
-        h.flush()
-    text = path.read_text()
-    assert "Traceback" in text and "RuntimeError: boom in a slot" in text
-    for b in boxes:
-        b.close()
-
-
-def test_closing_while_a_scan_loads_raises_nothing(qtbot, known_project):
-    w = open_window(qtbot, known_project)
-    for iid in w.images.order():  # loads in flight
-        w.open_image(iid)
-    w.refresh()
-    w.close()                     # waits for the loader's workers: their results are queued now
-    QApplication.processEvents()  # ... and delivered after the store closed: ignored, no exception
-    QApplication.processEvents()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch.utils.data import Dataset
 
     from datasets.project import Project
-    from datasets.store import ImageRecord
+    from datasets.stores import ImageRecord
     from datasets.taxonomy import Taxonomy
     from training.config import TrainConfig
     from training.data import ScanItem

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from datasets.store import STATUSES
+from datasets.stores import STATUSES
 
 
 def swatch(rgb) -> QIcon:

@@ -67,13 +67,6 @@ class ModelsHost(Protocol):
     def message(self, text: str) -> None: ...
 
 
-def shipped_recipes(project_folder: Path) -> list[Path]:
-    """The recipes the panel offers: the project's own ``*.yaml`` recipes, then the shipped ones."""
-    own = [p for p in sorted(project_folder.glob("*.yaml")) if p.name not in ("project.yaml", "taxonomy.yaml")]
-    own += sorted((project_folder / "recipes").glob("*.yaml")) if (project_folder / "recipes").is_dir() else []
-    return own + configs.recipes()
-
-
 class ModelsPanel(QWidget):
     versions_loaded = Signal(int)     # rows listed (tests and the screenshot script wait on it)
     job_done = Signal(str, object)    # (what, result) of a pre-label or ranking
@@ -153,7 +146,7 @@ class ModelsPanel(QWidget):
 
         self.recipe = QComboBox()
         self.recipe.setEditable(False)
-        for p in shipped_recipes(self.folder):
+        for p in configs.recipes(self.folder):
             self.recipe.addItem(p.stem if p.parent == configs.folder() else f"{p.stem} (project)", str(p))
         self.recipe.addItem("other file…", "")
         own = next((i for i in range(self.recipe.count()) if self.recipe.itemText(i).endswith("(project)")), None)

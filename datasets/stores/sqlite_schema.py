@@ -1,13 +1,17 @@
-"""The SQLite schema of the project store and its forward migrations.
+"""The SQLite backend's schema and its forward migrations (each backend keeps its own).
 
 A fresh store is created at version 1 and migrated forward like any old file,
 so every store, new or old, went through the same steps.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
-STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
-SPLITS = ("train", "val", "test")
+import json
+
+import numpy as np
+
+from datasets.regions import Region, decode_mask, encode_mask
+
+SCHEMA_VERSION = 6
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,7 +111,17 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE regions ADD COLUMN group_id INTEGER;
     ALTER TABLE regions ADD COLUMN ignore INTEGER NOT NULL DEFAULT 0;
     """,
+    # v6: a scan's axes when the user said them (xwb add --axes): '' means as its reader reads the file.
+    5: """
+    ALTER TABLE images ADD COLUMN axes TEXT NOT NULL DEFAULT '';
+    """,
 }
+IMAGE_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
+
+
+def image_cols(version: int) -> str:
+    """The image columns to select from a store of ``version`` (a read-only old store has no axes column)."""
+    return IMAGE_COLS + (", axes" if version >= 6 else ", '' AS axes")
 
 # Region columns a store of each version lacks, with what they read as (a read-only old store is not migrated).
 REGION_DEFAULTS: dict[str, tuple[int, str]] = {
@@ -129,3 +143,28 @@ def region_cols(version: int) -> str:
 
 def split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def region_row(r: Region) -> tuple:
+    """A region's geometry columns: kind, polygon, mask, bbox, mask size."""
+    x0, y0, x1, y1 = r.bbox()
+    if r.polygon is not None:
+        return ("polygon", r.polygon.astype("<f8").tobytes(), None, x0, y0, x1, y1, None, None)
+    assert r.mask is not None  # a region is a polygon or a mask (Region checks it)
+    h, w = r.mask.shape
+    return ("mask", None, encode_mask(r.mask), x0, y0, x1, y1, w, h)
+
+
+def shape_cols(r: Region) -> tuple:
+    return (json.dumps(r.shape, sort_keys=True) if r.shape else None, r.group, int(bool(r.ignore)))
+
+
+def region_from_row(row) -> Region:
+    (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da,
+     shape, group, ignore) = row
+    meta = dict(state=state, source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca,
+                updated_at=ua, decided_by=db, decided_at=da, shape=json.loads(shape) if shape else None,
+                group=group, ignore=bool(ignore))
+    if kind == "polygon":
+        return Region(cid, polygon=np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64), **meta)
+    return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), **meta)

@@ -1,218 +1,41 @@
-"""The project store: every annotation of a project in one SQLite file.
+"""The ``sqlite`` store backend: every annotation of a project in one SQLite file.
 
-All SQL of the project lives here (its schema and migrations in ``schema.py``),
-so that a server-backed store (PostgreSQL, for teams) is a second
-implementation of this module and nothing else.
+The default backend, for one desktop. It implements ``datasets.stores.base.Store``;
+its schema and migrations are in ``sqlite_schema.py``. sqlite3's exceptions stay in
+here: callers see ``StoreError`` and its subclasses.
 
-Durability and concurrency:
-- WAL journal: readers never block and are never blocked by a writer.
-- Every change runs in one ``BEGIN IMMEDIATE`` transaction: it takes the
-  write lock up front, waits up to ``timeout`` seconds for another writer,
-  and then either commits whole or leaves no trace. A process killed with
-  SIGKILL loses only the transaction it had not committed.
-- ``synchronous=NORMAL``: a commit survives a crash of the process (WAL is
-  written before commit returns); only a power cut may drop the last commits.
+The file itself (connection, transactions, migrations, errors) is ``sqlite_db.py``.
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import socket
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from datasets.errors import XwbError
+from datasets.regions import Region
+from datasets.stores.base import SPLITS, STATUSES, EditorSeat, ImageRecord
+from datasets.stores.sqlite_db import Database, guard_methods
+from datasets.stores.sqlite_schema import image_cols, region_from_row, region_row, shape_cols
 
-from datasets.errors import ProjectBusyError, SchemaTooNewError, XwbError
-from datasets.regions import Region, decode_mask, encode_mask
-from datasets.safefs import disk_full, read_only_fs, why_read_only
-from datasets.schema import MIGRATIONS, SCHEMA_VERSION, SPLITS, STATUSES, region_cols, split_sql
-from datasets.schema import SCHEMA_V1 as _SCHEMA_V1
+NAME = "sqlite"
+FILE_NAME = "labels.sqlite"
 
-# The WAL is checkpointed back into the store once it is larger than this (readers that never pause
-# would otherwise keep SQLite's own checkpoints from ever restarting it: 1 GB in 30 s in bench_wal.py).
-WAL_LIMIT = int(float(os.environ.get("XWB_WAL_LIMIT_MB", "64")) * (1 << 20))
-
-
-@dataclass
-class ImageRecord:
-    id: int
-    path: str
-    width: int
-    height: int
-    channels: int
-    bit_depth: int
-    layout: str
-    sha256: str
-    status: str = "new"
-    comment: str = ""
-    split: str | None = None
-    tags: list[str] = field(default_factory=list)
-    manifest: list[str] = field(default_factory=list)
-    added_at: float = 0.0
-    updated_at: float = 0.0
+def open(folder: Path, settings: dict[str, Any], *, readonly: bool = False, timeout: float = 10.0,
+         create: bool = False) -> SQLiteStore:
+    """The store of the project in ``folder``: its ``labels.sqlite`` (no settings: the file is the store)."""
+    if settings:
+        raise XwbError(f"{folder / 'project.yaml'}: store: the sqlite backend takes no settings, "
+                       f"got {', '.join(sorted(settings))}")
+    return SQLiteStore(folder / FILE_NAME, readonly=readonly, timeout=timeout, create=create)
 
 
-_IMG_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
-def _is_busy(e: sqlite3.OperationalError) -> bool:
-    m = str(e).lower()
-    return "locked" in m or "busy" in m
-
-
-class Store:
-    """One project's SQLite file. Not shared between threads: open one per thread."""
-
-    def __init__(self, path: str | Path, readonly: bool = False, timeout: float = 10.0,
-                 create: bool = False):
-        self.path = Path(path)
-        self.readonly = readonly
-        self.timeout = timeout
-        self._commits = 0
-        if not create and not self.path.is_file():
-            raise XwbError(f"{self.path}: project store not found")
-        if not readonly and not (os.access(self.path.parent, os.W_OK) and
-                                 (create or os.access(self.path, os.W_OK))):
-            raise XwbError(f"{self.path}: the project is read-only here ({why_read_only(self.path)}); "
-                           "fix that, or open it read-only")
-        try:
-            if readonly:
-                # on read-only media SQLite cannot make the WAL index (-shm) a reader needs: nobody can write
-                # there either, so the file is opened as immutable
-                frozen = not os.access(self.path.parent, os.W_OK) and read_only_fs(self.path)
-                uri = self.path.resolve().as_uri() + ("?mode=ro&immutable=1" if frozen else "?mode=ro")
-                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
-            else:
-                self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if mode.lower() != "wal":
-                    raise XwbError(f"{self.path}: cannot switch the store to WAL mode (got {mode})")
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-                self.conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
-            if create:
-                self._create()
-            self._check_schema()
-            self._cols = region_cols(self.schema_version())
-        except sqlite3.DatabaseError as e:
-            if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
-                raise ProjectBusyError(f"{self.path}: project is busy (another process holds the write lock)") from None
-            if isinstance(e, sqlite3.OperationalError) and not readonly and disk_full(self.path):
-                raise XwbError(f"{self.path}: cannot open the store for writing: the disk is full") from None
-            raise XwbError(f"{self.path}: not a readable project store ({e})") from None
-
-    # -- schema -------------------------------------------------------------------
-    def _create(self) -> None:
-        with self.transaction() as c:
-            for stmt in split_sql(_SCHEMA_V1):
-                c.execute(stmt)
-            c.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-            c.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(time.time()),))
-
-    def schema_version(self) -> int:
-        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(row[0])
-
-    def _check_schema(self) -> None:
-        try:
-            v = self.schema_version()
-        except sqlite3.DatabaseError:
-            raise XwbError(f"{self.path}: not an xwb project store (no schema version)") from None
-        if v > SCHEMA_VERSION:
-            if not self.readonly:
-                raise SchemaTooNewError(
-                    f"{self.path}: written by a newer xwb (schema {v}, this xwb knows up to {SCHEMA_VERSION}); "
-                    "upgrade xwb, or open it read-only")
-            return
-        if v < SCHEMA_VERSION:
-            if self.readonly:
-                return  # an old file can be read as it is; it is migrated when opened for writing
-            with self.transaction() as c:
-                v = int(c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
-                while v < SCHEMA_VERSION:
-                    for stmt in split_sql(MIGRATIONS[v]):
-                        c.execute(stmt)
-                    v += 1
-                c.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(v),))
-
-    def close(self) -> None:
-        self.conn.close()
-
-    # -- transactions ----------------------------------------------------------------
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write. Raises ProjectBusyError when the lock does not come in time; a failure of
-        the store itself (disk full, read-only file) is one XwbError naming the cause, never a traceback."""
-        if self.readonly:
-            raise XwbError(f"{self.path}: project is open read-only")
-        if self.conn.in_transaction:  # nested: join the outer transaction
-            yield self.conn
-            return
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_busy(e):
-                raise ProjectBusyError(
-                    f"{self.path}: project is busy: another process kept it locked for over {self.timeout:g} s; "
-                    "try again") from None
-            raise self._store_error(e) from None
-        try:
-            yield self.conn
-        except BaseException as e:
-            self._rollback()
-            if isinstance(e, sqlite3.OperationalError):
-                raise self._store_error(e) from None
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as e:
-            self._rollback()
-            if _is_busy(e):
-                raise ProjectBusyError(f"{self.path}: project is busy; the change was not saved") from None
-            raise self._store_error(e) from None
-        self._commits += 1
-        if self._commits % 32 == 0:
-            self._bound_wal()
-
-    def _bound_wal(self) -> None:
-        """Checkpoint and truncate the WAL when it outgrew WAL_LIMIT; waits at most 2 s for readers, never fails
-        the edit that triggered it (the next try comes 32 commits later)."""
-        try:
-            if os.stat(f"{self.path}-wal").st_size <= WAL_LIMIT:
-                return
-        except OSError:
-            return
-        try:
-            self.conn.execute("PRAGMA busy_timeout = 2000")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        except sqlite3.Error:
-            pass
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-
-    def _rollback(self) -> None:
-        # SQLite rolls back by itself on some errors (a full disk, I/O errors); rolling back again would
-        # raise "no transaction is active" and hide the real cause
-        if self.conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
-
-    def _store_error(self, e: sqlite3.Error) -> XwbError:
-        m = str(e).lower()
-        if "full" in m or ("i/o" in m and disk_full(self.path)):
-            why = "the disk is full"
-        elif "readonly" in m or "read-only" in m:
-            why = "the store file or its folder is read-only"
-        elif "disk i/o" in m:
-            why = "a disk I/O error"
-        else:
-            why = str(e)
-        return XwbError(f"{self.path}: the change was not saved: {why}")
+@guard_methods
+class SQLiteStore(Database):
+    """One project's SQLite file (the ``Store`` protocol). Not shared between threads: open one per thread."""
 
     # -- images -------------------------------------------------------------------------
     def add_image(self, rec: ImageRecord) -> int:
@@ -221,13 +44,13 @@ class Store:
     def add_images(self, recs: Sequence[ImageRecord]) -> list[int]:
         now = time.time()
         ids = []
-        with self.transaction() as c:
+        with self._tx() as c:
             for r in recs:
                 cur = c.execute(
                     "INSERT INTO images (path, width, height, channels, bit_depth, layout, sha256, status, "
-                    "comment, split, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "comment, split, added_at, updated_at, axes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r.path, r.width, r.height, r.channels, r.bit_depth, r.layout, r.sha256, r.status,
-                     r.comment, r.split, r.added_at or now, r.updated_at or now))
+                     r.comment, r.split, r.added_at or now, r.updated_at or now, r.axes))
                 r.id = cur.lastrowid
                 ids.append(r.id)
                 self._write_sets(c, r.id, r.tags, r.manifest)
@@ -244,12 +67,12 @@ class Store:
     def _image_from_row(self, row, tags=None, manifest=None) -> ImageRecord:
         return ImageRecord(*row[:11], tags=tags if tags is not None else [],
                            manifest=manifest if manifest is not None else [],
-                           added_at=row[11], updated_at=row[12])
+                           added_at=row[11], updated_at=row[12], axes=row[13])
 
     def images(self, status: str | None = None, split: str | None = None,
                with_sets: bool = True) -> list[ImageRecord]:
         """Image records in id order, optionally filtered by status and split."""
-        q, args = f"SELECT {_IMG_COLS} FROM images", []
+        q, args = f"SELECT {image_cols(self._version)} FROM images", []
         conds = []
         if status:
             conds.append("status=?"), args.append(status)
@@ -268,7 +91,7 @@ class Store:
         return [self._image_from_row(r, tags.get(r[0], []), man.get(r[0], [])) for r in rows]
 
     def image(self, image_id: int) -> ImageRecord:
-        row = self.conn.execute(f"SELECT {_IMG_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {image_cols(self._version)} FROM images WHERE id=?", (image_id,)).fetchone()
         if row is None:
             raise XwbError(f"image {image_id} is not in the project")
         tags = [t for (t,) in self.conn.execute("SELECT tag FROM image_tags WHERE image_id=? ORDER BY tag", (image_id,))]
@@ -287,7 +110,7 @@ class Store:
                      tags: Iterable[str] | None = None, manifest: Iterable[str] | None = None) -> None:
         if status is not None and status not in STATUSES:
             raise XwbError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-        with self.transaction() as c:
+        with self._tx() as c:
             sets, args = ["updated_at=?"], [time.time()]
             if status is not None:
                 sets.append("status=?"), args.append(status)
@@ -298,43 +121,33 @@ class Store:
                 raise XwbError(f"image {image_id} is not in the project")
             self._write_sets(c, image_id, tags, manifest)
 
-    def set_splits(self, assignment: dict[int, str]) -> None:
-        """Assign splits to images that have none. An assigned split is frozen: never moved."""
-        with self.transaction() as c:
+    def set_splits(self, assignment: dict[int, str], *, reassign: bool = False) -> None:
+        """Assign splits to images that have none. An assigned split is frozen: never moved, unless
+        ``reassign`` (a repair, or a test that breaks a project on purpose)."""
+        cond = "" if reassign else " AND split IS NULL"
+        with self._tx() as c:
             for iid, s in assignment.items():
                 if s not in SPLITS:
                     raise XwbError(f"split must be one of {SPLITS}, got {s!r}")
-                c.execute("UPDATE images SET split=? WHERE id=? AND split IS NULL", (s, iid))
+                c.execute(f"UPDATE images SET split=? WHERE id=?{cond}", (s, iid))
 
     def delete_image(self, image_id: int) -> None:
-        with self.transaction() as c:
+        with self._tx() as c:
             c.execute("DELETE FROM images WHERE id=?", (image_id,))
 
     # -- regions ------------------------------------------------------------------------
-    @staticmethod
-    def _region_row(r: Region):
-        x0, y0, x1, y1 = r.bbox()
-        if r.polygon is not None:
-            return ("polygon", r.polygon.astype("<f8").tobytes(), None, x0, y0, x1, y1, None, None)
-        h, w = r.mask.shape
-        return ("mask", None, encode_mask(r.mask), x0, y0, x1, y1, w, h)
-
     def add_region(self, image_id: int, region: Region) -> int:
         return self.add_regions(image_id, [region])[0]
 
     def add_regions(self, image_id: int, regions: Sequence[Region]) -> list[int]:
-        with self.transaction() as c:
+        with self._tx() as c:
             return [self._insert_region(c, image_id, r) for r in regions]
-
-    @staticmethod
-    def _shape_cols(r: Region) -> tuple:
-        return (json.dumps(r.shape, sort_keys=True) if r.shape else None, r.group, int(bool(r.ignore)))
 
     def _insert_region(self, c, image_id: int, r: Region, keep_id: bool = False) -> int:
         cols = ("image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area, author, source, "
                 "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
-        vals = (image_id, r.class_id, *self._region_row(r), r.area(), r.author, r.source, r.score, r.state,
-                r.created_at, r.updated_at, r.decided_by, r.decided_at, *self._shape_cols(r))
+        vals = (image_id, r.class_id, *region_row(r), r.area(), r.author, r.source, r.score, r.state,
+                r.created_at, r.updated_at, r.decided_by, r.decided_at, *shape_cols(r))
         if keep_id:
             cols, vals = "id, " + cols, (r.id, *vals)
         cur = c.execute(f"INSERT INTO regions ({cols}) VALUES ({','.join('?' * len(vals))})", vals)
@@ -346,7 +159,7 @@ class Store:
         another region (AUTOINCREMENT), so the id is still free unless the region was never deleted."""
         if region.id is None:
             raise XwbError("region has no id to restore")
-        with self.transaction() as c:
+        with self._tx() as c:
             if c.execute("SELECT 1 FROM regions WHERE id=?", (region.id,)).fetchone():
                 raise XwbError(f"region {region.id} already exists; nothing to restore")
             return self._insert_region(c, image_id, region, keep_id=True)
@@ -356,14 +169,14 @@ class Store:
         if region.id is None:
             raise XwbError("region has no id; add it first")
         region.updated_at = time.time()
-        with self.transaction() as c:
+        with self._tx() as c:
             cur = c.execute(
                 "UPDATE regions SET class_id=?, kind=?, polygon=?, mask=?, x0=?, y0=?, x1=?, y1=?, mask_w=?, "
                 "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=?, "
                 "shape=?, group_id=?, ignore=? WHERE id=?",
-                (region.class_id, *self._region_row(region), region.area(), region.author, region.source,
+                (region.class_id, *region_row(region), region.area(), region.author, region.source,
                  region.score, region.state, region.updated_at, region.decided_by, region.decided_at,
-                 *self._shape_cols(region), region.id))
+                 *shape_cols(region), region.id))
             if cur.rowcount == 0:
                 raise XwbError(f"region {region.id} no longer exists (deleted elsewhere?)")
 
@@ -375,19 +188,19 @@ class Store:
         return int(row[0] or 0)
 
     def delete_region(self, region_id: int) -> None:
-        with self.transaction() as c:
+        with self._tx() as c:
             if c.execute("DELETE FROM regions WHERE id=?", (region_id,)).rowcount == 0:
                 raise XwbError(f"region {region_id} no longer exists (deleted elsewhere?)")
 
     def replace_proposals(self, image_id: int, source: str, regions: Sequence[Region]) -> list[int]:
         """Swap the proposals of one source on one image; accepted and manual regions stay."""
-        with self.transaction() as c:
+        with self._tx() as c:
             c.execute("DELETE FROM regions WHERE image_id=? AND source=? AND state='proposal'", (image_id, source))
             return [self._insert_region(c, image_id, r) for r in regions]
 
     def replace_tag_proposals(self, image_id: int, source: str, scores: dict[str, float]) -> None:
         """Swap one source's suggested tags (with scores) on one image; the image's own tags stay."""
-        with self.transaction() as c:
+        with self._tx() as c:
             c.execute("DELETE FROM tag_proposals WHERE image_id=? AND source=?", (image_id, source))
             c.executemany("INSERT INTO tag_proposals (image_id, tag, source, score) VALUES (?, ?, ?, ?)",
                           [(image_id, t, source, float(s)) for t, s in scores.items()])
@@ -399,16 +212,6 @@ class Store:
         return [tuple(r) for r in self.conn.execute(
             "SELECT tag, source, score FROM tag_proposals WHERE image_id=? ORDER BY score DESC", (image_id,))]
 
-    def _region_from_row(self, row) -> Region:
-        (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da,
-         shape, group, ignore) = row
-        meta = dict(state=state, source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca,
-                    updated_at=ua, decided_by=db, decided_at=da, shape=json.loads(shape) if shape else None,
-                    group=group, ignore=bool(ignore))
-        if kind == "polygon":
-            return Region(cid, polygon=np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64), **meta)
-        return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), **meta)
-
     @staticmethod
     def _state_filter(state: str | None, include_rejected: bool) -> tuple[str, list]:
         if state:
@@ -419,18 +222,18 @@ class Store:
         """An image's regions in id order: proposals and accepted ones; rejected proposals only when asked."""
         cond, args = self._state_filter(state, include_rejected)
         q = f"SELECT {self._cols} FROM regions WHERE image_id=?{cond} ORDER BY id"
-        return [self._region_from_row(r) for r in self.conn.execute(q, [image_id, *args])]
+        return [region_from_row(r) for r in self.conn.execute(q, [image_id, *args])]
 
     def region(self, region_id: int) -> Region:
         row = self.conn.execute(f"SELECT {self._cols} FROM regions WHERE id=?", (region_id,)).fetchone()
         if row is None:
             raise XwbError(f"region {region_id} is not in the project")
-        return self._region_from_row(row)
+        return region_from_row(row)
 
     def iter_regions(self, state: str | None = None, include_rejected: bool = False) -> Iterator[Region]:
         cond, args = self._state_filter(state, include_rejected)
         for row in self.conn.execute(f"SELECT {self._cols} FROM regions WHERE 1=1{cond} ORDER BY image_id, id", args):
-            yield self._region_from_row(row)
+            yield region_from_row(row)
 
     def region_classes_by_image(self, state: str = "accepted") -> dict[int, set[int]]:
         out: dict[int, set[int]] = {}
@@ -468,7 +271,7 @@ class Store:
     def claim_editor(self, user: str = "", stale_after: float = 30.0) -> int | None:
         """Claim the editor seat; returns a session id, or None when a live editor holds it."""
         host, now = socket.gethostname(), time.time()
-        with self.transaction() as c:
+        with self._tx() as c:
             for sid, h, pid, hb in c.execute("SELECT id, host, pid, heartbeat FROM sessions WHERE kind='editor'").fetchall():
                 alive = (now - hb) < stale_after and (h != host or _pid_alive(pid))
                 if alive:
@@ -478,12 +281,17 @@ class Store:
                             "('editor', ?, ?, ?, ?, ?)", (host, os.getpid(), user, now, now))
             return cur.lastrowid
 
+    def editor(self) -> EditorSeat | None:
+        row = self.conn.execute("SELECT host, pid, user FROM sessions WHERE kind='editor' "
+                                "ORDER BY started_at DESC LIMIT 1").fetchone()
+        return EditorSeat(user=row[2] or "", host=row[0], pid=row[1]) if row else None
+
     def heartbeat(self, session_id: int) -> None:
-        with self.transaction() as c:
+        with self._tx() as c:
             c.execute("UPDATE sessions SET heartbeat=? WHERE id=?", (time.time(), session_id))
 
     def release_editor(self, session_id: int) -> None:
-        with self.transaction() as c:
+        with self._tx() as c:
             c.execute("DELETE FROM sessions WHERE id=?", (session_id,))
 
 
