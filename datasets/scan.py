@@ -92,6 +92,18 @@ class Scan:
     def axes(self) -> str:
         return self.info.axes
 
+    def plane(self) -> np.ndarray:
+        """The pixels of a 2-D scan, (H, W) or (H, W, C); a volume is refused in one line naming the file (what
+        takes 2-D scans asks this rather than guessing from ``ndim``)."""
+        if self.info.is_volume:
+            raise XwbError(f"{self.path or 'scan'}: a volume ({self.info.describe()}); this takes 2-D scans")
+        return self.pixels
+
+    def channels_last(self) -> np.ndarray:
+        """A 2-D scan's pixels as (H, W, C), C = 1 for one energy (a view, no copy)."""
+        px = self.plane()
+        return px if self.axes.endswith("c") else px[..., None]
+
     @property
     def high(self) -> np.ndarray:
         """High-energy (or only) channel."""

@@ -44,11 +44,11 @@ class ScanItem:
     i0_from_file: bool = True  # False: the file says nothing, I0 is the full scale of its bit depth
     regions: list[tuple[int, Region]] = field(default_factory=list)  # (model class index 1..K, region)
     tags: np.ndarray | None = None  # (K,) float 0/1 for classification
+    axes: str = ""  # the record's axes when the user gave them at add (else as the reader reads the file)
 
     def counts(self) -> np.ndarray:
-        """(H, W, C) counts at native depth (memory-mapped when the file allows)."""
-        px = read_scan(self.path).pixels
-        return px[..., None] if px.ndim == 2 else px
+        """(H, W, C) counts at native depth (memory-mapped when the file allows), read with the record's axes."""
+        return read_scan(self.path, axes=self.axes or None).channels_last()
 
     def label_map(self, y0: int = 0, x0: int = 0, h: int | None = None, w: int | None = None) -> np.ndarray:
         """(h, w) uint8 model class indices of the window at (x0, y0) (default: the whole scan);
@@ -81,12 +81,13 @@ def load_items(project: Project, split: str, names: list[str], task: str) -> lis
             continue  # not labelled yet
         labels, tags = got
         try:
-            info_meta = read_scan(project.image_path(rec)).meta
+            info_meta = project.read_scan(rec).meta
         except XwbError as e:
             raise XwbError(f"{split} scan {rec.path}: {e}") from None
         i0, dark = scanner_facts(info_meta, rec.channels, rec.bit_depth)
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
-                              i0, dark, rec.layout, rec.bit_depth, "i0" in (info_meta or {}), labels, tags))
+                              i0, dark, rec.layout, rec.bit_depth, "i0" in (info_meta or {}), labels, tags,
+                              rec.axes))
     return items
 
 

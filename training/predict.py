@@ -139,11 +139,12 @@ class Predictor:
         elif not isinstance(scan, Scan):
             raise XwbError(f"predict_scan takes a Scan, a path or a numpy array, not {type(scan).__name__}")
         self.check(scan.info.layout, scan.info.bit_depth, str(scan.path or "scan"))
+        pixels = scan.plane()  # a volume is refused by name: these networks were trained on 2-D scans
         if scan.meta and "i0" in scan.meta:
             i0, dark = scanner_facts(scan.meta, self.raw_channels, scan.info.bit_depth)
         else:
             i0, dark = None, None  # the model's default_i0 / default_dark
-        return self.predict_counts(scan.pixels, i0, dark, **kw)
+        return self.predict_counts(pixels, i0, dark, **kw)
 
 
 def _array_scan(a: np.ndarray) -> Scan:
@@ -156,7 +157,8 @@ def _array_scan(a: np.ndarray) -> Scan:
     c = 1 if a.ndim == 2 else a.shape[2]
     layout = {1: "gray", 2: "dual", 3: "rgb"}[c]
     return Scan(a if c > 1 or a.ndim == 2 else a[..., 0],
-                ScanInfo(a.shape[1], a.shape[0], c, a.dtype.itemsize * 8, layout, "array"), None, {})
+                ScanInfo(a.shape[1], a.shape[0], c, a.dtype.itemsize * 8, layout, "array", "yxc" if c > 1 else "yx"),
+                None, {})
 
 
 def _device(device: str | None) -> str:

@@ -20,14 +20,16 @@ class LoadSignals(QObject):
 
 
 class _Load(QRunnable):
-    def __init__(self, sig: LoadSignals, token: int, image_id: int, path: str, cancel: threading.Event):
+    def __init__(self, sig: LoadSignals, token: int, image_id: int, path: str, cancel: threading.Event,
+                 axes: str | None = None):
         super().__init__()
         self.sig, self.token, self.image_id, self.path, self.cancel = sig, token, image_id, path, cancel
+        self.axes = axes
 
     def run(self) -> None:
         try:
-            scan = read_scan(self.path)
-            pyr = Pyramid(scan.pixels)
+            scan = read_scan(self.path, axes=self.axes)
+            pyr = Pyramid(scan.plane())
             pyr.make_preview()
         except XwbError as e:
             self.sig.failed.emit(self.token, self.image_id, str(e))
@@ -42,19 +44,21 @@ class _Load(QRunnable):
 
 
 class _Thumbs(QRunnable):
-    def __init__(self, sig: LoadSignals, items: list[tuple[int, str]], cancel: threading.Event, size: int = 48):
+    def __init__(self, sig: LoadSignals, items: list[tuple[int, str, str | None]], cancel: threading.Event,
+                 size: int = 48):
         super().__init__()
         self.sig, self.items, self.cancel, self.size = sig, items, cancel, size
 
     def run(self) -> None:
-        for iid, path in self.items:
+        for iid, path, axes in self.items:
             if self.cancel.is_set():
                 return
             try:
-                px = read_scan(path).pixels
+                scan = read_scan(path, axes=axes)
+                scan.plane()
             except Exception:
                 continue
-            ch = px[..., 0] if px.ndim == 3 else px
+            ch = scan.high
             step = max(1, int(np.ceil(max(ch.shape) / self.size)))
             small = np.ascontiguousarray(ch[::step, ::step])
             self.sig.thumb.emit(iid, gray8(small, auto_window(small)) if small.dtype != np.uint8 else small)
@@ -71,14 +75,14 @@ class Loader:
         self.cancel = threading.Event()
         self.thumb_cancel = threading.Event()
 
-    def load(self, image_id: int, path: str) -> int:
+    def load(self, image_id: int, path: str, axes: str | None = None) -> int:
         self.cancel.set()
         self.cancel = threading.Event()
         self.token += 1
-        self.pool.start(_Load(self.sig, self.token, image_id, path, self.cancel))
+        self.pool.start(_Load(self.sig, self.token, image_id, path, self.cancel, axes))
         return self.token
 
-    def thumbnails(self, items: list[tuple[int, str]]) -> None:
+    def thumbnails(self, items: list[tuple[int, str, str | None]]) -> None:
         self.thumb_cancel.set()
         self.thumb_cancel = threading.Event()
         self.pool.start(_Thumbs(self.sig, items, self.thumb_cancel))

@@ -229,7 +229,8 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         recs = st.images()
         self.images.model.load(recs, st.region_counts(), st.region_classes_by_image("accepted"))
         self.images.resort()
-        missing = [(r.id, str(self.project.image_path(r))) for r in recs if r.id not in self.images.model.thumbs]
+        missing = [(r.id, str(self.project.image_path(r)), r.axes or None) for r in recs
+                   if r.id not in self.images.model.thumbs]
         if missing:
             self.loader.thumbnails(missing)
         if self.image is not None:
@@ -273,7 +274,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.canvas.set_scan(None)
         self.scan = None
         self.statusBar().showMessage(f"loading {self.image.path}…")
-        self.token = self.loader.load(image_id, str(self.project.image_path(self.image)))
+        self.token = self.loader.load(image_id, str(self.project.image_path(self.image)), self.image.axes or None)
         settings().setValue(_project_key(self.project.folder), image_id)
         self._update_undo_actions()
 
