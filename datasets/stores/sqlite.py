@@ -51,7 +51,7 @@ class SQLiteStore(Database):
                     "comment, split, added_at, updated_at, axes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r.path, r.width, r.height, r.channels, r.bit_depth, r.layout, r.sha256, r.status,
                      r.comment, r.split, r.added_at or now, r.updated_at or now, r.axes))
-                r.id = cur.lastrowid
+                r.id = int(cur.lastrowid or 0)
                 ids.append(r.id)
                 self._write_sets(c, r.id, r.tags, r.manifest)
         return ids
@@ -65,19 +65,20 @@ class SQLiteStore(Database):
             c.executemany("INSERT INTO manifest_items VALUES (?,?)", [(image_id, m) for m in sorted(set(manifest))])
 
     def _image_from_row(self, row, tags=None, manifest=None) -> ImageRecord:
-        return ImageRecord(*row[:11], tags=tags if tags is not None else [],
-                           manifest=manifest if manifest is not None else [],
-                           added_at=row[11], updated_at=row[12], axes=row[13])
+        (iid, path, w, h, ch, bits, layout, sha, status, comment, split, added, updated, axes) = row
+        return ImageRecord(iid, path, w, h, ch, bits, layout, sha, status, comment, split,
+                           tags=tags if tags is not None else [], manifest=manifest if manifest is not None else [],
+                           added_at=added, updated_at=updated, axes=axes)
 
     def images(self, status: str | None = None, split: str | None = None,
                with_sets: bool = True) -> list[ImageRecord]:
         """Image records in id order, optionally filtered by status and split."""
         q, args = f"SELECT {image_cols(self._version)} FROM images", []
-        conds = []
-        if status:
-            conds.append("status=?"), args.append(status)
-        if split:
-            conds.append("split=?"), args.append(split)
+        conds: list[str] = []
+        for col, value in (("status", status), ("split", split)):
+            if value:
+                conds.append(f"{col}=?")
+                args.append(value)
         if conds:
             q += " WHERE " + " AND ".join(conds)
         rows = self.conn.execute(q + " ORDER BY id", args).fetchall()
@@ -111,11 +112,11 @@ class SQLiteStore(Database):
         if status is not None and status not in STATUSES:
             raise XwbError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
         with self._tx() as c:
-            sets, args = ["updated_at=?"], [time.time()]
-            if status is not None:
-                sets.append("status=?"), args.append(status)
-            if comment is not None:
-                sets.append("comment=?"), args.append(comment)
+            sets, args = ["updated_at=?"], [time.time()]  # type: list[str], list[object]
+            for col, value in (("status", status), ("comment", comment)):
+                if value is not None:
+                    sets.append(f"{col}=?")
+                    args.append(value)
             cur = c.execute(f"UPDATE images SET {', '.join(sets)} WHERE id=?", (*args, image_id))
             if cur.rowcount == 0:
                 raise XwbError(f"image {image_id} is not in the project")

@@ -13,7 +13,7 @@ def test_loader_reads_with_the_records_axes_and_refuses_a_volume(qtbot, tmp_path
     try:
         with qtbot.waitSignal(loader.sig.loaded, timeout=20000) as got:
             loader.load(1, str(tmp_path / "stack.tif"), "yxc")
-        scan, pyramid = got.args[1], got.args[2]
+        scan = got.args[1]
         assert scan.axes == "yxc" and scan.pixels.shape == (48, 64, 3)
         assert np.array_equal(scan.pixels[..., 1], vol[1])
         with qtbot.waitSignal(loader.sig.failed, timeout=20000) as bad:
