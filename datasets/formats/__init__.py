@@ -1,8 +1,8 @@
 """Annotation interchange formats, found by name: a new format is one new module in this folder.
 
 A format module has ``NAME`` and one or both of
-- ``run_import(project, path, add_classes=False) -> str``: all or nothing (``common.ImportPlan``), with
-  ``IMPORT_HELP`` saying what ``path`` is;
+- ``import_<NAME>(project, path, add_classes=False) -> ImportSummary``: all or nothing (``common.ImportPlan``),
+  with ``IMPORT_HELP`` saying what ``path`` is;
 - ``run_export(project, out, **options) -> str``: written whole or not at all, taking the options named in
   ``EXPORT_OPTIONS`` (of with_proposals, with_rejected, overwrite, per_class).
 Each returns the one summary line ``xwb`` prints; the CLI's choices, help and dispatch come from here.
@@ -28,7 +28,7 @@ def formats() -> dict[str, ModuleType]:
 
 
 def importers() -> dict[str, ModuleType]:
-    return {n: m for n, m in formats().items() if hasattr(m, "run_import")}
+    return {n: m for n, m in formats().items() if hasattr(m, f"import_{n}")}
 
 
 def exporters() -> dict[str, ModuleType]:
@@ -52,7 +52,8 @@ def exporter(name: str):
 
 
 def run_import(name: str, project, path, add_classes: bool = False) -> str:
-    return _known(importers(), name, "import").run_import(project, path, add_classes=add_classes)
+    """Import with a format and return the summary line ``xwb import`` prints."""
+    return importer(name)(project, path, add_classes=add_classes).line()
 
 
 def export(name: str, project, out, **options) -> str:

@@ -364,9 +364,6 @@ IMPORT_HELP = "COCO JSON"
 EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
 
 
-def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
-    return import_coco(project, path, add_classes=add_classes).line()
-
 
 def run_export(project: Project, out: str | Path, **opts) -> str:
     out = Path(out)

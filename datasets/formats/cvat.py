@@ -249,9 +249,6 @@ IMPORT_HELP = "CVAT for images XML (or its folder)"
 EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
 
 
-def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
-    return import_cvat(project, path, add_classes=add_classes).line()
-
 
 def run_export(project: Project, out: str | Path, **opts) -> str:
     r = export_cvat(project, out, **opts)

@@ -278,9 +278,6 @@ IMPORT_HELP = "labelme JSON file or folder"
 EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
 
 
-def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
-    return import_labelme(project, path, add_classes=add_classes).line()
-
 
 def run_export(project: Project, out: str | Path, **opts) -> str:
     r = export_labelme(project, out, **opts)

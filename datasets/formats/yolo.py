@@ -205,9 +205,6 @@ IMPORT_HELP = "YOLO folder (data.yaml or classes.txt, labels/)"
 EXPORT_OPTIONS = ("with_proposals", "with_rejected", "overwrite")
 
 
-def run_import(project: Project, path: str | Path, add_classes: bool = False) -> str:
-    return import_yolo(project, path, add_classes=add_classes).line()
-
 
 def run_export(project: Project, out: str | Path, **opts) -> str:
     r = export_yolo(project, out, **opts)

@@ -7,6 +7,7 @@ Only modules here may speak SQL or import a database driver (``tests/test_layers
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from pathlib import Path
@@ -21,7 +22,9 @@ __all__ = ["SPLITS", "STATUSES", "DEFAULT", "EditorSeat", "ImageRecord", "Store"
 DEFAULT = "sqlite"
 
 
+@functools.cache
 def _modules() -> dict[str, ModuleType]:
+    """The backend modules, found once per process (every project open asks)."""
     found = {}
     for m in pkgutil.iter_modules(__path__):
         if m.name.startswith("_") or m.name == "base":
