@@ -5,7 +5,7 @@ A synthetic baggage project (the pool: its train split, unlabelled at first; its
 early stopping) and a held-out project of another seed (every scan measured). Both strategies start from
 the same ``--start`` random labelled scans; each round "labels" ``--step`` more pool scans (their true
 regions are written into the store, status done, as an annotator would) and trains the recipe anew:
-- uncertainty: the scans the previous round's model is least sure of (``training/queue.py``, the same
+- uncertainty: the scans the previous round's model is least sure of (``training/inference/queue.py``, the same
   ranking as ``xwb queue`` and the workbench's Models panel);
 - random: scans drawn at random (``--random-seeds`` draws, averaged: one draw is noise).
 Each model is measured on the held-out project: mIoU and mean Pd at PFA 5 %. The curves (figure against
@@ -39,14 +39,14 @@ from datasets.synth.build import synth_project  # noqa: E402
 
 
 def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
-    from training import tracking
-    from training.data import load_items
-    from training.evaluation import evaluate_items
-    from training.predict import load_predictor
+    from training.evaluation.measure import evaluate_items
+    from training.inference.predict import load_predictor
+    from training.loop.data import load_items
+    from training.versions import tracking
 
     pred = load_predictor(model_uri, "cpu", tracking.default_uri(proj))
     with Project.open(test, readonly=True) as p:
-        items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task)]
+        items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task_type)]
     res = evaluate_items(pred, items, pfas=(0.01, 0.05))
     return {"mIoU": res["headline"]["mIoU"], "mPd5": res["headline"].get("mPd_pfa5", float("nan")),
             "mPd1": res["headline"].get("mPd_pfa1", float("nan")), "scans": len(items),
@@ -55,16 +55,16 @@ def held_out_figures(model_uri: str, proj: Path, test: Path) -> dict:
 
 
 def train_round(recipe: str, proj: Path, sets: list[str]) -> str:
-    from training.run import train
+    from training.loop.run import train
 
     r = train(recipe, proj, ["eval.overlays=0", *sets], quiet=True)
     return f"models:/{r.registered_model}/{r.version}"
 
 
 def rank(model_uri: str, proj: Path, candidates: list[int]) -> list[int]:
-    from training import tracking
-    from training.predict import load_predictor
-    from training.queue import rank_scans
+    from training.inference.predict import load_predictor
+    from training.inference.queue import rank_scans
+    from training.versions import tracking
 
     pred = load_predictor(model_uri, "cpu", tracking.default_uri(proj))
     with Project.open(proj, readonly=True) as p:
@@ -165,7 +165,7 @@ def main() -> None:
         print(f"{n:8d} | {fu[0]['mIoU']:.3f} / {fu[0]['mPd5']:.3f}            | "
               f"{np.mean([f['mIoU'] for f in fr]):.3f} / {np.mean([f['mPd5'] for f in fr]):.3f}  "
               f"(draws: {', '.join(format(f['mIoU'], '.3f') for f in fr)})")
-    from training import tracking
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     with tracking.using(tracking.default_uri(proj)):

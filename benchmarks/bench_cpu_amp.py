@@ -31,7 +31,7 @@ def main() -> None:
     a = parse(ap, rounds=1, steps=1, sizes="64", batch=2)
     import segmentation_models_pytorch as smp
 
-    from training.loop import cpu_has_bf16
+    from training.loop.trainer import cpu_has_bf16
 
     print(f"CPU bf16 native: {cpu_has_bf16()}; capability {torch.backends.cpu.get_cpu_capability()}; "
           f"torch {torch.__version__}")

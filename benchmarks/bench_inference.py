@@ -32,9 +32,9 @@ def main() -> None:
     import torch.nn.functional as F
 
     from datasets.synth.build import make_scan
-    from training import model_code
-    from training.models import create
-    from training.predict import Predictor
+    from training.inference.predict import Predictor
+    from training.nets import model_code
+    from training.nets.models import create
 
     torch.set_num_threads(a.threads)
     spec = {"xwb_model": 1, "task": "seg", "model": {"arch": "Unet", "encoder": a.encoder},

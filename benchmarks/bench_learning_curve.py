@@ -58,8 +58,8 @@ def main() -> None:
     ap.add_argument("--table", default="docs/learning_curve.md")
     a = parse(ap, pool_scans=12, heldout_scans=2, size="128x160", sizes="2,4", recipe="configs/seg_tiny.yaml",
               set=TINY)
-    from training import tracking
-    from training.run import train
+    from training.loop.run import train
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     t0 = time.perf_counter()

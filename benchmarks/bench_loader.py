@@ -32,11 +32,12 @@ def main() -> None:
 
     from datasets.project import Project
     from datasets.synth.build import synth_project
-    from training import data as D
-    from training.config import parse_config
-    from training.loop import Dist, Trainer
-    from training.models import create
-    from training.progress import Progress
+    from training import tasks
+    from training.loop import data as D
+    from training.loop.progress import Progress
+    from training.loop.trainer import Dist, Trainer
+    from training.nets.models import create
+    from training.recipes.config import parse_config
 
     with tempfile.TemporaryDirectory() as tmp:
         proj = synth_project(Path(tmp) / "cargo", "cargo", 2, seed=3, size=tuple(int(v) for v in a.size.split("x")))
@@ -46,8 +47,8 @@ def main() -> None:
                                         "gain": 0.3, "tip": 0.3}}, "bench")
         with Project.open(proj, readonly=True) as p:
             names = D.class_names(p, cfg)
-            items = D.load_items(p, "train", names, "seg") + D.load_items(p, "val", names, "seg") + \
-                D.load_items(p, "test", names, "seg")
+            items = D.load_items(p, "train", names, tasks.get("seg")) + D.load_items(p, "val", names, tasks.get("seg")) + \
+                D.load_items(p, "test", names, tasks.get("seg"))
         pre = {"channels": cfg.data.channels, "mean": [1.0, 1.0, 0.3], "std": [1.0, 1.0, 0.3]}
         ds = D.SegCrops(items, cfg, pre, bank=D.threat_bank(items))
         ds[0]

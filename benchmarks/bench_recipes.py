@@ -48,8 +48,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="override for every variant (repeatable)")
     a = parse(ap, train_scans=10, heldout_scans=2, size="128x160", variants="bf16",
               set=[*TINY, "data.tile=96", "data.batch_size=2"])
-    from training import tracking
-    from training.run import train
+    from training.loop.run import train
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     out = Path(a.out)

@@ -30,7 +30,7 @@ def main() -> None:
     import torch
 
     from datasets.synth.build import synth_project
-    from training.run import train
+    from training.loop.run import train
 
     with tempfile.TemporaryDirectory() as tmp:
         h, w = map(int, a.size.split("x"))

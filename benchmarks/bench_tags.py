@@ -22,7 +22,7 @@ from heldout import figures, heldout_projects
 from smoke import TINY, parse
 
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
-from training.metrics import ap_auroc, pd_at_pfa
+from training.evaluation.metrics import ap_auroc, pd_at_pfa
 
 
 def tag_scores(f: dict, task: str, tax: Taxonomy) -> tuple[list[str], np.ndarray]:
@@ -54,13 +54,13 @@ def main() -> None:
     a = parse(ap, heldout_scans=2, size="128x160")
     if a.smoke and not Path(a.project, "project.yaml").exists():  # a project with one tiny version to measure
         from datasets.synth.build import synth_project
-        from training.run import train
+        from training.loop.run import train
 
         synth_project(Path(a.project), "baggage", 8, seed=3, size=(128, 160))
         train("configs/seg_tiny.yaml", Path(a.project), TINY, quiet=True)
     from mlflow import MlflowClient
 
-    from training import tracking
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     proj = Path(a.project)

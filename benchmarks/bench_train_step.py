@@ -31,9 +31,9 @@ def main() -> None:
     import segmentation_models_pytorch as smp
     import torch
 
-    from training.config import parse_config
-    from training.loop import Dist, Trainer
-    from training.progress import Progress
+    from training.loop.progress import Progress
+    from training.loop.trainer import Dist, Trainer
+    from training.recipes.config import parse_config
 
     cuda = a.device.startswith("cuda")
     cfg = parse_config({"data": {"batch_size": a.batch}, "runtime": {"amp": cuda, "channels_last": cuda}}, "bench")

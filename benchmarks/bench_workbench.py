@@ -115,10 +115,10 @@ def main() -> None:
                 out.append(time.perf_counter() - t)
             return statistics.median(out) * 1000
 
-        d0 = win.display
+        d0 = win.viewing.display
 
         def wl(k):
-            win._display_changed(d0.change(window=(1000.0 + 500 * k, 40000.0 + 700 * k)))  # noqa: B023 (called within this iteration)
+            win.viewing.set_display(d0.change(window=(1000.0 + 500 * k, 40000.0 + 700 * k)))  # noqa: B023 (called within this iteration)
 
         def zoom(k):
             view.zoom_by(1.25 if k % 2 == 0 else 0.8 ** 2)

@@ -23,7 +23,7 @@ def main() -> None:
     a = ap.parse_args()
     from mlflow import MlflowClient
 
-    from training import tracking
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     with tracking.using(tracking.default_uri(Path(a.project))):

@@ -55,7 +55,7 @@ def main() -> None:
     from bench_active import held_out_figures
 
     from datasets.synth.build import synth_project
-    from training.run import train
+    from training.loop.run import train
 
     if not a.out:
         raise SystemExit("--out FOLDER is needed")

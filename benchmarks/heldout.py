@@ -40,13 +40,13 @@ def heldout_projects(root: Path, scans: int = 120, size: str = "384x512") -> dic
 
 def figures(model_uri: str, tracking_uri: str, test: Path) -> dict:
     """A model measured on every scan of ``test``: headline, per class, and the raw per-scan scores."""
-    from training.data import load_items
-    from training.evaluation import evaluate_items
-    from training.predict import load_predictor
+    from training.evaluation.measure import evaluate_items
+    from training.inference.predict import load_predictor
+    from training.loop.data import load_items
 
     pred = load_predictor(model_uri, "cpu", tracking_uri)
     with Project.open(test, readonly=True) as p:
-        items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task)]
+        items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task_type)]
         tags = {r.id: list(r.tags) for r in p.store.images()}
     res = evaluate_items(pred, items, pfas=(0.01, 0.05))
     per = res["per_class"]

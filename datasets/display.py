@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from datasets.calibration import attenuation
+
 ORGANIC = np.array([255, 150, 40], np.float32)
 INORGANIC = np.array([70, 200, 70], np.float32)
 METAL = np.array([40, 90, 255], np.float32)
@@ -34,10 +36,6 @@ def auto_window(a: np.ndarray, lo_pct: float = 0.5, hi_pct: float = 99.5) -> tup
     sample = a[:: max(1, a.shape[0] // 256), :: max(1, a.shape[1] // 256)]
     lo, hi = np.percentile(sample, [lo_pct, hi_pct])
     return float(lo), float(max(hi, lo + 1))
-
-
-def attenuation(counts: np.ndarray, i0: float, dark: float = 0.0) -> np.ndarray:
-    return -np.log(np.clip(counts.astype(np.float32) - dark, 1.0, None) / np.float32(i0))
 
 
 def material_rgb(high: np.ndarray, low: np.ndarray, i0=(65535.0, 65535.0), dark: float = 0.0,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datasets.display import R_RANGE, attenuation
+from datasets.calibration import attenuation
+from datasets.display import R_RANGE
 from datasets.errors import XwbError
 
 MATERIALS = ("organic", "inorganic", "metal")

@@ -168,3 +168,24 @@ def test_no_if_chain_over_reader_or_format_names():
                 if isinstance(c, ast.Constant) and c.value in owners and owners[c.value] != mod:
                     found.append(f"{f.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)[:60]}")
     assert found == []
+
+
+def test_training_is_in_wings():
+    """Only the entry points sit at the top of training/; everything else lives in a wing a reader can tell
+    apart by name."""
+    top = sorted(f.name for f in (REPO / "training").glob("*.py"))
+    assert top == ["__init__.py", "__main__.py", "cli.py"]
+    wings = sorted(d.name for d in (REPO / "training").iterdir() if (d / "__init__.py").is_file())
+    assert wings == ["evaluation", "inference", "loop", "nets", "recipes", "tasks", "versions"]
+
+
+def test_the_task_is_handed_on_not_looked_up_again():
+    """The loop, the data, measuring, comparing and inference take the task object resolved from the recipe
+    or the loaded version; only code where a name comes in from a file (recipe, spec, MLflow tag) looks one up."""
+    handed = [*(REPO / "training" / "loop").glob("*.py"),
+              *(REPO / "training" / p for p in ("evaluation/measure.py", "evaluation/compare.py",
+                                                 "inference/outputs.py", "inference/queue.py"))]
+    assert len(handed) >= 8
+    found = [f"{f.relative_to(REPO)}:{i}" for f in handed
+             for i, line in enumerate(f.read_text().splitlines(), 1) if "tasks.get(" in line]
+    assert found == []

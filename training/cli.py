@@ -12,7 +12,7 @@ def _offline_hub() -> None:
     if os.environ.get("XWB_ALLOW_DOWNLOAD") != "1":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
-    from training.tracking import quiet_mlflow
+    from training.versions.tracking import quiet_mlflow
 
     quiet_mlflow()
 
@@ -32,7 +32,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_train(a) -> int:
     _offline_hub()
-    from training.run import train
+    from training.loop.run import train
 
     if a.config is None and not a.resume:
         raise XwbError("a training recipe is needed, e.g. xwb train configs/seg_unet_resnet18.yaml --project P "
@@ -47,7 +47,7 @@ def cmd_train(a) -> int:
 
 def cmd_models(a) -> int:
     _offline_hub()
-    from training import models
+    from training.nets import models
 
     if a.backbone:
         names = models.cls_backbones()
@@ -82,14 +82,14 @@ def register(sub) -> None:
 
 
 def cmd_recipe(a) -> int:
-    from training import recipe_doc
+    from training.recipes import reference
 
-    print(recipe_doc.markdown() if a.markdown else recipe_doc.text(), end="" if a.markdown else "\n")
+    print(reference.markdown() if a.markdown else reference.text(), end="" if a.markdown else "\n")
     return 0
 
 
 def cmd_runs(a) -> int:
-    from training.runs import format_rows, list_runs
+    from training.versions.runs import format_rows, list_runs
 
     print(format_rows(list_runs(a.project, a.tracking_uri, a.limit)))
     return 0
@@ -102,12 +102,11 @@ def _uri_args(p) -> None:
 
 def cmd_evaluate(a) -> int:
     _offline_hub()
-    from training import tasks
-    from training.evaluate import evaluate, key_metrics
+    from training.evaluation.review import evaluate, key_metrics
 
     e = evaluate(a.model, a.project, a.split, a.force, a.tracking_uri, a.device)
-    figures = "  ".join(f"{k} {e.headline.get(k, float('nan')):.4f}" for k in key_metrics(e.task))
-    per = tasks.get(e.task).seconds_per
+    figures = "  ".join(f"{k} {e.headline.get(k, float('nan')):.4f}" for k in key_metrics(e.task_type))
+    per = e.task_type.seconds_per
     print(f"{e.ref.label} on {a.split}: {figures}  ({e.headline.get('seconds_per_scan', 0):.2f} s/{per})")
     print(f"evaluation run: {e.run_id}{' (reused)' if e.reused else ''}")
     return 0
@@ -115,7 +114,7 @@ def cmd_evaluate(a) -> int:
 
 def cmd_compare(a) -> int:
     _offline_hub()
-    from training.compare import compare
+    from training.evaluation.compare import compare
 
     compare(a.name, a.project, None if a.all else a.versions, a.split, a.tracking_uri)
     return 0
@@ -123,7 +122,7 @@ def cmd_compare(a) -> int:
 
 def cmd_promote(a) -> int:
     _offline_hub()
-    from training.evaluate import promote
+    from training.evaluation.review import promote
 
     print(promote(a.name, a.version, a.alias, a.project, a.force, a.reason, a.split, a.metric, a.tracking_uri))
     return 0
@@ -133,7 +132,7 @@ def cmd_predict(a) -> int:
     _offline_hub()
     from pathlib import Path
 
-    from training.infer import predict_files
+    from training.inference.outputs import predict_files
 
     s = predict_files(a.model, a.scans, Path(a.out), a.batch, a.device, a.probs, a.tracking_uri, a.project)
     n = len(s.failed)
@@ -143,7 +142,7 @@ def cmd_predict(a) -> int:
 
 def cmd_prelabel(a) -> int:
     _offline_hub()
-    from training.infer import prelabel
+    from training.inference.outputs import prelabel
 
     c = prelabel(a.model, a.project, a.images, a.status, a.tracking_uri, a.device, a.min_area, min_score=a.min_score)
     print(f"pre-labelled {c['scans']} scans: {c['regions']} region proposals, {c['tags']} tag proposals; "
@@ -153,7 +152,7 @@ def cmd_prelabel(a) -> int:
 
 def cmd_queue(a) -> int:
     _offline_hub()
-    from training.queue import queue
+    from training.inference.queue import queue
 
     ranked = queue(a.model, a.project, a.images, a.tracking_uri, a.device)
     if not ranked:
@@ -166,7 +165,7 @@ def cmd_queue(a) -> int:
 
 
 def cmd_versions(a) -> int:
-    from training.catalog import format_rows, project_versions
+    from training.versions.catalog import format_rows, project_versions
 
     print(format_rows(project_versions(a.project, a.tracking_uri, a.task)))
     return 0
@@ -176,7 +175,7 @@ def cmd_manifest_check(a) -> int:
     _offline_hub()
     from pathlib import Path
 
-    from training.infer import manifest_check
+    from training.inference.outputs import manifest_check
 
     s = manifest_check(a.model, a.project, Path(a.out) if a.out else None, a.split, a.tracking_uri, a.device)
     return 1 if s["failed"] else 0
@@ -187,7 +186,7 @@ def cmd_sign(a) -> int:
 
     from mlflow import MlflowClient
 
-    from training import registry, signing, tracking
+    from training.versions import registry, signing, tracking
 
     uri = tracking.resolve_uri(a.tracking_uri, Path(a.project))
     tracking.check_server(uri)
@@ -203,7 +202,7 @@ def cmd_sign(a) -> int:
 def cmd_clean(a) -> int:
     from pathlib import Path
 
-    from training.clean import clean_checkpoints
+    from training.versions.clean import clean_checkpoints
 
     rep = clean_checkpoints(Path(a.project), a.tracking_uri, failed=a.failed, dry_run=a.dry_run)
     verb = "would delete" if a.dry_run else "deleted"
@@ -219,7 +218,7 @@ def cmd_mlflow_ui(a) -> int:
     import signal
     from pathlib import Path
 
-    from training.tracking import serve_ui, stop_ui
+    from training.versions.tracking import serve_ui, stop_ui
 
     proc, address = serve_ui(Path(a.project), port=a.port)
     print(f"MLflow UI for {a.project}: {address}  (Ctrl-C stops it)", flush=True)

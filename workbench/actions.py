@@ -6,32 +6,32 @@ from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayo
 
 from workbench import tools
 
-# (name, menu, text, shortcuts, method on the main window)
+# (name, menu, text, shortcuts, method of the main window: its own, or of its parts, as "editing.undo")
 ACTIONS = [
     ("open", "File", "Open project…", ["Ctrl+O"], "choose_project"),
     ("refresh", "File", "Refresh from the store", ["F5"], "refresh"),
     ("annotator", "File", "Annotator name…", [], "ask_annotator"),
     ("quit", "File", "Quit", ["Ctrl+Q"], "close"),
-    ("undo", "Edit", "Undo", ["Ctrl+Z"], "do_undo"),
-    ("redo", "Edit", "Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "do_redo"),
+    ("undo", "Edit", "Undo", ["Ctrl+Z"], "editing.undo"),
+    ("redo", "Edit", "Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "editing.redo"),
     ("delete", "Edit", "Delete selected region (a proposal: reject it, kept as a false alarm)", ["Del"],
-     "delete_selected"),
-    ("fill", "Edit", "Fill holes of selected mask", ["Ctrl+F"], "fill_holes"),
-    ("accept", "Edit", "Accept selected proposal", ["Ctrl+Return"], "accept_selected"),
+     "editing.delete_selected"),
+    ("fill", "Edit", "Fill holes of selected mask", ["Ctrl+F"], "editing.fill_holes"),
+    ("accept", "Edit", "Accept selected proposal", ["Ctrl+Return"], "editing.accept_selected"),
     ("next", "Image", "Next image", ["D", "PgDown"], "next_image"),
     ("prev", "Image", "Previous image", ["A", "PgUp"], "prev_image"),
-    ("done", "Image", "Mark done and go to next", ["Ctrl+D"], "mark_done_next"),
+    ("done", "Image", "Mark done and go to next", ["Ctrl+D"], "editing.mark_done_next"),
     ("smaller", "Tools", "Smaller brush", ["["], "brush_smaller"),
     ("bigger", "Tools", "Bigger brush", ["]"], "brush_bigger"),
-    ("fit", "View", "Fit to window", ["F"], "fit"),
-    ("one", "View", "Actual pixels (1:1)", ["O"], "one_to_one"),
-    ("zoom_in", "View", "Zoom in", ["+", "="], "zoom_in"),
-    ("zoom_out", "View", "Zoom out", ["-"], "zoom_out"),
-    ("overlays", "View", "Show/hide regions", ["H"], "toggle_overlays"),
+    ("fit", "View", "Fit to window", ["F"], "viewing.fit"),
+    ("one", "View", "Actual pixels (1:1)", ["O"], "viewing.one_to_one"),
+    ("zoom_in", "View", "Zoom in", ["+", "="], "viewing.zoom_in"),
+    ("zoom_out", "View", "Zoom out", ["-"], "viewing.zoom_out"),
+    ("overlays", "View", "Show/hide regions", ["H"], "viewing.toggle_overlays"),
     ("show_rejected", "View", "Show rejected proposals", ["Shift+H"], "toggle_rejected"),
-    ("auto_wl", "View", "Auto window/level", ["W"], "auto_window"),
-    ("invert", "View", "Invert", ["I"], "toggle_invert"),
-    ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "next_mode"),
+    ("auto_wl", "View", "Auto window/level", ["W"], "viewing.auto_window"),
+    ("invert", "View", "Invert", ["I"], "viewing.toggle_invert"),
+    ("material", "View", "Next display mode (high, low, fused, material)", ["M"], "viewing.next_mode"),
     ("models", "View", "Models panel: versions, pre-label, what to label next, train", ["Ctrl+M"], "show_models"),
     ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
 ]
@@ -78,7 +78,10 @@ def build(window) -> dict[str, QAction]:
             a.setToolTip(f"{text} ({keys[0]})" if keys else text)
             a.triggered.connect(lambda _=False, n=method[5:]: window.use_tool(n))
         else:
-            a.triggered.connect(getattr(window, method))
+            target = window
+            for part in method.split("."):
+                target = getattr(target, part)
+            a.triggered.connect(target)
         m.addAction(a)
         out[name] = a
     out["show_rejected"].setCheckable(True)

@@ -18,7 +18,7 @@ def find_version(project_folder: Path, name: str) -> str | None:
     """``models:/<name>/<v>`` of the champion, else the latest version; None when none is registered."""
     from mlflow import MlflowClient
 
-    from training import tracking
+    from training.versions import tracking
 
     tracking.quiet_mlflow()
     with tracking.using(tracking.resolve_uri(None, project_folder)):
@@ -39,8 +39,8 @@ class ModelBackend:
     """A registered click model, loaded once; ``probabilities`` runs it on a window of the scan."""
 
     def __init__(self, project_folder: Path, project_name: str, device: str = "cpu"):
-        from training import tracking
-        from training.predict import load_predictor
+        from training.inference.predict import load_predictor
+        from training.versions import tracking
 
         name = f"{project_name}-click"
         uri = find_version(project_folder, name)

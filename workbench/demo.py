@@ -59,9 +59,9 @@ def existing_version(name: str, config_sha: str, digest: str) -> str | None:
 def train_all(project: Path) -> dict[str, list[str]]:
     from datasets.digest import snapshot_digest
     from datasets.project import Project
-    from training.config import load_config
-    from training.run import train
-    from training.tracking import default_uri, using
+    from training.loop.run import train
+    from training.recipes.config import load_config
+    from training.versions.tracking import default_uri, using
 
     with Project.open(project, readonly=True) as p:
         digest = snapshot_digest(p)
@@ -82,7 +82,7 @@ def train_all(project: Path) -> dict[str, list[str]]:
 
 
 def main() -> int:
-    from training.tracking import default_uri, quiet_mlflow, using
+    from training.versions.tracking import default_uri, quiet_mlflow, using
     from workbench.cli import main as xwb
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,9 +94,9 @@ def main() -> int:
     made = train_all(bag)
     seg = f"{bag.name}-seg"
 
-    from training.compare import compare
-    from training.evaluate import promote
-    from training.infer import manifest_check, prelabel
+    from training.evaluation.compare import compare
+    from training.evaluation.review import promote
+    from training.inference.outputs import manifest_check, prelabel
 
     step(f"evaluating and comparing the {seg} versions on the frozen test split")
     cmp = compare(seg, bag, made["seg"])

@@ -1,12 +1,16 @@
-"""What a canvas tool may use of the window it works in (the main window implements it).
+"""What a canvas tool may use of the window it works in (``Editor``), and what the window's own parts
+use of it (``Window``); the main window implements both.
 
 Tools talk to this small interface instead of reaching into the main window,
 so a new tool is one new module and its tests can drive it through the real
-window without knowing the window's insides.
+window without knowing the window's insides. The window is composed the same
+way: its editing (``workbench/editing.py``) and viewing (``workbench/view_controls.py``)
+are objects handed the window as a ``Window``, not mixins reading its attributes
+by convention.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from datasets.project import Project
 from datasets.regions import Region
@@ -15,6 +19,18 @@ from datasets.taxonomy import Taxonomy
 from workbench.assist.signal import ScanSignal
 from workbench.canvas.overlays import RegionItem
 from workbench.session import Session
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from datasets.scan import Scan
+    from workbench.history import History
+    from workbench.panels.alert import AlertBar
+    from workbench.panels.annotation import ImagePanel
+    from workbench.panels.display_panel import DisplayPanel
+    from workbench.panels.image_list import ImageListPanel
+    from workbench.tools.base import Tool
 
 
 class Editor(Protocol):
@@ -45,7 +61,7 @@ class Editor(Protocol):
     def delete_selected(self) -> None:
         """Del: delete the selected region, or reject it when it is a proposal."""
 
-    def message(self, text: str) -> None:
+    def message(self, text: str, ms: int = 6000) -> None:
         """A short note in the status bar (why a gesture did nothing, what the tool will edit)."""
 
     def regions_in_view(self) -> list[Region]: ...
@@ -53,3 +69,30 @@ class Editor(Protocol):
     def scan_signal(self) -> ScanSignal | None:
         """The scan in view as assisted tools read it (attenuation of windows at native depth); None while
         it loads."""
+
+
+class Window(Editor, Protocol):
+    """What the window's parts (``Editing``, ``ViewControls``) use of it besides what tools use."""
+
+    history: History            # undo and redo, per image
+    scan: Scan | None           # the scan in view, once loaded
+    hidden: set[int]            # region ids hidden from view
+    closed: bool                # closed: late loads, polls and edits are ignored
+    acts: dict[str, QAction]    # the actions by name (workbench/actions.py)
+    tools: dict[str, Tool]      # the tools by name
+    alert_bar: AlertBar         # "not saved" and other alarms above the canvas
+    panel: ImagePanel           # the scan's status, tags, comment and manifest
+    images: ImageListPanel      # the image list
+    disp: DisplayPanel          # the display controls
+    pos_label: QLabel           # the status bar's cursor position ...
+    value_label: QLabel         # ... and the counts under it
+
+    def load_regions(self) -> list[Region]:
+        """Show the image's regions from the store; returns those not rejected."""
+
+    def show_image_fields(self) -> None: ...
+
+    def next_image(self) -> None: ...
+
+    def widget(self) -> QWidget:
+        """The window as the parent of its dialogs."""

@@ -1,9 +1,10 @@
 """The main window: wires the store session, canvas, tools and panels together (no drawing logic here).
 
-Editing (``editing.py``: every edit saved before it is shown, undo per image) and looking
-(``view_controls.py``: display mapping, zoom) are mixed in from their own modules. Here: layout, the
-image list and loading, regions on screen and the one selection, tools, and following other writers
-(a read-only window disables every edit widget and follows the editor by itself).
+The window is composed of parts that it hands itself to, typed by ``workbench.editor``: ``editing``
+(``editing.py``: every edit saved before it is shown, undo per image) and ``viewing`` (``view_controls.py``:
+display mapping, zoom); the tools (``workbench/tools``) and the Models panel. Here: layout, the image list
+and loading, regions on screen and the one selection, tools, and following other writers (a read-only
+window disables every edit widget and follows the editor by itself).
 """
 from __future__ import annotations
 
@@ -20,19 +21,20 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from datasets.errors import StoreError, XwbError
 from datasets.regions import IGNORE_RGB, Region
+from datasets.scan import Scan
+from datasets.stores import ImageRecord
 from workbench import actions, tools
 from workbench.assist.signal import ScanSignal
 from workbench.canvas.overlays import RegionItem
 from workbench.canvas.scan_item import ScanItem
 from workbench.canvas.view import CanvasView
-from workbench.editing import EditingMixin
+from workbench.editing import Editing
 from workbench.history import History
 from workbench.loader import Loader
 from workbench.panels.alert import AlertBar
@@ -40,9 +42,8 @@ from workbench.panels.annotation import ImagePanel, Palette, RegionList
 from workbench.panels.display_panel import DisplayPanel
 from workbench.panels.image_list import ImageListPanel
 from workbench.panels.models_panel import ModelsPanel
-from workbench.render import default_display, modes_for
 from workbench.session import Session
-from workbench.view_controls import ViewMixin
+from workbench.view_controls import ViewControls
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
@@ -56,31 +57,30 @@ def _project_key(folder: Path) -> str:
     return "last_image/" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
 
 
-class MainWindow(EditingMixin, ViewMixin, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, folder: str | Path, author: str | None = None):
         super().__init__()
         st = settings()
-        author = author or st.value("annotator", "") or None
+        author = author or str(st.value("annotator", "") or "") or None
         self.session = Session.open(folder, author)
         self.project = self.session.project
         self.tax = self.project.taxonomy
         self.readonly = self.session.readonly
         self.history = History()
         self.loader = Loader()
-        self.image = None
-        self.scan = None
-        self._signal, self._signal_of = None, None  # the scan in view as assisted tools read it, and its scan
+        self.image: ImageRecord | None = None
+        self.scan: Scan | None = None
+        self._signal: ScanSignal | None = None  # the scan in view as assisted tools read it ...
+        self._signal_of: Scan | None = None     # ... and the scan it was read from
         self.token = 0
         self.class_id = self.tax.classes[0].id if self.tax.classes else 1
         self.brush_size = 12
         self.selected: RegionItem | None = None
         self.hidden: set[int] = set()
-        self.show_overlays = True
         self.show_rejected = False
-        self.opacity = 0.45
-        self.display = None
-        self.pending_box: QMessageBox | None = None
-        self._closed = False
+        self.closed = False
+        self.editing = Editing(self)
+        self.viewing = ViewControls(self)
         self._refresh_due = False
         self._refresh_not_before = 0.0
         self._remember(folder)
@@ -126,28 +126,28 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.setCentralWidget(center)
         self.images = ImageListPanel(self.tax, self.project.image_root)
         self.images.activated.connect(self.open_image)
-        self.palette = Palette(self.tax)
-        self.palette.chosen.connect(self._class_chosen)
+        self.class_palette = Palette(self.tax)
+        self.class_palette.chosen.connect(self._class_chosen)
         self.regions = RegionList(self.tax)
         self.regions.selected.connect(self.select_region)
         self.regions.hide_toggled.connect(self._hide)
-        self.regions.accept.connect(self.accept_selected)
-        self.regions.delete.connect(self.delete_selected)
-        self.regions.reclass.connect(self._reclass)
+        self.regions.accept.connect(self.editing.accept_selected)
+        self.regions.delete.connect(self.editing.delete_selected)
+        self.regions.reclass.connect(self.editing.reclass)
         self.panel = ImagePanel(self.tax)
-        self.panel.status_set.connect(lambda v: self._set_field("status", v))
-        self.panel.tags_set.connect(lambda v: self._set_field("tags", v))
-        self.panel.comment_set.connect(lambda v: self._set_field("comment", v))
-        self.panel.manifest_set.connect(lambda v: self._set_field("manifest", v))
+        self.panel.status_set.connect(lambda v: self.editing.set_field("status", v))
+        self.panel.tags_set.connect(lambda v: self.editing.set_field("tags", v))
+        self.panel.comment_set.connect(lambda v: self.editing.set_field("comment", v))
+        self.panel.manifest_set.connect(lambda v: self.editing.set_field("manifest", v))
         self.panel.escape_to(self.canvas)
         self.disp = DisplayPanel()
-        self.disp.changed.connect(self._display_changed)
-        self.disp.opacity_changed.connect(self._opacity)
-        self.disp.auto_requested.connect(self.auto_window)
+        self.disp.changed.connect(self.viewing.set_display)
+        self.disp.opacity_changed.connect(self.viewing.set_opacity)
+        self.disp.auto_requested.connect(self.viewing.auto_window)
         self.models = ModelsPanel(self)
         L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks: dict[str, QDockWidget] = {}
-        for title, w, area in (("Images", self.images, L), ("Classes", self.palette, R), ("Regions", self.regions, R),
+        for title, w, area in (("Images", self.images, L), ("Classes", self.class_palette, R), ("Regions", self.regions, R),
                                ("Image", self.panel, R), ("Display", self.disp, L), ("Models", self.models, R)):
             d = QDockWidget(title, self)
             d.setObjectName(title)
@@ -164,18 +164,18 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         for n in [*self.tools, "fit", "undo", "redo"]:
             tb.addAction(self.acts[n])
         self.pos_label, self.value_label, self.zoom_label, self.tool_label = QLabel(), QLabel(), QLabel(), QLabel()
-        for w in (self.tool_label, self.pos_label, self.value_label, self.zoom_label):
-            self.statusBar().addPermanentWidget(w)
-        self.canvas.cursor_moved.connect(self._cursor)
+        for label in (self.tool_label, self.pos_label, self.value_label, self.zoom_label):
+            self.statusBar().addPermanentWidget(label)
+        self.canvas.cursor_moved.connect(self.viewing.cursor)
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"zoom {z * 100:.3g}%"))
-        self.canvas.window_dragged.connect(self._wl_drag)
+        self.canvas.window_dragged.connect(self.viewing.wl_drag)
         if self.readonly:
             for n in actions.editing():
                 self.acts[n].setEnabled(False)
             self.panel.set_readonly(True)
             self.regions.set_readonly(True)
-            self.palette.setEnabled(False)
-        self._update_undo_actions()
+            self.class_palette.setEnabled(False)
+        self.editing.update_undo_actions()
 
     def showEvent(self, e) -> None:
         super().showEvent(e)
@@ -186,7 +186,9 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
 
     def _remember(self, folder) -> None:
         st = settings()
-        recent = [str(Path(folder).resolve())] + [p for p in (st.value("recent", []) or []) if p != str(Path(folder).resolve())]
+        here = str(Path(folder).resolve())
+        before = st.value("recent", []) or []
+        recent = [here] + [str(p) for p in (before if isinstance(before, list) else [before]) if str(p) != here]
         st.setValue("recent", recent[:10])
 
     # -- the editor interface tools use (workbench/editor.py) -----------------------------
@@ -200,6 +202,16 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     def message(self, text: str, ms: int = 6000) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def push(self, cmd) -> bool:
+        """Apply an undoable command to the image in view (``Editing.push``)."""
+        return self.editing.push(cmd)
+
+    def delete_selected(self) -> None:
+        self.editing.delete_selected()
+
+    def widget(self) -> QWidget:
+        return self
+
     def scan_signal(self) -> ScanSignal | None:
         """The scan in view as assisted tools read it (attenuation of windows at native depth)."""
         if self.scan is None:
@@ -212,6 +224,9 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     def listed_images(self) -> list[int]:
         return self.images.order()
 
+    def accept_proposals(self, image_ids: list[int], min_score: float, source: str | None = None) -> tuple[int, int]:
+        return self.editing.accept_proposals(image_ids, min_score, source)
+
     def show_uncertainty(self, values: dict[int, float], model: str) -> None:
         self.images.show_uncertainty(values, model)
 
@@ -222,7 +237,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     # -- images ----------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the list and the current image's regions from the store (other writers' changes)."""
-        if self._closed:
+        if self.closed:
             return
         self.panel.flush()
         st = self.project.store
@@ -236,12 +251,12 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         if self.image is not None:
             self.image = st.image(self.image.id)
             self.images.highlight(self.image.id)
-            self._show_image_fields()
-            self._load_regions()
+            self.show_image_fields()
+            self.load_regions()
 
     def _poll_store(self) -> None:
         """Follow other writers (a read-only window's editor, prelabel, import) without F5."""
-        if self._closed:
+        if self.closed:
             return
         self._update_tool_label()  # (a tool's state can change off the GUI thread: a model finished loading)
         try:
@@ -261,7 +276,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self._refresh_not_before = time.monotonic() + 9 * (time.monotonic() - t)
 
     def open_image(self, image_id: int) -> None:
-        if self._closed or (self.image is not None and self.image.id == image_id):
+        if self.closed or (self.image is not None and self.image.id == image_id):
             return
         self.panel.flush()
         for t in self.tools.values():
@@ -270,44 +285,38 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         self.select(None)
         self.hidden.clear()
         self.images.highlight(image_id)
-        self._show_image_fields()
+        self.show_image_fields()
         self.canvas.set_scan(None)
         self.scan = None
         self.statusBar().showMessage(f"loading {self.image.path}…")
         self.token = self.loader.load(image_id, str(self.project.image_path(self.image)), self.image.axes or None)
         settings().setValue(_project_key(self.project.folder), image_id)
-        self._update_undo_actions()
+        self.editing.update_undo_actions()
 
     def _loaded(self, token: int, scan, pyramid) -> None:
-        if self._closed or token != self.token:
+        if self.closed or token != self.token or self.image is None:
             return
         self.scan = scan
-        d = default_display(scan.pixels, scan.meta, scan.info.bit_depth)
-        self.disp.set_modes(modes_for(scan.pixels))
-        if self.display is not None and self.display.mode in modes_for(scan.pixels):
-            d = d.change(mode=self.display.mode, invert=self.display.invert, gamma=self.display.gamma,
-                         strip=self.display.strip, enhance=self.display.enhance)
-        self.display = d
-        self.disp.show_display(d, preset="auto")  # a new scan opens with its automatic window
+        d = self.viewing.scan_loaded(scan)  # a new scan opens with its automatic window
         self.canvas.set_scan(ScanItem(pyramid, d))
         self.canvas.fit()
-        self._load_regions()
+        self.load_regions()
         self.statusBar().showMessage(f"{self.image.path}: {scan.info.width}×{scan.info.height} "
                                      f"{scan.info.bit_depth}-bit {scan.info.layout}", 4000)
 
     def _built(self, token: int) -> None:
-        if not self._closed and token == self.token and self.canvas.scan_item is not None:
+        if not self.closed and token == self.token and self.canvas.scan_item is not None:
             self.canvas.scan_item.refresh()
 
     def _failed(self, token: int, image_id: int, msg: str) -> None:
-        if self._closed:
+        if self.closed:
             return
         self.images.model.set_error(image_id, msg)
         if token == self.token:
             self.statusBar().showMessage(f"cannot show this scan: {msg}")
 
     def _thumb(self, image_id: int, arr) -> None:
-        if self._closed:
+        if self.closed:
             return
         a = np.ascontiguousarray(arr)
         img = QImage(a.data, a.shape[1], a.shape[0], a.shape[1], QImage.Format.Format_Grayscale8).copy()
@@ -336,17 +345,17 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             return IGNORE_RGB  # "don't care" areas: VOC's pale grey, whatever their class
         return self.tax.by_id(region.class_id).rgb if region.class_id in self.tax.ids else (255, 0, 255)
 
-    def _load_regions(self) -> list:
+    def load_regions(self) -> list:
         """Show the current image's regions from the store; returns them."""
-        if self.image is None or self._closed:
+        if self.image is None or self.closed:
             return []
         regions = self.project.store.regions(self.image.id, include_rejected=self.show_rejected)
         if self.canvas.scan_item is None:
             return regions
         sel = self.selected.region.id if self.selected is not None else None
-        items = [RegionItem(r, self._color(r), self.opacity) for r in regions]
+        items = [RegionItem(r, self._color(r), self.viewing.opacity) for r in regions]
         for it in items:
-            it.setVisible(self.show_overlays and it.region.id not in self.hidden)
+            it.setVisible(self.viewing.show_overlays and it.region.id not in self.hidden)
         self.canvas.set_regions(items)
         self.selected = None
         self.regions.show_regions(regions, self.hidden)
@@ -356,7 +365,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
     def _regions_changed(self, image_id: int) -> None:
         """An edit of the current image: its regions and its row of the list, not the whole table."""
         if self.image is not None and image_id == self.image.id:
-            regions = self._load_regions()
+            regions = self.load_regions()
             self.images.model.set_regions(image_id, len(regions),
                                           {r.class_id for r in regions if r.state == "accepted"})
 
@@ -379,7 +388,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         (self.hidden.add if hidden else self.hidden.discard)(region_id)
         for it in self.canvas.region_items:
             if it.region.id == region_id:
-                it.setVisible(self.show_overlays and not hidden)
+                it.setVisible(self.viewing.show_overlays and not hidden)
 
     def _class_chosen(self, class_id: int) -> None:
         self.class_id = class_id
@@ -395,18 +404,18 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
         text = e.text()
         c = next((c for c in self.tax.classes if c.hotkey and c.hotkey == text), None)
         if c is not None and not e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.palette.choose(c.id)
-            self._reclass(c.id)
+            self.class_palette.choose(c.id)
+            self.editing.reclass(c.id)
             return
         super().keyPressEvent(e)
 
     def toggle_rejected(self) -> None:
         self.show_rejected = not self.show_rejected
         self.acts["show_rejected"].setChecked(self.show_rejected)
-        self._load_regions()
+        self.load_regions()
 
     # -- image fields ----------------------------------------------------------------
-    def _show_image_fields(self) -> None:
+    def show_image_fields(self) -> None:
         if self.image is not None:
             self.panel.show_image(self.image, self.project.store.tag_proposals(self.image.id))
 
@@ -419,7 +428,7 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             m.dataChanged.emit(m.index(i, 0), m.index(i, 4))
         if self.image is not None and image_id == self.image.id:
             self.image = rec
-            self._show_image_fields()
+            self.show_image_fields()
 
     # -- tools -----------------------------------------------------------------------
     def use_tool(self, name: str) -> None:
@@ -467,9 +476,9 @@ class MainWindow(EditingMixin, ViewMixin, QMainWindow):
             self._others = getattr(self, "_others", []) + [w]
 
     def closeEvent(self, e) -> None:
-        if not self._closed:
+        if not self.closed:
             self.panel.flush()
-            self._closed = True  # late loads, thumbnails and polls are ignored from here on
+            self.closed = True  # late loads, thumbnails and polls are ignored from here on
             self._poll.stop()
             self._beat.stop()
             self.models.shutdown()

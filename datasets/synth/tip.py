@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from datasets.calibration import attenuation
 from datasets.errors import XwbError
 
 
@@ -45,7 +46,7 @@ def _planes(a: np.ndarray) -> np.ndarray:
 def threat_attenuation(counts: np.ndarray, mask: np.ndarray, det: DetectorModel, ring: int = 3) -> np.ndarray:
     """(C, h, w) attenuation of the threat inside ``mask`` (both cropped to the region's box + margin)."""
     planes = _planes(counts).astype(np.float32)
-    att = -np.log(np.clip(planes - det.dark, 1.0, None) / np.asarray(det.i0, np.float32)[:, None, None])
+    att = attenuation(planes, np.asarray(det.i0, np.float32)[:, None, None], det.dark)
     k = np.ones((2 * ring + 1, 2 * ring + 1), np.uint8)
     around = cv2.dilate(mask.astype(np.uint8), k).astype(bool) & ~mask
     out = np.zeros_like(att)

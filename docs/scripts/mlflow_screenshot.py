@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     from mlflow import MlflowClient
 
-    from training.tracking import default_uri, serve_ui, stop_ui
+    from training.versions.tracking import default_uri, serve_ui, stop_ui
 
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     page = "models" if "--page=models" in sys.argv or "models" in sys.argv[2:] else "compare"

@@ -348,7 +348,7 @@ def test_ignore_areas_are_left_out_of_training_labels_and_coco_marks_them_crowd(
 
 def test_ignore_pixels_count_neither_as_hits_nor_false_alarms():
     from datasets.regions import IGNORE_LABEL
-    from training.metrics import SegAccumulator
+    from training.evaluation.metrics import SegAccumulator
 
     truth = np.zeros((4, 4), np.uint8)
     truth[:2] = IGNORE_LABEL

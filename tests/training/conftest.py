@@ -76,7 +76,7 @@ def client_for(project: Path, uri: str | None = None):
     """A client on the project's store that leaves MLflow's process-wide URI alone."""
     from mlflow import MlflowClient
 
-    from training.tracking import default_uri
+    from training.versions.tracking import default_uri
 
     uri = uri or default_uri(project)
     return MlflowClient(uri, uri)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from training import model_code, models
+from training import tasks
+from training.nets import model_code, models
 
 SEG = [("Unet", "resnet18"), ("UnetPlusPlus", "resnet18"), ("FPN", "mobilenet_v2"), ("DeepLabV3", "resnet18"),
        ("DeepLabV3Plus", "resnet18"), ("PSPNet", "resnet18"), ("Linknet", "resnet18"), ("PAN", "resnet18"),
@@ -25,8 +26,8 @@ def test_every_smp_architecture_is_covered():
 @pytest.mark.parametrize("arch,encoder", SEG + [("Unet", "tu-resnet18"), ("FPN", "tu-mobilenetv3_small_100")],
                          ids=[a for a, _ in SEG] + ["Unet-tu-resnet18", "FPN-tu-mobilenetv3"])
 def test_every_listed_pair_builds_and_takes_varying_sizes(arch, encoder):
-    models.check_names("seg", arch, encoder)
-    models.check_buildable("seg", arch, encoder, 128)
+    models.check_names(tasks.get("seg"), arch, encoder)
+    models.check_buildable(tasks.get("seg"), arch, encoder, 128)
 
 
 @pytest.mark.parametrize("arch,encoder,msg", [
@@ -39,14 +40,14 @@ def test_pairs_the_library_refuses_are_one_line_before_training(arch, encoder, m
     from datasets.errors import XwbError
 
     with pytest.raises(XwbError) as e:
-        models.check_names("seg", arch, encoder)
-        models.check_buildable("seg", arch, encoder, 128)
+        models.check_names(tasks.get("seg"), arch, encoder)
+        models.check_buildable(tasks.get("seg"), arch, encoder, 128)
     assert msg in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("arch,encoder", SEG, ids=[a for a, _ in SEG])
 def test_segmentation_architectures(arch, encoder):
-    models.check_names("seg", arch, encoder)
+    models.check_names(tasks.get("seg"), arch, encoder)
     spec = _spec("seg", arch, encoder)
     torch.manual_seed(0)
     net = models.create(spec, None)
@@ -58,7 +59,7 @@ def test_segmentation_architectures(arch, encoder):
 
 @pytest.mark.parametrize("arch,encoder", [("timm", "resnet18"), ("timm", "mobilenetv3_small_050"), ("smp", "resnet18")])
 def test_classification_backbones(arch, encoder):
-    models.check_names("cls", arch, encoder)
+    models.check_names(tasks.get("cls"), arch, encoder)
     spec = _spec("cls", arch, encoder, channels=("high", "low"))
     net = models.create(spec, None)
     p = model_code.classify(net, np.random.default_rng(0).random((2, 50, 130)).astype(np.float32), spec)

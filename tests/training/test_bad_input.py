@@ -95,7 +95,7 @@ def test_local_encoder_weights_are_loaded(tmp_path):
     import torch
     from safetensors.torch import save_file
 
-    from training import models
+    from training.nets import models
 
     torch.manual_seed(123)
     donor = smp.Unet("resnet18", encoder_weights=None, in_channels=3, classes=2)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from training import bootstrap as B
-from training.metrics import SegAccumulator, ap_auroc, pd_at_pfa
+from training.evaluation import bootstrap as B
+from training.evaluation.metrics import SegAccumulator, ap_auroc, pd_at_pfa
 
 
 def test_fast_figures_equal_the_reference_ones_with_ties():
@@ -72,7 +72,7 @@ def test_small_split_notes_name_what_is_weak():
 
 
 def test_operating_point_keeps_the_false_alarm_rate_on_its_split():
-    from training.metrics import at_thresholds, operating_point
+    from training.evaluation.metrics import at_thresholds, operating_point
 
     rng = np.random.default_rng(3)
     present = rng.random((400, 3)) < 0.3

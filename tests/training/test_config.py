@@ -4,7 +4,7 @@ import yaml
 
 from datasets.errors import XwbError
 from tests.conftest import REPO
-from training.config import load_config, parse_config
+from training.recipes.config import load_config, parse_config
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
@@ -63,8 +63,8 @@ def test_task_and_loss_must_agree():
 def test_recipe_reference_is_generated_from_the_schema_and_complete():
     """docs/RECIPES.md is `xwb recipe --markdown`: a new key without a meaning, or a stale file, fails here."""
     from tests.conftest import REPO
-    from training.config import TrainConfig
-    from training.recipe_doc import markdown
+    from training.recipes.config import TrainConfig
+    from training.recipes.reference import markdown
 
     doc = (REPO / "docs" / "RECIPES.md").read_text()
     assert doc == markdown(), "docs/RECIPES.md is stale: regenerate it with `xwb recipe --markdown > docs/RECIPES.md`"
@@ -102,7 +102,7 @@ def test_a_mistake_in_set_is_said_to_be_the_set_and_one_in_the_file_the_files():
 
 
 def test_a_yaml_syntax_error_names_line_and_column(tmp_path):
-    from training.config import load_config
+    from training.recipes.config import load_config
 
     f = tmp_path / "r.yaml"
     f.write_text("task: seg\noptim:\n  epochs: [3\n  lr: 0.1\n")

@@ -10,6 +10,7 @@ import pytest
 from datasets.errors import XwbError
 from tests.conftest import REPO
 from tests.training.conftest import TINY, client_for
+from training import tasks
 
 NETS = textwrap.dedent('''
     import torch
@@ -37,7 +38,7 @@ NETS = textwrap.dedent('''
 
 
 def test_own_network_and_loss_train_register_and_predict_in_a_fresh_process(synth, tmp_path):
-    from training.run import train
+    from training.loop.run import train
 
     ext = tmp_path / "outside"
     ext.mkdir()
@@ -52,8 +53,8 @@ def test_own_network_and_loss_train_register_and_predict_in_a_fresh_process(synt
     shutil.rmtree(ext)  # the version must carry its network's source: nothing outside it is left
     scan = sorted((synth / "images").glob("*.tiff"))[0]
     code = textwrap.dedent(f'''
-        from training.predict import load_predictor
-        from training.tracking import default_uri
+        from training.inference.predict import load_predictor
+        from training.versions.tracking import default_uri
         p = load_predictor("models:/bag-seg/1", tracking_uri=default_uri({str(synth)!r}))
         out = p.predict_scan({str(scan)!r})
         print(type(p.net).__name__, out.probs.shape[0] == len(p.classes) + 1)
@@ -69,9 +70,9 @@ def test_own_network_and_loss_train_register_and_predict_in_a_fresh_process(synt
     ("no_such_module_xyz:Net", "module 'no_such_module_xyz' cannot be found"),
 ])
 def test_a_bad_reference_is_refused_before_training(tmp_path, ref, msg):
-    from training import models
+    from training.nets import models
 
     (tmp_path / "mynets.py").write_text(NETS)
     with pytest.raises(XwbError, match=msg) as e:
-        models.check_names("seg", ref.format(d=tmp_path), "resnet18")
+        models.check_names(tasks.get("seg"), ref.format(d=tmp_path), "resnet18")
     assert "\n" not in str(e.value)

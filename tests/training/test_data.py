@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from datasets.project import Project
-from training import data as D
-from training.config import parse_config
+from training import tasks
+from training.loop import data as D
+from training.recipes.config import parse_config
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def items(synth):
     with Project.open(synth, readonly=True) as p:
         cfg = parse_config({}, "t")
         names = D.class_names(p, cfg)
-        return D.load_items(p, "train", names, "seg"), names
+        return D.load_items(p, "train", names, tasks.get("seg")), names
 
 
 def _cfg(**data):
@@ -100,7 +101,7 @@ def test_tip_augmentation_adds_labelled_threats(items):
 
 
 def test_gain_and_noise_stay_in_range():
-    from training.data import DetectorGain, QuantumNoise
+    from training.loop.data import DetectorGain, QuantumNoise
 
     img = np.full((32, 32, 2), 65000, np.uint16)
     g = DetectorGain(0.5, p=1.0)

@@ -14,15 +14,15 @@ import pytest
 from datasets.errors import XwbError
 from tests.conftest import REPO, one_line_error
 from tests.training.conftest import TINY, client_for, make_synth, xwb
-from training.evaluate import promote
-from training.predict import load_predictor
-from training.tracking import default_uri
+from training.evaluation.review import promote
+from training.inference.predict import load_predictor
+from training.versions.tracking import default_uri
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny project with one registered, signed version (hard-1)."""
-    from training.run import train
+    from training.loop.run import train
 
     proj = make_synth(tmp_path_factory.mktemp("hard") / "hard", count=10, seed=4)
     r = train(TINY, proj, ["optim.epochs=1", "eval.overlays=0", "mlflow.registered_model=hard"], quiet=True)
@@ -126,7 +126,7 @@ def test_an_interrupted_registration_is_refused_then_completed_by_resume(trained
 
 def test_clean_deletes_checkpoints_of_finished_runs_only(trained):
     proj, run_id = trained
-    from training.run import checkpoint_dir
+    from training.loop.run import checkpoint_dir
 
     ck = checkpoint_dir(proj, run_id)
     assert (ck / "last.pt").is_file()

@@ -12,7 +12,7 @@ from datasets.project import Project
 from datasets.scanio import read_scan
 from tests.conftest import region_total
 from tests.training.conftest import TINY, client_for, make_synth
-from training.tracking import default_uri
+from training.versions.tracking import default_uri
 
 FAST = ["optim.epochs=1", "eval.overlays=0"]
 
@@ -20,7 +20,7 @@ FAST = ["optim.epochs=1", "eval.overlays=0"]
 @pytest.fixture(scope="module")
 def kinds(tmp_path_factory):
     """One project per render, each with two registered seg versions."""
-    from training.run import train
+    from training.loop.run import train
 
     out = {}
     for render in ("pseudo-colour", "single-energy"):
@@ -39,7 +39,7 @@ def kinds(tmp_path_factory):
     ("single-energy", "gray", 16, ["high"]),
 ])
 def test_project_trains_evaluates_and_compares(kinds, render, layout, bits, channels):
-    from training.compare import compare
+    from training.evaluation.compare import compare
 
     folder, a, b = kinds[render]
     assert (a.version, b.version) == ("1", "2")
@@ -53,7 +53,7 @@ def test_project_trains_evaluates_and_compares(kinds, render, layout, bits, chan
 
 
 def test_a_model_refuses_scans_unlike_its_training_scans(kinds):
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     pc, _, _ = kinds["pseudo-colour"]
     se, _, _ = kinds["single-energy"]
@@ -71,7 +71,7 @@ def test_a_model_refuses_scans_unlike_its_training_scans(kinds):
 
 
 def test_single_energy_model_takes_the_high_channel_of_a_dual_scan(kinds, tmp_path):
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     se, _, _ = kinds["single-energy"]
     grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
@@ -83,7 +83,7 @@ def test_single_energy_model_takes_the_high_channel_of_a_dual_scan(kinds, tmp_pa
 
 def test_evaluate_refuses_a_split_with_scans_unlike_the_training_scans(kinds, tmp_path):
     """Evaluation is all or nothing: a half-valid report would mislead a reviewer."""
-    from training.evaluate import evaluate
+    from training.evaluation.review import evaluate
 
     pc, _, _ = kinds["pseudo-colour"]
     other = make_synth(tmp_path / "dual", count=6, size=(128, 160))
@@ -92,7 +92,7 @@ def test_evaluate_refuses_a_split_with_scans_unlike_the_training_scans(kinds, tm
 
 
 def test_prelabel_and_predict_skip_mismatched_scans_and_go_on(kinds, tmp_path, capsys):
-    from training.infer import predict_files, prelabel
+    from training.inference.outputs import predict_files, prelabel
 
     pc, _, _ = kinds["pseudo-colour"]
     se, _, _ = kinds["single-energy"]
@@ -114,7 +114,7 @@ def test_prelabel_and_predict_skip_mismatched_scans_and_go_on(kinds, tmp_path, c
 
 def test_manifest_check_skips_scans_unlike_the_training_scans(kinds, tmp_path):
     """The demo champion used to flag 31 of 31 pseudo-colour scans; now none is judged, each is named."""
-    from training.infer import manifest_check
+    from training.inference.outputs import manifest_check
 
     pc, _, _ = kinds["pseudo-colour"]
     dual = make_synth(tmp_path / "dual", count=3, size=(128, 160), seed=6)
@@ -126,7 +126,7 @@ def test_a_scan_without_scanner_facts_uses_the_models_own_i0(kinds):
     """Without I0 in the file, the model's default (what its training scans had) is used, not 65535."""
     import numpy as np
 
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     se, _, _ = kinds["single-energy"]
     grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))
@@ -142,7 +142,7 @@ def test_a_scan_without_scanner_facts_uses_the_models_own_i0(kinds):
 def test_predict_scan_takes_a_path_or_a_bare_array_with_stated_defaults(kinds):
     import numpy as np
 
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     se, _, _ = kinds["single-energy"]
     grey = load_predictor("models:/se-seg/1", tracking_uri=default_uri(se))

@@ -53,8 +53,8 @@ def test_the_registered_model_segments_under_clicks_in_a_fresh_process(clicked):
 
 
 def test_batch_commands_refuse_a_click_model_and_reviews_count_clicks(clicked):
-    from training.infer import predict_files
-    from training.tracking import default_uri
+    from training.inference.outputs import predict_files
+    from training.versions.tracking import default_uri
 
     proj, _ = clicked
     scan = next((proj / "images").iterdir())
@@ -69,7 +69,7 @@ def test_batch_commands_refuse_a_click_model_and_reviews_count_clicks(clicked):
 
 
 def test_a_click_recipe_names_its_loss_for_its_task():
-    from training.config import parse_config
+    from training.recipes.config import parse_config
 
     with pytest.raises(XwbError, match=r"loss.name: dice_ce is for task seg; task interactive uses bce_dice"):
         parse_config({"task": "interactive", "loss": {"name": "dice_ce"}}, "r.yaml")
@@ -78,7 +78,7 @@ def test_a_click_recipe_names_its_loss_for_its_task():
 def test_predictor_refuses_clicks_for_a_model_of_another_task():
     import torch
 
-    from training.predict import Predictor
+    from training.inference.predict import Predictor
 
     spec = {"task": "seg", "classes": ["a"], "preprocess": {"raw_channels": 1}}
     with pytest.raises(XwbError, match="is a seg model, not a click-to-segment one"):

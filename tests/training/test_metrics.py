@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from training.metrics import ClsAccumulator, SegAccumulator, pd_at_pfa
+from training.evaluation.metrics import ClsAccumulator, SegAccumulator, pd_at_pfa
 
 
 def test_pd_at_pfa_by_hand():

@@ -1,4 +1,4 @@
-"""Parts by name: tasks (training/tasks/) and losses (training/losses.py) are the one place each differs.
+"""Parts by name: tasks (training/tasks/) and losses (training/nets/losses.py) are the one place each differs.
 
 The structural test reads the source: a module of training/ that compares a task's name is a branch the
 next task would have to find and edit, which is what the registries are for.
@@ -9,12 +9,13 @@ import pytest
 
 from datasets.errors import XwbError
 from tests.conftest import REPO
-from training import losses, model_code, tasks
-from training.config import parse_config
+from training import tasks
+from training.nets import losses, model_code
+from training.recipes.config import parse_config
 
 # the task registry itself, the code a logged model carries (it cannot import xwb), the loss table
 # and the demo, which trains one model of each shipped task by design
-ALLOWED = {"training/tasks", "training/model_code.py", "training/losses.py", "workbench/demo.py"}
+ALLOWED = {"training/tasks", "training/nets/model_code.py", "training/nets/losses.py", "workbench/demo.py"}
 
 
 def _task_name_comparisons(path, names, root=REPO):
@@ -68,8 +69,8 @@ def test_unknown_task_says_did_you_mean():
 
 
 def test_a_registered_loss_is_accepted_by_recipes_built_by_the_loop_and_documented():
-    from training import recipe_doc
-    from training.loop import make_loss
+    from training.loop.trainer import make_loss
+    from training.recipes import reference
 
     calls = []
 
@@ -89,7 +90,7 @@ def test_a_registered_loss_is_accepted_by_recipes_built_by_the_loop_and_document
 
         value = make_loss(cfg)(torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long))
         assert calls == ["seg"] and abs(float(value) - (2 / 3 + 2 / 3) / 3) < 1e-6
-        assert "| `probe_l1` | seg | mean absolute error" in recipe_doc.markdown()
+        assert "| `probe_l1` | seg | mean absolute error" in reference.markdown()
         with pytest.raises(XwbError, match=r"--set task=cls: loss.name: probe_l1 is for task seg; task cls uses "
                                            r"focal or bce"):
             parse_config({"task": "seg", "loss": {"name": "probe_l1"}}, "r.yaml", ["task=cls"])
@@ -101,7 +102,7 @@ def test_a_registered_loss_is_accepted_by_recipes_built_by_the_loop_and_document
 
 def test_a_registered_task_is_asked_not_branched_on():
     """A new task is one subclass: recipes accept it and training asks it for its metrics and monitor."""
-    from training.run import _val_keys
+    from training.loop.run import _val_keys
 
     class Counting(tasks.Task):
         name, help, labels = "count", "objects per class (a test's)", "classes"
@@ -118,9 +119,9 @@ def test_a_registered_task_is_asked_not_branched_on():
         cfg = parse_config({"task": "count", "loss": {"name": "probe_mse"}}, "r.yaml")
         assert cfg.monitor == "val_mAE"
         assert _val_keys(cfg) == ["val_mAE", "val_mRelErr", "val_mPd_pfa1", "val_mPd_pfa5"]
-        from training.evaluate import key_metrics
+        from training.evaluation.review import key_metrics
 
-        assert key_metrics("count") == ["mAE", "mPd_pfa1", "mPd_pfa5"]
+        assert key_metrics(tasks.get("count")) == ["mAE", "mPd_pfa1", "mPd_pfa5"]
     finally:
         tasks._TASKS.pop("count")
         losses._LOSSES.pop("probe_mse")
@@ -134,7 +135,7 @@ def test_using_is_safe_across_threads():
 
     import mlflow
 
-    from training.tracking import using
+    from training.versions.tracking import using
 
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     seen, start = [], threading.Barrier(2)

@@ -115,7 +115,7 @@ def test_against_a_real_mlflow_server(synth, mlflow_server):
     (run,) = c.search_runs([c.get_experiment_by_name("bag/seg").experiment_id])
     assert run.info.status == "FINISHED" and "val_mIoU" in run.data.metrics
     assert not (synth / "mlflow" / "mlflow.db").exists()  # nothing went to the embedded store
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     pred = load_predictor("models:/bag-seg/1", tracking_uri=mlflow_server)
     assert pred.task == "seg" and pred.classes[0] == "firearm"

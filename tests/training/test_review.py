@@ -10,14 +10,14 @@ from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import Region
 from tests.training.conftest import TINY, client_for, make_synth, xwb
-from training.tracking import default_uri, using
+from training.versions.tracking import default_uri, using
 
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory):
     """A project with two registered versions: v1 trained a little, v2 barely moved from random."""
     from datasets.synth.build import synth_project
-    from training.run import train
+    from training.loop.run import train
 
     proj = synth_project(tmp_path_factory.mktemp("rev") / "rev", "baggage", 20, seed=2, size=(192, 256), unlabelled=3)
     a = train(TINY, proj, ["optim.epochs=3", "eval.overlays=0"], quiet=True)
@@ -27,7 +27,7 @@ def versions(tmp_path_factory):
 
 
 def test_evaluate_logs_a_run_and_reuses_it(versions):
-    from training.evaluate import evaluate
+    from training.evaluation.review import evaluate
 
     e = evaluate("models:/rev-seg/1", versions, quiet=True)
     assert not e.reused and e.split == "test" and "mIoU" in e.headline and "mPd_pfa1" in e.headline
@@ -46,7 +46,7 @@ def test_evaluate_logs_a_run_and_reuses_it(versions):
 
 
 def test_compare_table_report_and_run(versions):
-    from training.compare import compare
+    from training.evaluation.compare import compare
 
     cmp = compare("rev-seg", versions, quiet=True)
     assert [r["version"] for r in cmp.rows] == ["1", "2"]
@@ -77,7 +77,7 @@ def test_compare_table_report_and_run(versions):
 
 
 def test_promote_refuses_a_worse_version_unless_forced(versions):
-    from training.evaluate import evaluate, promote
+    from training.evaluation.review import evaluate, promote
 
     m = "pixel_acc"
     good, bad = (evaluate(f"models:/rev-seg/{v}", versions, quiet=True).headline[m] for v in ("1", "2"))
@@ -99,7 +99,7 @@ def test_promote_refuses_a_worse_version_unless_forced(versions):
 
 
 def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):
-    from training.infer import prelabel
+    from training.inference.outputs import prelabel
 
     proj = tmp_path / "copy"
     shutil.copytree(versions, proj)
@@ -129,8 +129,8 @@ def test_prelabel_replaces_its_own_proposals_only(versions, tmp_path):
 def test_versions_carry_operating_points_that_prelabel_uses(versions, tmp_path):
     import json
 
-    from training.infer import prelabel
-    from training.predict import load_predictor
+    from training.inference.outputs import prelabel
+    from training.inference.predict import load_predictor
 
     proj = tmp_path / "copy"
     shutil.copytree(versions, proj)
@@ -177,7 +177,7 @@ def test_predict_cli_writes_files_and_skips_unreadable(versions, tmp_path):
 
 
 def test_manifest_check_scores_flags_against_synthetic_truth(versions, tmp_path):
-    from training.infer import manifest_check
+    from training.inference.outputs import manifest_check
 
     with using(default_uri(versions)):
         s = manifest_check("models:/rev-seg/1", versions, out=tmp_path / "m.csv", quiet=True)
@@ -228,7 +228,7 @@ def test_empty_split_is_refused(versions, tmp_path):
 def test_mlflow_ui_serves_the_project_store(versions):
     import socket
 
-    from training.tracking import serve_ui, stop_ui
+    from training.versions.tracking import serve_ui, stop_ui
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -44,7 +44,7 @@ def test_ctrl_c_says_how_to_resume_runs_lists_it_and_resume_extends_but_never_ch
     assert r.returncode == 1 and "is finished and registered as bag-seg v1" in r.stderr
 
     # a new run fine-tunes from the registered version: every tensor loaded, the source and its hash recorded
-    from training.run import train
+    from training.loop.run import train
 
     b = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "mlflow.register_model=false",
                             "model.encoder_weights=models:/bag-seg/1"], quiet=True)
@@ -55,7 +55,7 @@ def test_ctrl_c_says_how_to_resume_runs_lists_it_and_resume_extends_but_never_ch
 
 
 def test_a_finished_unregistered_run_is_not_trained_again(synth):
-    from training.run import train
+    from training.loop.run import train
 
     a = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "mlflow.register_model=false"], quiet=True)
     r = xwb("train", "--project", str(synth), "--resume", a.run_id)
@@ -66,8 +66,8 @@ def test_a_finished_unregistered_run_is_not_trained_again(synth):
 
     import torch
 
-    from training import model_code, models
-    from training.run import checkpoint_dir
+    from training.loop.run import checkpoint_dir
+    from training.nets import model_code, models
 
     ck = checkpoint_dir(synth, a.run_id)
     spec = json.loads(torch.load(ck / "last.pt", weights_only=True)["spec"])
@@ -80,7 +80,7 @@ def test_a_finished_unregistered_run_is_not_trained_again(synth):
 def test_slow_epochs_show_life_in_logs(capsys):
     import io
 
-    from training.progress import Progress
+    from training.loop.progress import Progress
 
     buf = io.StringIO()
     bar = Progress(stream=buf).epoch_bar(0, 3, 10)

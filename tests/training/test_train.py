@@ -8,7 +8,7 @@ from datasets.digest import snapshot_digest
 from datasets.project import Project
 from datasets.scanio import read_scan
 from tests.training.conftest import CLS_TINY, TINY, client_for, xwb
-from training.tracking import default_uri
+from training.versions.tracking import default_uri
 
 
 def _artifacts(client, run_id, path=""):
@@ -51,7 +51,7 @@ def test_tiny_seg_run_is_tracked_registered_and_loads(synth):
     assert mv.run_id == run.info.run_id
     assert mv.tags["dataset_digest"] == digest and "val_mIoU" in mv.tags
 
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     pred = load_predictor("models:/bag-seg/1", tracking_uri=default_uri(synth))
     scan = read_scan(synth / "images" / "baggage_1_00000.tiff")
@@ -61,7 +61,7 @@ def test_tiny_seg_run_is_tracked_registered_and_loads(synth):
     # any scan size through the pyfunc face, two scans per batch, no unpickling involved
     import mlflow
 
-    from training.tracking import using
+    from training.versions.tracking import using
 
     with using(default_uri(synth)):
         m = mlflow.pyfunc.load_model("models:/bag-seg/1")
@@ -74,7 +74,7 @@ def test_tiny_seg_run_is_tracked_registered_and_loads(synth):
 
 
 def test_tiny_cls_run_in_process(synth):
-    from training.run import train
+    from training.loop.run import train
 
     r = train(CLS_TINY, synth, ["model.pool=max"], quiet=True)  # the default avg pool trains in other tests
     assert r.version == "1" and r.registered_model == "bag-cls"
@@ -82,7 +82,7 @@ def test_tiny_cls_run_in_process(synth):
     run = c.get_run(r.run_id)
     assert run.info.status == "FINISHED"
     assert "val_mAP" in run.data.metrics and "val_mPd_pfa5" in run.data.metrics
-    from training.predict import load_predictor
+    from training.inference.predict import load_predictor
 
     pred = load_predictor(f"models:/bag-cls/{r.version}", tracking_uri=default_uri(synth))
     out = pred.predict_scan(read_scan(synth / "images" / "baggage_1_00003.tiff"))
@@ -95,7 +95,7 @@ def test_tiny_cls_run_in_process(synth):
 
 
 def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
-    from training.run import train
+    from training.loop.run import train
 
     a = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0"], quiet=True)
     b = train(TINY, synth, ["optim.epochs=3", "eval.overlays=0", "model.arch=FPN", "eval.val_every=2",
@@ -110,7 +110,7 @@ def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
     assert val_s[0] < val_s[1]  # the epoch without validation spent (almost) nothing on it
     assert c.get_run(a.run_id).info.experiment_id == c.get_run(b.run_id).info.experiment_id
     assert c.get_run(b.run_id).data.params["model.arch"] == "FPN"
-    from training.loop import cpu_has_bf16
+    from training.loop.trainer import cpu_has_bf16
 
     # bf16 mixed precision where the CPU has it (this one: AMX), said in the run; v1 stayed float32
     assert c.get_run(b.run_id).data.tags["xwb.precision"] == ("bf16-mixed" if cpu_has_bf16() else "fp32")
@@ -120,7 +120,7 @@ def test_second_run_makes_a_second_version_in_the_same_experiment(synth):
 
 @pytest.mark.parametrize("channels", [["high"], ["high", "low"], ["high", "low", "diff"]])
 def test_input_channels_follow_the_config(synth, channels):
-    from training.run import train
+    from training.loop.run import train
 
     r = train(TINY, synth, ["optim.epochs=1", "eval.overlays=0", "mlflow.register_model=false",
                             f"data.channels={channels}".replace("'", "")], quiet=True)

@@ -30,15 +30,15 @@ def test_polygon_class_change_undo_redo(window, known_project):
     assert w.selected is not None
     QTest.keyClick(w, Qt.Key.Key_2)
     assert regions(known_project, iid)[0].class_id == 2
-    w.do_undo()
+    w.editing.undo()
     assert regions(known_project, iid)[0].class_id == 1
-    w.do_redo()
+    w.editing.redo()
     assert regions(known_project, iid)[0].class_id == 2
-    w.do_undo()
-    w.do_undo()
+    w.editing.undo()
+    w.editing.undo()
     assert regions(known_project, iid) == []       # the polygon is gone
-    w.do_redo()
-    w.do_redo()
+    w.editing.redo()
+    w.editing.redo()
     (again,) = regions(known_project, iid)          # back, under a new id, with its class change
     assert again.class_id == 2 and len(again.polygon) == 4
 
@@ -59,7 +59,7 @@ def test_polygon_closes_with_enter_and_escape_cancels(window, known_project):
 def test_brush_eraser_and_mask_undo(window, known_project):
     w = window
     iid = w.image.id
-    w.palette.choose(3)
+    w.class_palette.choose(3)
     w.use_tool("brush")
     w.brush_size = 10
     drag(w, [(160 + i * 10, 100) for i in range(10)])
@@ -75,9 +75,9 @@ def test_brush_eraser_and_mask_undo(window, known_project):
     drag(w, [(200, 90), (200, 110)])
     (r2,) = regions(known_project, iid)
     assert r2.area() < area and not r2.to_mask(300, 200)[100, 200]
-    w.do_undo()
+    w.editing.undo()
     assert regions(known_project, iid)[0].area() == area
-    w.do_undo()
+    w.editing.undo()
     assert regions(known_project, iid) == []
 
 
@@ -109,8 +109,8 @@ def test_switching_images_and_image_fields(window, known_project):
     with Project.open(known_project, readonly=True) as p:
         rec = p.store.image(w.image.id)
     assert rec.status == "done" and rec.manifest == ["machinery", "textiles"]
-    w.do_undo()
-    w.do_undo()
+    w.editing.undo()
+    w.editing.undo()
     with Project.open(known_project, readonly=True) as p:
         assert p.store.image(w.image.id).status == "new"
     QTest.keyClick(w, Qt.Key.Key_A)
@@ -126,18 +126,18 @@ def _pixel(w, x, y):
 
 def test_canvas_pixels_follow_window_level_and_overlays(window, qtbot):
     w = window
-    d = w.display.change(mode="high", window=(0.0, 60000.0))
+    d = w.viewing.display.change(mode="high", window=(0.0, 60000.0))
     w.disp.show_display(d)
-    w._display_changed(d)
+    w.viewing.set_display(d)
     want_l, want_r = round(10000 / 60000 * 255), round(50000 / 60000 * 255)
     qtbot.waitUntil(lambda: abs(_pixel(w, 75, 100)[0] - want_l) <= 2 and abs(_pixel(w, 225, 100)[0] - want_r) <= 2)
     d = d.change(window=(0.0, 20000.0))
-    w._display_changed(d)
+    w.viewing.set_display(d)
     qtbot.waitUntil(lambda: abs(_pixel(w, 75, 100)[0] - 128) <= 2 and _pixel(w, 225, 100)[0] == 255)
-    w._display_changed(d.change(invert=True))
+    w.viewing.set_display(d.change(invert=True))
     qtbot.waitUntil(lambda: _pixel(w, 225, 100)[0] == 0)
     # an opaque overlay shows the class colour of the taxonomy
-    w._opacity(1.0)
+    w.viewing.set_opacity(1.0)
     w.use_tool("rectangle")
     drag(w, [(100, 60), (200, 160)])
     qtbot.waitUntil(lambda: _pixel(w, 150, 110) == w.tax.by_id(1).rgb)
@@ -145,9 +145,9 @@ def test_canvas_pixels_follow_window_level_and_overlays(window, qtbot):
 
 def test_window_level_by_right_drag(window):
     w = window
-    before = w.display.window
+    before = w.viewing.display.window
     drag(w, [(150, 100), (250, 60)], button=Qt.MouseButton.RightButton)
-    after = w.display.window
+    after = w.viewing.display.window
     assert after != before and (after[1] - after[0]) > (before[1] - before[0])
 
 
@@ -178,7 +178,7 @@ def test_accepting_a_proposal(window, known_project):
                                               state="proposal", source="model:m/1", score=0.7))
     w.refresh()
     w.select_region(w.canvas.region_items[0].region.id)
-    w.accept_selected()
+    w.editing.accept_selected()
     (r,) = regions(known_project, w.image.id)
     assert r.state == "accepted" and r.source == "model:m/1"
 
@@ -213,7 +213,7 @@ def test_shortcuts_dialog_lists_the_keys(window):
 def test_filters_walk_only_matching_images(window, known_project):
     w = window
     first = w.image.id
-    w._set_field("status", "done")
+    w.editing.set_field("status", "done")
     w.images.status.setCurrentText("done")
     assert w.images.order() == [first]
     w.images.status.setCurrentIndex(0)
@@ -238,5 +238,5 @@ def test_polygon_vertices_drag_insert_delete(window, known_project, qtbot):
     click(w, 100, 130, mods=Qt.KeyboardModifier.ShiftModifier)  # Shift+click deletes it again
     (r,) = regions(known_project, iid)
     assert len(r.polygon) == 4
-    w.do_undo()
+    w.editing.undo()
     assert len(regions(known_project, iid)[0].polygon) == 5

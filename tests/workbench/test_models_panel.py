@@ -19,7 +19,7 @@ SOURCE = "model:bag-seg/1"
 def trained(tmp_path_factory):
     """A 12-scan synthetic project, 4 scans unlabelled (status new), and bag-seg v1 trained on the rest."""
     from datasets.synth.build import synth_project
-    from training.run import train
+    from training.loop.run import train
 
     proj = synth_project(tmp_path_factory.mktemp("models") / "bag", "baggage", 12, seed=5, size=(192, 256),
                          unlabelled=4)
@@ -84,7 +84,7 @@ def test_panel_lists_prelabels_this_scan_accepts_above_a_score_and_undoes(win, p
     for r in props:
         assert states[r.id] == ("accepted" if r.score >= round(cut, 2) else "proposal"), (r.score, cut)
     assert "accepted" in m.status.text()
-    w.do_undo()  # one step takes the whole batch back
+    w.editing.undo()  # one step takes the whole batch back
     with Project.open(project, readonly=True) as p:
         assert {r.state for r in p.store.regions(target)} == {"proposal"}
 
@@ -101,9 +101,9 @@ def test_prelabel_listed_leaves_finished_scans_alone_and_cancel_stops_between_sc
     assert sum(len(proposals(project, i)) for i in todo) == res["regions"]
 
     # Cancel: the worker asks between scans; cancelling from the first progress report stops it early
-    from training import tracking
-    from training.infer import prelabel_scans
-    from training.predict import load_predictor
+    from training.inference.outputs import prelabel_scans
+    from training.inference.predict import load_predictor
+    from training.versions import tracking
 
     pred = load_predictor("models:/bag-seg/1", "cpu", tracking.default_uri(project))
     seen = []
@@ -118,8 +118,9 @@ def test_prelabel_listed_leaves_finished_scans_alone_and_cancel_stops_between_sc
 
 
 def test_uncertainty_queue_orders_the_unlabelled_scans_and_the_list_walks_it(win, project, qtbot):
-    from training import tasks, tracking
-    from training.predict import load_predictor
+    from training import tasks
+    from training.inference.predict import load_predictor
+    from training.versions import tracking
 
     w, m = win, win.models
     what, res = run_job(qtbot, w, m.rank_btn)

@@ -70,7 +70,7 @@ def test_resampled_tiles_meet_without_seams(qtbot, tmp_path):
     p.add_scans([p.folder / "images" / "waves.tiff"])
     p.close()
     w = open_window(qtbot, tmp_path / "waves", (1400, 800))
-    w._display_changed(w.display.change(window=(0.0, 65535.0)))
+    w.viewing.set_display(w.viewing.display.change(window=(0.0, 65535.0)))
     item = w.canvas.scan_item
     for zoom in (1.7, 2.9, 5.0):  # levels 2, 1, 0 drawn at 0.75 to 1.25 screen pixels per level pixel
         w.canvas.fit()

@@ -101,7 +101,7 @@ def test_wand_click_makes_an_undoable_region_of_the_object(dual_window, dual_pro
     truth = Patch(np.ones((100, 150), bool), 150, 100)
     assert iou(as_patch(r), truth) > 0.95 and r.source == "assisted:wand" and r.author == "tester"
     assert r.class_id == w.class_id and w.selected_region is not None and w.selected_region.id == r.id
-    w.do_undo()
+    w.editing.undo()
     qtbot.waitUntil(lambda: stored_regions(folder) == [], timeout=10_000)
 
 
@@ -188,7 +188,7 @@ def test_click_tool_left_adds_right_removes_enter_accepts(dual_window, dual_proj
     r = stored_regions(folder)[0]
     assert r.source == "assisted:wand-backend" and r.mask is not None and r.author == "tester"
     assert iou(as_patch(r), Patch(np.ones((100, 150), bool), 150, 100)) > 0.95
-    w.do_undo()
+    w.editing.undo()
     qtbot.waitUntil(lambda: stored_regions(folder) == [], timeout=10_000)
 
 
@@ -205,7 +205,7 @@ def test_click_tool_without_a_model_says_how_to_get_one(dual_window, qtbot):
 
 def test_superpixel_brush_fills_to_the_objects_edges(dual_window, dual_project, qtbot):
     w, folder = dual_window, dual_project[0]
-    w.fit()
+    w.viewing.fit()
     key(w, Qt.Key.Key_S)
     tool = w.tools["superpixel"]
     qtbot.waitUntil(tool.ready, timeout=60_000)

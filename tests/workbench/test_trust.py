@@ -174,7 +174,7 @@ def test_eraser_spares_other_classes_and_their_provenance(window, known_project,
     cash = add(known_project, iid, synthetic_mask(7, 120, 60, 40, 40))
     w.refresh()
     wait_regions(qtbot, w, 2)
-    w.palette.choose(7)                              # current class: currency
+    w.class_palette.choose(7)                              # current class: currency
     w.use_tool("eraser")
     assert "currency" in w.tool_label.text()
     w.brush_size = 10
@@ -205,7 +205,7 @@ def test_undo_restores_provenance_after_erase_and_reclass(window, known_project,
     w.refresh()
     wait_regions(qtbot, w, 1)
     original = regions(known_project, iid)[0]
-    w.palette.choose(6)
+    w.class_palette.choose(6)
     w.use_tool("eraser")
     w.brush_size = 8
     drag(w, [(110, 80), (170, 80)])
@@ -243,7 +243,7 @@ def test_read_only_window_is_disabled_and_follows_the_writer(window, known_proje
     w2 = open_window(qtbot, known_project, "viewer")
     assert w2.readonly
     for widget in (w2.panel.comment, w2.panel.manifest, w2.panel.tags, w2.panel.status, w2.regions.cls,
-                   w2.regions.acc, w2.regions.dele, w2.palette):
+                   w2.regions.acc, w2.regions.dele, w2.class_palette):
         assert not widget.isEnabled(), widget
     for n in ("polygon", "rectangle", "brush", "eraser", "delete", "accept", "undo", "redo", "done"):
         assert not w2.acts[n].isEnabled(), n
@@ -381,7 +381,7 @@ def test_regions_panel_class_box_reclasses_the_selection(window, known_project, 
 def test_brush_strokes_extend_the_touched_mask_and_shift_starts_a_new_one(window, known_project):
     w = window
     iid = w.image.id
-    w.palette.choose(3)
+    w.class_palette.choose(3)
     w.use_tool("brush")
     w.brush_size = 10
     drag(w, [(100, 100), (140, 100)])
@@ -411,7 +411,7 @@ def test_preset_box_keeps_the_chosen_preset(window):
     w = window
     w.disp.preset.setCurrentText("dense (cargo)")
     assert w.disp.preset.currentText() == "dense (cargo)"
-    assert w.display.window == (0.0, 0.25 * w.display.max_value)
+    assert w.viewing.display.window == (0.0, 0.25 * w.viewing.display.max_value)
     w.disp.low.setValue(5000)
     assert w.disp.preset.currentText() == "custom"
 

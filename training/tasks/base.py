@@ -6,7 +6,7 @@ checked and fed, how it is measured and what its output becomes (files, proposal
 volumes) is one new module under ``training/tasks/`` that subclasses ``Task`` and is listed in
 ``training/tasks/__init__.py``; its network builder and inference live in ``model_code`` (the code a
 logged model carries, which must not import xwb) and its training dataset beside the others in
-``training/data.py`` (which imports this registry: a task module imports it when training starts).
+``training/loop/data.py`` (which imports this registry: a task module imports it when training starts).
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from datasets.project import Project
     from datasets.stores import ImageRecord
     from datasets.taxonomy import Taxonomy
-    from training.config import TrainConfig
-    from training.data import ScanItem
-    from training.inputs import InputKind
-    from training.predict import Prediction, Predictor
+    from training.inference.predict import Prediction, Predictor
+    from training.loop.data import ScanItem
+    from training.nets.inputs import InputKind
+    from training.recipes.config import TrainConfig
 
 
 def cut(threshold: float | dict[str, float], name: str) -> float:
@@ -42,6 +42,7 @@ class Task:
     shuffle: bool = True                 # whether the DataLoader shuffles (seg crops are random already)
     detection: bool = True               # reports Pd at the recipe's false-alarm rates (eval.pfa)
     seconds_per: str = "scan"            # what evaluation's seconds_per_scan times (one scan, or one click)
+    answers_clicks: bool = False         # a click-to-segment model: Predictor.click_probs, not predict_*
 
     @property
     def model_suffix(self) -> str:
@@ -116,8 +117,8 @@ class Task:
         raise NotImplementedError
 
     def make_loss(self, name: str, cfg: TrainConfig):
-        """The loss named ``name`` (see ``training.losses``), built for this task."""
-        from training import losses
+        """The loss named ``name`` (see ``training.nets.losses``), built for this task."""
+        from training.nets import losses
 
         return losses.make(name, self.name, cfg)
 

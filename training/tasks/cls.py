@@ -38,7 +38,7 @@ class Tags(Task):
 
     # ------------------------------------------------------------ network
     def check_model(self, arch, encoder):
-        from training import models
+        from training.nets import models
 
         if arch not in ("timm", "smp"):
             raise XwbError(f"model.arch: task cls uses 'timm' (a timm backbone) or 'smp' (an smp encoder), got {arch!r}")
@@ -59,7 +59,7 @@ class Tags(Task):
         if m["arch"] == "smp":
             import segmentation_models_pytorch as smp
 
-            from training.model_code import _SmpClassifier
+            from training.nets.model_code import _SmpClassifier
 
             return _SmpClassifier(smp.Unet(m["encoder"], encoder_weights=weights, in_channels=n_in, classes=1,
                                            aux_params={"classes": k, "dropout": m.get("dropout", 0.0),
@@ -71,13 +71,13 @@ class Tags(Task):
 
     # ------------------------------------------------------------ training
     def dataset(self, items, cfg, pre, rank, world):
-        from training import data as D
+        from training.loop import data as D
 
         return D.ClsImages(items, cfg, pre, rank, world)
 
     # ------------------------------------------------------------ measuring
     def accumulator(self, classes, max_clicks=None):
-        from training.metrics import ClsAccumulator
+        from training.evaluation.metrics import ClsAccumulator
 
         return ClsAccumulator(classes)
 
@@ -85,7 +85,7 @@ class Tags(Task):
         return item.tags
 
     def report(self, res, pred, out, colors, regime):
-        from training import plots
+        from training.evaluation import plots
 
         conf = np.array(res["confusion"]).sum(0)
         return [plots.confusion(conf, ["clear", "present"], out / "confusion.png",

@@ -1,7 +1,7 @@
 """Click-to-segment (``task: interactive``): a network that sees the scan and an annotator's clicks (positive:
 "this is the object", negative: "this is not") and draws the object, learnt from the project's own regions.
 
-Training crops (``training.data.ClickCrops``) are centred on one object at a time (class-agnostic: any
+Training crops (``training.loop.data.ClickCrops``) are centred on one object at a time (class-agnostic: any
 accepted region), with clicks simulated the way annotators click: the first near the object's centre, more
 inside it, negatives in the band around it (``datasets.clicks.training_clicks``). Validation runs the
 interactive-segmentation protocol with the model in the loop: clicks to IoU 0.85 / 0.90 (NoC85, NoC90, at
@@ -82,6 +82,7 @@ class Interactive(Segmentation):
     monitor = "mIoU_c3"
     val_metrics = ("mIoU_c3", "mIoU_c1", "NoC85", "NoC90")
     key_metrics = ("NoC85", "NoC90", "mIoU_c1", "mIoU_c3")
+    answers_clicks = True
     seconds_per = "click"  # measure() times the model's answer to one click
     per_class_metric = "IoU_c1"
     detection = False
@@ -105,7 +106,7 @@ class Interactive(Segmentation):
         return ""
 
     def dataset(self, items, cfg, pre, rank, world):
-        from training import data as D
+        from training.loop import data as D
 
         return D.ClickCrops(items, cfg, pre, rank, world)
 
@@ -116,7 +117,7 @@ class Interactive(Segmentation):
     def measure(self, pred, item, counts, acc):
         """Every object of the scan by the protocol, in a window around it (clicks in window pixels)."""
         from datasets.regions import paint
-        from training.data import crop_counts
+        from training.loop.data import crop_counts
 
         t = time.perf_counter()
         n = 0

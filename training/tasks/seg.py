@@ -78,7 +78,7 @@ class Segmentation(Task):
 
     # ------------------------------------------------------------ network
     def check_model(self, arch, encoder):
-        from training import models
+        from training.nets import models
 
         archs = models.seg_architectures()
         for name, why in models.UNUSABLE.items():
@@ -96,7 +96,7 @@ class Segmentation(Task):
             raise models.unknown("encoder", encoder, models.seg_encoders(), "model.encoder", full=False)
 
     def spec_arch(self, arch):
-        from training import models
+        from training.nets import models
 
         return models.canonical_arch(arch)
 
@@ -109,7 +109,7 @@ class Segmentation(Task):
         return cfg.data.tile
 
     def least_input(self, arch):
-        from training import model_code, models
+        from training.nets import model_code, models
 
         return model_code.MIN_INPUT.get(models.canonical_arch(arch), 32)
 
@@ -135,14 +135,14 @@ class Segmentation(Task):
         return ""
 
     def dataset(self, items, cfg, pre, rank, world):
-        from training import data as D
+        from training.loop import data as D
 
         bank = D.threat_bank(items, seed=cfg.runtime.seed) if cfg.augment.tip else []
         return D.SegCrops(items, cfg, pre, rank, world, bank)
 
     # ------------------------------------------------------------ measuring
     def accumulator(self, classes, max_clicks=None):
-        from training.metrics import SegAccumulator
+        from training.evaluation.metrics import SegAccumulator
 
         return SegAccumulator(classes)
 
@@ -150,7 +150,7 @@ class Segmentation(Task):
         return item.label_map()
 
     def report(self, res, pred, out, colors, regime):
-        from training import plots
+        from training.evaluation import plots
 
         files = [plots.confusion(np.array(res["confusion"]), ["background", *pred.classes], out / "confusion.png")]
         for it, counts, truth, labels in res.get("_kept", []):
@@ -204,8 +204,8 @@ class Segmentation(Task):
 
     def write_prediction(self, pred, p, rgb, stem, doc, threshold, probs, min_area):
         from datasets.safefs import atomic_write
-        from training import plots
-        from training.infer import png
+        from training.evaluation import plots
+        from training.inference.outputs import png
 
         ids = np.array([0, *pred.spec["class_ids"]], np.uint8)
         files = [atomic_write(stem.with_suffix(".labels.png"), png(ids[p.labels()]))]  # taxonomy ids, 0 = bg

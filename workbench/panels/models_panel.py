@@ -1,12 +1,12 @@
 """The Models panel: the project's registered versions, and what an annotator does with one.
 
 - Versions: name, version, aliases, task, the dataset digest it was trained on and its headline figures
-  (``training/catalog.py``), listed in the background.
+  (``training/versions/catalog.py``), listed in the background.
 - Pre-label this scan or the listed scans (the image list's filter; done and reviewed scans are left alone)
   with the chosen version, in the background with progress and Cancel; each scan's proposals land whole.
 - Accept every proposal of that version scoring at least a threshold, in this scan or the listed scans: one
   undoable step per scan.
-- What to label next: rank the unlabelled scans by the version's uncertainty (``training/queue.py``); the
+- What to label next: rank the unlabelled scans by the version's uncertainty (``training/inference/queue.py``); the
   image list shows it in a column and walks them most uncertain first.
 - Train: a recipe (the shipped ones, the project's, or a file) with optional ``--set`` overrides, run as
   ``xwb train`` in a subprocess; its log streams into the panel, Stop ends it after its last epoch (resumable),
@@ -217,7 +217,7 @@ class ModelsPanel(QWidget):
             return
 
         def work(progress, cancelled):
-            from training.catalog import project_versions
+            from training.versions.catalog import project_versions
 
             return project_versions(folder)
         if self.lister.start("list versions", work):
@@ -283,8 +283,8 @@ class ModelsPanel(QWidget):
     def _predictor(self, uri: str):
         """Load a version once (in the worker thread); later jobs reuse it."""
         if uri not in self._predictors:
-            from training import tracking
-            from training.predict import load_predictor
+            from training.inference.predict import load_predictor
+            from training.versions import tracking
 
             self._predictors[uri] = load_predictor(uri, "cpu", tracking.resolve_uri(None, self.folder))
         return self._predictors[uri]
@@ -309,8 +309,8 @@ class ModelsPanel(QWidget):
         source = f"model:{r.name}/{r.version}"
 
         def work(progress, cancelled):
-            from training import registry
-            from training.infer import prelabel_scans
+            from training.inference.outputs import prelabel_scans
+            from training.versions import registry
 
             pred = self._predictor(uri)
             with Project.open(folder) as p:
@@ -328,8 +328,8 @@ class ModelsPanel(QWidget):
         uri, folder = r.uri, self.folder
 
         def work(progress, cancelled):
-            from training.infer import targets
-            from training.queue import rank_scans
+            from training.inference.outputs import targets
+            from training.inference.queue import rank_scans
 
             pred = self._predictor(uri)
             with Project.open(folder, readonly=True) as p:

@@ -20,12 +20,14 @@ import numpy as np
 from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
-from training import registry, signing, tasks, tracking
-from training.bootstrap import LOWER_IS_BETTER, Sample, paired
-from training.data import load_items
-from training.evaluation import evaluate_items, write_report
-from training.metrics import pd_key
-from training.predict import load_predictor
+from training import tasks
+from training.evaluation.bootstrap import LOWER_IS_BETTER, Sample, paired
+from training.evaluation.measure import evaluate_items, write_report
+from training.evaluation.metrics import pd_key
+from training.inference.predict import load_predictor
+from training.loop.data import load_items
+from training.tasks.base import Task
+from training.versions import registry, signing, tracking
 
 EVAL_FORMAT = "2"  # evaluation runs that keep per-scan figures (bootstrap intervals); older ones are measured again
 
@@ -36,6 +38,7 @@ class Evaluation:
     ref: registry.VersionRef
     run_id: str
     task: str
+    task_type: Task  # ``task``, resolved once (from the run's tag or the loaded predictor)
     split: str
     digest: str
     headline: dict
@@ -81,7 +84,9 @@ def _from_run(run, ref, split, digest) -> Evaluation:
 
     path = MlflowClient().download_artifacts(run.info.run_id, f"evaluation/{split}/metrics.json")
     data = json.loads(Path(path).read_text())
-    return Evaluation(ref, run.info.run_id, run.data.tags["xwb.task"], split, digest, data["headline"],
+    task = run.data.tags["xwb.task"]
+    kind = tasks.get(task, f"evaluation run {run.info.run_id}: xwb.task")
+    return Evaluation(ref, run.info.run_id, task, kind, split, digest, data["headline"],
                       data["per_class"], np.array(data["scores"]), np.array(data["present"]).astype(bool),
                       list(data["per_class"]), True, int(data.get("n_scans", len(data["scores"]))), Sample.of(data))
 
@@ -117,7 +122,7 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
                     return _from_run(hit, ref, split, digest)
         pred = load_predictor(ref.uri, device)
         registry.check_taxonomy(pred.spec, p, model_uri)
-        items = load_items(p, split, pred.classes, pred.task)
+        items = load_items(p, split, pred.classes, pred.task_type)
         total = len(p.store.images(split=split))
         if not items:
             raise XwbError(f"the {split} split of {p.name} has no labelled scans ({total} scans in it); "
@@ -153,7 +158,7 @@ def _evaluate(model_uri, folder, split, force, uri, device, quiet) -> Evaluation
         for k, v in res["headline"].items():
             if not math.isnan(v):
                 c.set_model_version_tag(ref.name, ref.version, f"eval.{split}.{k}", f"{v:.4f}")
-    return Evaluation(ref, run_id, pred.task, split, digest, res["headline"], res["per_class"],
+    return Evaluation(ref, run_id, pred.task, pred.task_type, split, digest, res["headline"], res["per_class"],
                       np.array(res["scores"]), np.array(res["present"]).astype(bool), pred.classes, False,
                       res["n_scans"], Sample.of(res))
 
@@ -167,8 +172,7 @@ class _Dots:
             print(f"  {n}/{total} scans, {time.perf_counter() - self.t:.1f} s", flush=True)
 
 
-def key_metrics(task: str) -> list[str]:
-    t = tasks.get(task)
+def key_metrics(t: Task) -> list[str]:
     return [*t.key_metrics, *(("mPd_pfa1", "mPd_pfa5") if t.detection else ())]
 
 
@@ -196,7 +200,7 @@ def promote(name: str, version: str, alias: str, project_path: str | Path, force
         if cur is not None and str(cur.version) != str(version):
             new = evaluate(new_ref.uri, folder, split, quiet=True)
             old = evaluate(f"models:/{name}/{cur.version}", folder, split, quiet=True)
-            m = metric or tasks.get(new.task).monitor
+            m = metric or new.task_type.monitor
             if m not in new.headline:
                 raise XwbError(f"--metric {m}: not a {new.task} metric ({', '.join(new.headline)})")
             a, b = new.headline[m], old.headline[m]

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from datasets.calibration import scanner_facts
 from datasets.errors import XwbError
 from datasets.scanio import Scan
-from training import inputs, model_code, tasks
-from training.inputs import InputKind, default_i0
-
-OPEN_BEAM = 65535
+from training import tasks
+from training.nets import inputs, model_code
+from training.nets.inputs import InputKind
 
 
 @dataclass
@@ -49,14 +49,6 @@ class Prediction:
         return [c for c, s in self.scores.items() if s > cut(threshold, c)]
 
 
-def scanner_facts(scan_meta: dict | None, channels: int, bit_depth: int = 16) -> tuple[list[float], float]:
-    """(I0 per channel, dark level): the file's own, else the full scale of its bit depth and no dark."""
-    if scan_meta and "i0" in scan_meta:
-        i0 = [float(v) for v in scan_meta["i0"]][:channels]
-        return i0 + [i0[-1]] * (channels - len(i0)), float(scan_meta.get("dark", 0.0))
-    return [default_i0(bit_depth)] * channels, 0.0
-
-
 class Predictor:
     """A network plus the spec that says how to feed it (classes, preprocessing, tile)."""
 
@@ -65,6 +57,7 @@ class Predictor:
         self.net, self.spec, self.device, self.uri = net, spec, device, uri
         self.channels_last = channels_last
         self.task = spec["task"]
+        self.task_type = tasks.get(self.task, f"model {uri or ''}: task".replace("  ", " "))  # once, handed on
         self.classes = list(spec["classes"])
 
     @property
@@ -80,19 +73,19 @@ class Predictor:
     def predict_counts(self, counts: np.ndarray, i0=None, dark=None, overlap: float | None = None,
                        batch: int = 4) -> Prediction:
         """counts: (H, W) or (H, W, C) at native depth."""
-        tasks.get(self.task).check_batch_use()  # a click model answers clicks: click_probs
+        self.task_type.check_batch_use()  # a click model answers clicks: click_probs
         t = time.perf_counter()
         f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
         p = model_code.run(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,
                            channels_last=self.channels_last)
-        scores = tasks.get(self.task).scores(p, self.classes)
+        scores = self.task_type.scores(p, self.classes)
         return Prediction(self.task, self.classes, p, scores, time.perf_counter() - t)
 
     def click_probs(self, counts: np.ndarray, clicks, i0=None, dark=None) -> np.ndarray:
         """Click-to-segment: the object probability (H, W) over a window of counts (H, W[, C]) at native
         depth, given clicks (x, y, positive) in window pixels. The caller chooses the window (the workbench:
         around the clicks); any size works, padded to a multiple of 32."""
-        if self.task not in model_code.CLICK_TASKS:
+        if not self.task_type.answers_clicks:
             raise XwbError(f"model {self.uri or ''} is a {self.task} model, not a click-to-segment one".replace("  ", " "))
         f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
         return model_code.click_segment(self.net, f, self.spec, self.device, clicks=clicks)
@@ -176,14 +169,14 @@ def load_predictor(uri: str, device: str | None = None, tracking_uri: str | None
     """
     import mlflow
 
-    from training.tracking import using
+    from training.versions.tracking import using
 
     with using(tracking_uri), tempfile.TemporaryDirectory(prefix="xwb-model-") as tmp:
         source = uri
         if uri.startswith("models:/"):  # a registered version: load a private copy whose digests match
             from mlflow import MlflowClient
 
-            from training import registry, signing
+            from training.versions import registry, signing
 
             ref = registry.resolve(uri)
             source = str(signing.verified_copy(MlflowClient(), ref.name, ref.version, Path(tmp)))

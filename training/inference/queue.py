@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datasets.project import Project
-from training import registry, tasks
-from training.infer import Progress, _open_model, _why, targets
-from training.predict import Predictor
+from training.inference.outputs import Progress, _open_model, _why, targets
+from training.inference.predict import Predictor
+from training.versions import registry
 
 
 @dataclass
@@ -30,7 +30,7 @@ def rank_scans(pred: Predictor, p: Project, recs: list, progress: Progress | Non
                cancelled: Callable[[], bool] | None = None) -> tuple[list[Ranked], int]:
     """(scans most uncertain first, how many could not be read). ``cancelled()`` is asked before each scan;
     a cancelled ranking returns what it measured so far."""
-    task = tasks.get(pred.task)
+    task = pred.task_type
     task.check_batch_use()
     out, failed = [], 0
     for i, rec in enumerate(recs):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training import plots, tasks
-from training.data import ScanItem
-from training.predict import Predictor
+from training.evaluation import plots
+from training.inference.predict import Predictor
+from training.loop.data import ScanItem
 
 
 def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), threshold: float = 0.5,
@@ -23,7 +23,7 @@ def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), th
     a cheaper click protocol for validation during training (click-to-segment models only)."""
     for it in items:  # every scan like the training scans before any is measured: no half-valid report
         pred.check(it.layout, it.bit_depth, it.path)
-    task = tasks.get(pred.task)
+    task = pred.task_type
     acc = task.accumulator(pred.classes, max_clicks=max_clicks)
     kept, seconds = [], []
     for n, it in enumerate(items):
@@ -62,7 +62,7 @@ def write_report(res: dict, pred: Predictor, out: Path, colors: list[tuple[int, 
     S, P = np.array(res["scores"]), np.array(res["present"]).astype(bool)
     if len(S):
         files.append(plots.roc_pr(S, P, pred.classes, out / "roc_pr.png", title))
-    return files + tasks.get(pred.task).report(res, pred, out, colors, regime)
+    return files + pred.task_type.report(res, pred, out, colors, regime)
 
 
 def _fmt(v) -> str:

@@ -1,6 +1,6 @@
 """The training loop: one process or one DDP rank, resumable, stopping early, failing loudly.
 
-MLflow bookkeeping lives in training/run.py; this module only moves tensors.
+MLflow bookkeeping lives in training/loop/run.py; this module only moves tensors.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from torch.utils.data import DataLoader
 
 from datasets.errors import XwbError
 from datasets.safefs import atomic_write
-from training import tasks
-from training.config import TrainConfig
+from training.recipes.config import TrainConfig
 
 
 class Diverged(XwbError):
@@ -63,14 +62,14 @@ def pick_device(cfg: TrainConfig, override: str | None, d: Dist | None = None) -
 
 
 def make_loss(cfg: TrainConfig):
-    """The recipe's loss: a registered one built for the task (``training.losses``), or the user's own."""
+    """The recipe's loss: a registered one built for the task (``training.nets.losses``), or the user's own."""
     name = cfg.loss.name
     if ":" in name:  # the user's own
-        from training import custom
+        from training.recipes import custom
 
         ref = custom.resolve(name, "loss.name")
         return custom.load(ref.source, ref.attr, "loss.name")
-    return tasks.get(cfg.task).make_loss(name, cfg)
+    return cfg.task_type.make_loss(name, cfg)
 
 
 def make_scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
@@ -170,7 +169,7 @@ class Trainer:
         self.ds = train_ds
         g = torch.Generator()
         g.manual_seed(cfg.runtime.seed + d.rank)
-        self.loader = DataLoader(train_ds, batch_size=cfg.data.batch_size, shuffle=tasks.get(cfg.task).shuffle,
+        self.loader = DataLoader(train_ds, batch_size=cfg.data.batch_size, shuffle=cfg.task_type.shuffle,
                                  num_workers=cfg.data.workers, drop_last=len(train_ds) > cfg.data.batch_size,
                                  persistent_workers=False, pin_memory=self.cuda, generator=g)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)

@@ -21,7 +21,7 @@ from pathlib import Path
 from datasets.errors import XwbError
 from training import tasks
 
-MODEL_CODE = Path(__file__).with_name("model_code.py")
+MODEL_CODE = Path(__file__).parents[1] / "nets" / "model_code.py"  # logged as each version's code
 HTTP_TIMEOUT_S = 5
 
 

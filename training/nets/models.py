@@ -13,7 +13,9 @@ from pathlib import Path
 import torch
 
 from datasets.errors import XwbError
-from training import model_code, tasks
+from training import tasks
+from training.nets import model_code
+from training.tasks.base import Task
 
 # smp architectures xwb cannot train, and why (they are not listed by `xwb models`)
 UNUSABLE = {"DPT": "DPT takes only timm ViT encoders, whose input size is fixed; xwb trains on crops and predicts "
@@ -48,23 +50,23 @@ def unknown(kind: str, name: str, valid: list[str], key: str, full: bool) -> Xwb
 
 
 def _code(spec: dict) -> str | None:
-    """The source file of a network of the user's own, while training (see ``training.custom``)."""
+    """The source file of a network of the user's own, while training (see ``training.recipes.custom``)."""
     c = spec["model"].get("custom")
     return c.get("source") if c else None
 
 
-def check_names(task: str, arch: str, encoder: str) -> None:
-    from training import custom
+def check_names(task: Task, arch: str, encoder: str) -> None:
+    from training.recipes import custom
 
     if custom.is_custom(arch):
         custom.resolve(arch, "model.arch")
         return
-    tasks.get(task).check_model(arch, encoder)
+    task.check_model(arch, encoder)
 
 
 def custom_spec(arch: str) -> dict | None:
     """What a spec records of a network of the user's own (None for xwb's own architectures)."""
-    from training import custom
+    from training.recipes import custom
 
     if not custom.is_custom(arch):
         return None
@@ -73,14 +75,13 @@ def custom_spec(arch: str) -> dict | None:
             "source": str(ref.source)}
 
 
-def check_buildable(task: str, arch: str, encoder: str, size: int) -> None:
+def check_buildable(kind: Task, arch: str, encoder: str, size: int) -> None:
     """Build the pair once and run it on two input sizes, before any data is loaded: a pair the library does
     not support, or an encoder that takes one input size only (training crops and inference tiles vary),
     is one line naming both, not a traceback after minutes of loading."""
     import warnings
 
-    kind = tasks.get(task)
-    spec = {"task": task, "model": {"arch": kind.spec_arch(arch), "encoder": encoder,
+    spec = {"task": kind.name, "model": {"arch": kind.spec_arch(arch), "encoder": encoder,
                                     "custom": custom_spec(arch)},
             "preprocess": {"channels": ["high", "low", "diff"]}, "classes": ["a", "b"]}
     n_in = kind.input_channels(3)
@@ -124,7 +125,7 @@ def _read_state(source: str) -> tuple[dict, str, str]:
         from mlflow import MlflowClient
         from safetensors.torch import load_file
 
-        from training import registry, signing
+        from training.versions import registry, signing
 
         ref = registry.resolve(source)
         with tempfile.TemporaryDirectory(prefix="xwb-init-") as tmp:

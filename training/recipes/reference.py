@@ -1,4 +1,4 @@
-"""The recipe reference, generated from the schema (``training.config``): every key, type, default, range
+"""The recipe reference, generated from the schema (``training.recipes.config``): every key, type, default, range
 and meaning. ``xwb recipe`` prints it; ``docs/RECIPES.md`` is it (a test fails when the two drift apart)."""
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import typing
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from training import losses, tasks
-from training.config import TrainConfig
+from training import tasks
+from training.nets import losses
+from training.recipes.config import TrainConfig
 
 HEADER = """# Recipe reference
 
-Generated from the schema in `training/config.py` by `xwb recipe --markdown` (do not edit by hand; a test
+Generated from the schema in `training/recipes/config.py` by `xwb recipe --markdown` (do not edit by hand; a test
 checks that this file matches the schema). A recipe is YAML with these sections; every key is optional and
 an unknown key is refused with the nearest known one. `--set section.key=value` overrides a key from the
 command line (values are YAML: `--set data.channels=[high,low]`).
@@ -71,13 +72,13 @@ def markdown() -> str:
 
 
 def _parts() -> list[str]:
-    """The registered tasks and losses (``training/tasks``, ``training/losses.py``), with what each serves."""
+    """The registered tasks and losses (``training/tasks``, ``training/nets/losses.py``), with what each serves."""
     out = ["## Parts by name", "", "Tasks (`task`; one module each under `training/tasks/`):", "",
            "| task | predicts | monitored | losses |", "|---|---|---|---|"]
     for t in tasks.names():
         k = tasks.get(t)
         out.append(f"| `{t}` | {k.help} ({k.labels}) | `val_{k.monitor}` | {', '.join(losses.names(t))} |")
-    out += ["", "Losses (`loss.name`; registered in `training/losses.py`, or your own `path/to/file.py:fn`):", "",
+    out += ["", "Losses (`loss.name`; registered in `training/nets/losses.py`, or your own `path/to/file.py:fn`):", "",
             "| loss | tasks | what |", "|---|---|---|"]
     for n in losses.names():
         e = losses.entry(n)

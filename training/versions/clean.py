@@ -33,8 +33,8 @@ def clean_checkpoints(project: Path, tracking_uri: str | None = None, failed: bo
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from training import tracking
-    from training.run import checkpoint_root
+    from training.loop.run import checkpoint_root
+    from training.versions import tracking
 
     root = checkpoint_root(project)
     if not (Path(project) / "project.yaml").is_file():

@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from training import tasks, tracking
-from training.run import checkpoint_dir
+from training import tasks
+from training.loop.run import checkpoint_dir
+from training.versions import tracking
 
 STALE_S = 30 * 60  # a "running" run whose metrics have not moved for this long was probably killed (-9)
 

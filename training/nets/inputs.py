@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datasets.calibration import full_scale
 from datasets.errors import XwbError
 
 COUNTS_CHANNELS = ("high", "low", "diff")  # log-attenuation of detector counts (grey or dual-energy scans)
@@ -31,12 +32,8 @@ class InputKind:
 
     @property
     def full_scale(self) -> float:
-        """The open-beam level when a file says nothing: the largest value its bit depth holds."""
-        return float((1 << self.bit_depth) - 1) if self.bit_depth <= 16 else 65535.0
-
-
-def default_i0(bit_depth: int) -> float:
-    return InputKind("gray", bit_depth).full_scale
+        """The open-beam level when a file says nothing (``datasets.calibration.full_scale``)."""
+        return full_scale(self.bit_depth)
 
 
 def of_spec(spec: dict) -> InputKind:

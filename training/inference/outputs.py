@@ -12,13 +12,14 @@ import cv2
 import numpy as np
 
 from datasets import flags
+from datasets.calibration import scanner_facts
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
 from datasets.scanio import read_scan
-from training import plots, registry, tasks, tracking
-from training.inputs import default_i0
-from training.predict import Prediction, Predictor, load_predictor
+from training.evaluation import plots
+from training.inference.predict import Prediction, Predictor, load_predictor
+from training.versions import registry, tracking
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (scans done, scans in all, a line about the last one)
@@ -38,7 +39,7 @@ def predict_files(model_uri: str, scans: list[str], out: Path, batch: int = 4, d
     with tracking.using(uri):
         ref = registry.resolve(model_uri) if model_uri.startswith("models:/") else registry.VersionRef(None, None, model_uri)
         pred = load_predictor(ref.uri, device)
-    tasks.get(pred.task).check_batch_use()
+    pred.task_type.check_batch_use()
     out.mkdir(parents=True, exist_ok=True)
     thr = pred.thresholds
     summary = PredictSummary()
@@ -60,9 +61,9 @@ def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr
                       min_area: int) -> list[Path]:
     doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
            "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
-    i0 = scan.meta.get("i0", [default_i0(scan.info.bit_depth)] * scan.info.channels)
-    rgb = plots.scan_rgb(scan.pixels, list(i0), float(scan.meta.get("dark", 0.0)), scan.meta.get("regime", "kv"))
-    files, pic = tasks.get(pred.task).write_prediction(pred, p, rgb, stem, doc, thr, probs, min_area)
+    i0, dark = scanner_facts(scan.meta, scan.info.channels, scan.info.bit_depth)
+    rgb = plots.scan_rgb(scan.pixels, i0, dark, scan.meta.get("regime", "kv"))
+    files, pic = pred.task_type.write_prediction(pred, p, rgb, stem, doc, thr, probs, min_area)
     files.append(atomic_write(stem.with_suffix(".overlay.png"), png(pic[..., ::-1])))
     files.append(atomic_write(stem.with_suffix(".json"), json.dumps(doc, indent=1)))
     return files
@@ -117,7 +118,7 @@ def _open_model(model_uri: str, folder: Path, tracking_uri: str | None, device: 
         tracking.check_server(uri)
         ref = registry.resolve(model_uri)
         pred = load_predictor(ref.uri, device)
-    tasks.get(pred.task).check_batch_use()  # before any scan is read
+    pred.task_type.check_batch_use()  # before any scan is read
     return ref, pred
 
 
@@ -148,7 +149,7 @@ def prelabel_scans(pred: Predictor, source: str, p: Project, recs: list, thresho
     every scan either done or untouched. ``progress(done, total, line)`` follows it; ``cancelled()`` is
     asked before each scan. The workbench's Models panel runs this in a background thread."""
     counts = {"scans": 0, "regions": 0, "tags": 0, "failed": 0, "cancelled": False}
-    task = tasks.get(pred.task)
+    task = pred.task_type
     task.check_batch_use()
     for i, rec in enumerate(recs):
         if cancelled is not None and cancelled():
@@ -181,7 +182,7 @@ def manifest_check(model_uri: str, project_path: str | Path, out: Path | None = 
     rows, failed = [], 0
     with Project.open(folder, readonly=True) as p:
         registry.check_taxonomy(pred.spec, p, model_uri)
-        task = tasks.get(pred.task)
+        task = pred.task_type
         tax = p.taxonomy
         thr = pred.thresholds
         for rec in p.store.images(split=split) if split else p.store.images():

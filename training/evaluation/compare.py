@@ -12,9 +12,11 @@ import numpy as np
 
 from datasets.errors import XwbError
 from datasets.safefs import atomic_write
-from training import bootstrap, registry, tasks, tracking
-from training.evaluate import Evaluation, evaluate, key_metrics
-from training.plots import _plt
+from training.evaluation import bootstrap
+from training.evaluation.plots import _plt
+from training.evaluation.review import Evaluation, evaluate, key_metrics
+from training.tasks.base import Task
+from training.versions import registry, tracking
 
 
 @dataclass
@@ -77,7 +79,7 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
         if len(kinds) > 1:
             raise XwbError(f"{name}: versions mix tasks ({', '.join(sorted(kinds))}); compare one task at a time")
         digests = {e.digest for e in evals}
-        task = evals[0].task
+        task = evals[0].task_type
         c = MlflowClient()
         aliases = registry.aliases_of(name)
         rows = []
@@ -85,13 +87,13 @@ def compare(name: str, project_path: str | Path, versions: list[str] | None = No
         for v, e in zip(vs, evals):
             mv = c.get_model_version(name, v)
             ci = {k: bootstrap.interval(k, e.sample) for k in keys} if e.sample is not None else {}
-            op = _at_operating_point(mv.tags, e) if tasks.get(task).detection else ""
+            op = _at_operating_point(mv.tags, e) if task.detection else ""
             rows.append({"version": v, "aliases": ",".join(aliases.get(v, [])), "recipe": mv.tags.get("recipe", ""),
                          "model": mv.tags.get("architecture", ""),
                          "trained_on": mv.tags.get("dataset_digest", "")[:12],
                          **{k: e.headline.get(k, math.nan) for k in keys},
                          "ci": {k: i for k, i in ci.items() if i is not None}, "op": op,
-                         "per": tasks.get(task).seconds_per,
+                         "per": task.seconds_per,
                          "s_per_scan": e.headline.get("seconds_per_scan", math.nan), "eval_run": e.run_id})
         base = _baseline(vs, aliases)
         diffs = differences(evals, keys, base)
@@ -135,7 +137,7 @@ def _at_operating_point(vtags: dict, e: Evaluation) -> str:
     """'Pd / PFA' on this split when every class alarms above the version's own operating point."""
     import json
 
-    from training.metrics import at_thresholds
+    from training.evaluation.metrics import at_thresholds
 
     try:
         op = json.loads(vtags.get("operating_point", ""))
@@ -236,9 +238,9 @@ def _curves(out: Path, evals: list[Evaluation], split: str) -> tuple[Path, Path]
     return paths[0], paths[1]
 
 
-def _bars(out: Path, evals: list[Evaluation], task: str) -> Path:
+def _bars(out: Path, evals: list[Evaluation], task: Task) -> Path:
     plt = _plt()
-    metric = tasks.get(task).per_class_metric
+    metric = task.per_class_metric
     classes = evals[0].classes
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(classes) + 2), 3.8))
     w = 0.8 / len(evals)
@@ -267,9 +269,9 @@ def _bars(out: Path, evals: list[Evaluation], task: str) -> Path:
     return p
 
 
-def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: list[dict], task: str,
+def write_html(out: Path, name: str, split: str, evals: list[Evaluation], rows: list[dict], task: Task,
                digest: str, diffs: list[dict] | None = None, notes: list[str] | None = None) -> Path:
-    detection = tasks.get(task).detection  # a click model alarms on nothing: no ROC, no PR
+    detection = task.detection  # a click model alarms on nothing: no ROC, no PR
     roc, pr = _curves(out, evals, split) if detection else (None, None)
     bars = _bars(out, evals, task)
     keys = key_metrics(task)

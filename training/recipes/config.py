@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from datasets import safeyaml, validation
 from datasets.errors import XwbError
-from training import losses, tasks
+from training import tasks
+from training.nets import losses
+from training.tasks.base import Task
 
 CHANNELS = ("high", "low", "diff")  # of detector counts; "rgb" is for pseudo-colour scans
 
@@ -148,10 +150,19 @@ class TrainConfig(_Section):
     runtime: RuntimeCfg = _f(RuntimeCfg, "where and how it runs")
     eval: EvalCfg = _f(EvalCfg, "validation, evaluation and inference")
     mlflow: MlflowCfg = _f(MlflowCfg, "tracking and registration")
+    _task: Task | None = PrivateAttr(default=None)
+
+    @property
+    def task_type(self) -> Task:
+        """The recipe's task, resolved once when the recipe is read (``parse_config``) and handed on from
+        there: the loop, the data, the losses and the registry ask this object, never the registry again."""
+        if self._task is None or self._task.name != self.task:  # (a test may assign another task)
+            self._task = tasks.get(self.task, "task")
+        return self._task
 
     @property
     def monitor(self) -> str:
-        return self.optim.monitor or f"val_{tasks.get(self.task).monitor}"
+        return self.optim.monitor or f"val_{self.task_type.monitor}"
 
     def flat(self) -> dict[str, Any]:
         """Dotted keys to values (MLflow params)."""
@@ -238,7 +249,7 @@ class _KeyError(Exception):
 def _check(cfg: TrainConfig) -> None:
     """What the schema cannot say alone: registered names, and values that must agree with each other."""
     try:
-        tasks.get(cfg.task)
+        cfg.task_type  # noqa: B018 (resolved here, once)
     except XwbError as e:
         raise _KeyError(("task",), str(e)) from None
     ch = cfg.data.channels

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training import registry, tasks, tracking
+from training import tasks
+from training.versions import registry, tracking
 
 
 @dataclass

@@ -19,14 +19,23 @@ from datasets.digest import snapshot_digest
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
-from training import data as D
-from training import inputs, models, signing, tasks, tracking
-from training.config import TrainConfig, load_config, parse_config
-from training.evaluation import evaluate_items, write_report
-from training.loop import Diverged, Trainer, init_distributed, load_checkpoint, pick_device, precision, save_checkpoint
-from training.metrics import operating_point, pd_key
-from training.predict import Predictor
-from training.progress import Progress
+from training.evaluation.measure import evaluate_items, write_report
+from training.evaluation.metrics import operating_point, pd_key
+from training.inference.predict import Predictor
+from training.loop import data as D
+from training.loop.progress import Progress
+from training.loop.trainer import (
+    Diverged,
+    Trainer,
+    init_distributed,
+    load_checkpoint,
+    pick_device,
+    precision,
+    save_checkpoint,
+)
+from training.nets import inputs, models
+from training.recipes.config import TrainConfig, load_config, parse_config
+from training.versions import signing, tracking
 
 
 @dataclass
@@ -47,7 +56,7 @@ def checkpoint_dir(project_folder: Path, run_id: str) -> Path:
 
 
 def _val_keys(cfg: TrainConfig) -> list[str]:
-    task = tasks.get(cfg.task)
+    task = cfg.task_type
     pd = ["m" + pd_key(p) for p in cfg.eval.pfa] if task.detection else []
     return [f"val_{k}" for k in list(task.val_metrics) + pd]
 
@@ -56,7 +65,7 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
                kind: inputs.InputKind, i0: list[float], digest: str) -> dict:
     """What a logged model carries: classes, the input it was trained on, preprocessing, tiles."""
     tax = project.taxonomy
-    task = tasks.get(cfg.task)
+    task = cfg.task_type
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
             "model": {"arch": task.spec_arch(cfg.model.arch),
                       "encoder": cfg.model.encoder, "dropout": cfg.model.dropout,
@@ -80,7 +89,7 @@ def _check_labels(cfg: TrainConfig, split: str, items: list[D.ScanItem], total: 
         raise XwbError(f"the {split} split has no {what} ({total} scans assigned to it); "
                        f"label scans (status done) or run `xwb split`")
     if split == "train":
-        why = tasks.get(cfg.task).nothing_to_learn(items)
+        why = cfg.task_type.nothing_to_learn(items)
         if why:
             raise XwbError(why)
 
@@ -144,15 +153,15 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     if cfg.optim.monitor and cfg.optim.monitor not in _val_keys(cfg):
         raise XwbError(f"optim.monitor: {cfg.optim.monitor!r} is not a validation metric "
                        f"({', '.join(_val_keys(cfg))})")
-    task = tasks.get(cfg.task)
-    models.check_names(cfg.task, cfg.model.arch, cfg.model.encoder)
+    task = cfg.task_type
+    models.check_names(cfg.task_type, cfg.model.arch, cfg.model.encoder)
     least = task.least_input(cfg.model.arch)
     if cfg.data.tile < least or cfg.data.tile % 32:
         raise XwbError(f"data.tile: {cfg.model.arch} needs tiles of at least {least} px, in steps of 32 "
                        f"(got {cfg.data.tile})")
-    models.check_buildable(cfg.task, cfg.model.arch, cfg.model.encoder, task.input_size(cfg))
+    models.check_buildable(cfg.task_type, cfg.model.arch, cfg.model.encoder, task.input_size(cfg))
     if ":" in cfg.loss.name:
-        from training import custom
+        from training.recipes import custom
 
         custom.resolve(cfg.loss.name, "loss.name")  # a missing file or name: now, not after loading the data
     dev = pick_device(cfg, device, None)
@@ -180,7 +189,7 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
     with Project.open(folder, readonly=True) as project:
         names = D.class_names(project, cfg)
         totals = {s: len(project.store.images(split=s)) for s in ("train", "val")}
-        items = {s: D.load_items(project, s, names, cfg.task) for s in ("train", "val")}
+        items = {s: D.load_items(project, s, names, cfg.task_type) for s in ("train", "val")}
         for s in ("train", "val"):
             _check_labels(cfg, s, items[s], totals[s])
         kind = D.input_kind(items["train"] + items["val"])
@@ -276,7 +285,7 @@ def _start_run(mlflow, cfg: TrainConfig, project: Project, uri: str, resume: str
     if own:
         mlflow.set_tags({"xwb.custom_arch": own["ref"], "xwb.custom_arch_sha256": own["sha256"]})
     if ":" in cfg.loss.name:
-        from training import custom
+        from training.recipes import custom
 
         ref = custom.resolve(cfg.loss.name, "loss.name")
         mlflow.set_tags({"xwb.custom_loss": ref.ref, "xwb.custom_loss_sha256": ref.sha256})
@@ -351,7 +360,7 @@ def _epochs(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, p
 
 def _fit_to_scans(cfg: TrainConfig, kind: inputs.InputKind, progress: Progress | None) -> None:
     """What a recipe cannot do on these scans, switched off with a note (the logged config says so)."""
-    note = tasks.get(cfg.task).fit_to_scans(cfg, kind)
+    note = cfg.task_type.fit_to_scans(cfg, kind)
     if note and progress is not None:
         progress.note(note)
 
@@ -445,7 +454,7 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
             if k in row:
                 final[f"val_{k}_{cname}"] = row[k]
     final["best_epoch"] = trainer.state.best_epoch + 1
-    if cfg.eval.operating_pfa is not None and tasks.get(cfg.task).detection and len(res["scores"]):
+    if cfg.eval.operating_pfa is not None and cfg.task_type.detection and len(res["scores"]):
         op = operating_point(res["scores"], res["present"], pred.classes, cfg.eval.operating_pfa, cfg.eval.threshold)
         spec["operating_point"] = op  # travels inside the version (spec.json): every command alarms above it
         progress.note(f"operating points for PFA {op['pfa'] * 100:g} % on {len(val_items)} val scans: "
@@ -454,7 +463,7 @@ def _finish(mlflow, trainer: Trainer, cfg: TrainConfig, spec: dict, val_items, c
                          "(no val scan with or without them)" if len(op["placed"]) < len(pred.classes) else ""))
     if "best_epoch" not in MlflowClient().get_run(run_id).data.metrics:  # (a resumed _finish logs them once)
         mlflow.log_metrics({k: float(v) for k, v in final.items() if v is not None and not math.isnan(v)})
-    suffix = tasks.get(cfg.task).model_suffix
+    suffix = cfg.task_type.model_suffix
     registered = (cfg.mlflow.registered_model or f"{spec['project']}-{suffix}") if cfg.mlflow.register_model else None
     head = {k: v for k, v in res["headline"].items() if not math.isnan(v)}
     tags = {"dataset_digest": spec["dataset_digest"], "recipe": spec["recipe"], "run_id": run_id,

@@ -17,15 +17,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from datasets.calibration import OPEN_BEAM, scanner_facts
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import IGNORE_LABEL, Region, paint
 from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
-from training import model_code, tasks
-from training.config import TrainConfig
-from training.inputs import InputKind, uniform
-from training.predict import OPEN_BEAM, scanner_facts
+from training.nets import model_code
+from training.nets.inputs import InputKind, uniform
+from training.recipes.config import TrainConfig
+from training.tasks.base import Task
 
 
 @dataclass
@@ -61,7 +62,7 @@ class ScanItem:
 
 def class_names(project: Project, cfg: TrainConfig) -> list[str]:
     """The model's classes: the config's subset, else every taxonomy class (seg) or tag (cls)."""
-    task = tasks.get(cfg.task)
+    task = cfg.task_type
     pool = task.pool(project.taxonomy)
     if cfg.model.classes:
         bad = [c for c in cfg.model.classes if c not in pool]
@@ -71,9 +72,9 @@ def class_names(project: Project, cfg: TrainConfig) -> list[str]:
     return pool
 
 
-def load_items(project: Project, split: str, names: list[str], task: str) -> list[ScanItem]:
-    """Labelled scans of a split (status done/reviewed or any accepted region) with their labels."""
-    kind = tasks.get(task)
+def load_items(project: Project, split: str, names: list[str], kind: Task) -> list[ScanItem]:
+    """Labelled scans of a split (status done/reviewed or any accepted region) with their labels, as
+    ``kind`` (the task of the recipe or of the model) reads them."""
     items = []
     for rec in project.store.images(split=split):
         got = kind.load_labels(project, rec, names)

@@ -1,5 +1,5 @@
 """Losses by name: ``loss.name`` in a recipe. Each entry says which tasks it serves and builds itself from
-the recipe; a lab's own loss is ``path/to/file.py:fn`` (see ``training.custom``), not an entry here.
+the recipe; a lab's own loss is ``path/to/file.py:fn`` (see ``training.recipes.custom``), not an entry here.
 
 Pixels of "don't care" areas (labelme ``__ignore__``, COCO iscrowd) carry IGNORE_LABEL: no loss there.
 """

@@ -1,0 +1,1 @@
+"""Measuring: metrics, bootstrap intervals, frozen-split evaluation, comparisons and plots."""

@@ -1,0 +1,1 @@
+"""Inference: the predictor API, its outputs (files, proposals, flags) and the labelling queue."""

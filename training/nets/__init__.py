@@ -1,0 +1,1 @@
+"""Networks: building them by name, the code a logged model carries, input kinds and losses."""
