@@ -6,6 +6,10 @@ dark level. A file that carries them (``Scan.meta["i0"]``, ``["dark"]``: the syn
 taken at its word; a file that does not is assumed to have its open beam at the full scale of its bit depth
 and no dark offset, which is what line scanners that write plain TIFFs do.
 
+CT values are stored the DICOM way: native integers plus a rescale (``meta["rescale"] = (slope, intercept)``,
+from RescaleSlope/RescaleIntercept), so the pixels stay at their native depth and ``rescaled`` gives the
+values a CT window is set in (Hounsfield-like units, or the scanner's own).
+
 (``training/nets/model_code.py`` keeps its own copy of the formula, floored at 0: it is the code a logged
 model carries and must run without xwb; ``tests/datasets/test_calibration.py`` keeps the two equal.)
 """
@@ -30,6 +34,20 @@ def scanner_facts(meta: dict | None, channels: int, bit_depth: int = 16) -> tupl
         i0 = [float(v) for v in meta["i0"]][:channels]
         return i0 + [i0[-1]] * (channels - len(i0)), float(meta.get("dark", 0.0))
     return [full_scale(bit_depth)] * channels, 0.0
+
+
+def rescale_of(meta: dict | None) -> tuple[float, float]:
+    """(slope, intercept) the file gives its stored values, (1, 0) when it gives none."""
+    r = (meta or {}).get("rescale")
+    return (float(r[0]), float(r[1])) if r else (1.0, 0.0)
+
+
+def rescaled(values: np.ndarray, meta: dict | None) -> np.ndarray:
+    """Stored values as the file means them (slope * stored + intercept), float32; the stored ones unchanged
+    when the file gives no rescale."""
+    slope, intercept = rescale_of(meta)
+    out = np.asarray(values, np.float32)
+    return out * np.float32(slope) + np.float32(intercept) if (slope, intercept) != (1.0, 0.0) else out
 
 
 def attenuation(counts: np.ndarray, i0: float | Sequence[float] | np.ndarray, dark: float = 0.0) -> np.ndarray:

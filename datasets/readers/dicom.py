@@ -119,7 +119,8 @@ def _load(path: Path, header_only: bool, axes: str | None):
                         spacing=_spacing(ds) if ours == "zyx" or "PixelSpacing" in ds else None,
                         signed=int(getattr(ds, "PixelRepresentation", 0) or 0) == 1, assumed=assumed)
         if header_only:
-            return info, None
+            return info, None, {}
+        meta = _calibration(ds)
         a = ds.pixel_array
     if palette:
         from pydicom.pixels import apply_color_lut
@@ -127,18 +128,26 @@ def _load(path: Path, header_only: bool, axes: str | None):
         a = apply_color_lut(a, ds)
     if ours == "yxc" and c == int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
         a = np.moveaxis(a, 0, -1)  # frames -> channels: DICOS dual-energy frames (high, low)
-    return info, a
+    return info, a, meta
+
+
+def _calibration(ds) -> dict:
+    """What the file says its stored values mean (``datasets.calibration``): the rescale to CT values."""
+    slope, intercept = getattr(ds, "RescaleSlope", None), getattr(ds, "RescaleIntercept", None)
+    if slope is None and intercept is None:
+        return {}
+    return {"rescale": (float(slope if slope is not None else 1.0), float(intercept or 0.0))}
 
 
 def read(path: Path, mmap: bool = True, axes: str | None = None) -> Scan:
-    info, a = _load(path, False, axes)
+    info, a, meta = _load(path, False, axes)
     assert a is not None
     bits = a.dtype.itemsize * 8  # what the decoder gave (palette colour may widen it)
     if bits != info.bit_depth or (a.dtype.kind == "i") != info.signed:
         from dataclasses import replace
 
         info = replace(info, bit_depth=bits, signed=a.dtype.kind == "i")
-    return Scan(a, info, path)
+    return Scan(a, info, path, meta)
 
 
 def info(path: Path, axes: str | None = None) -> ScanInfo:

@@ -19,3 +19,4 @@ def test_scanner_facts_take_the_files_own_else_the_full_scale_of_the_bit_depth()
     assert calibration.scanner_facts({}, 2, 12) == ([4095.0, 4095.0], 0.0)
     assert calibration.scanner_facts(None, 1) == ([65535.0], 0.0)
     assert inputs.InputKind("gray", 12).full_scale == calibration.full_scale(12) == 4095.0
+
