@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from datasets import safeyaml, stores, validation
 from datasets.errors import XwbError
+from datasets.readers import is_scan_folder
 from datasets.regions import Region
 from datasets.safefs import atomic_write
 from datasets.scanio import Scan, file_sha256, is_scan_file, read_scan, verify_scan
@@ -206,16 +207,13 @@ class Project:
     def make_record(self, file: Path, rel: str | None = None, axes: str | None = None,
                     notes: list[str] | None = None) -> ImageRecord:
         """A store record for a scan file, after its pixels decode (a broken file is refused here). A reader's
-        guess about the axes lands in ``notes``; a volume is refused until CT volumes can be labelled."""
+        guess about the axes lands in ``notes``. A volume is recorded with its depth (slices along z)."""
         info = verify_scan(file, axes=axes)
-        if info.is_volume:
-            raise XwbError(f"{file}: a volume ({info.describe()}{'; ' + info.assumed if info.assumed else ''}); "
-                           "xwb labels 2-D scans so far")
         if info.assumed and notes is not None:
             notes.append(f"{file}: {info.assumed}")
         return ImageRecord(id=0, path=rel or self.relpath(file), width=info.width, height=info.height,
                            channels=info.channels, bit_depth=info.bit_depth, layout=info.layout,
-                           sha256=file_sha256(file), axes=info.axes if axes else "")
+                           sha256=file_sha256(file), axes=info.axes if axes else "", depth=info.depth)
 
     def add_scans(self, paths: Iterable[str | Path], progress=None, axes: str | None = None) -> AddSummary:
         """Add scan files and folders (recursively). Known paths are skipped; unreadable files listed.
@@ -225,7 +223,7 @@ class Project:
         for p in paths:
             p = Path(p)
             if p.is_dir():
-                files.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_scan_file(f)))
+                files.extend(_scans_under(p))
             elif p.is_file():
                 files.append(p)
             else:
@@ -255,3 +253,17 @@ class Project:
 
     def regions(self, image_id: int, state: str | None = None) -> list[Region]:
         return self.store.regions(image_id, state)
+
+
+def _scans_under(folder: Path) -> list[Path]:
+    """Scan files under a folder, and folders that are one scan (a DICOM series), in name order; a series'
+    own files are not added again one by one."""
+    if is_scan_folder(folder):
+        return [folder]
+    out: list[Path] = []
+    for p in sorted(folder.iterdir()):
+        if p.is_dir():
+            out.extend(_scans_under(p))
+        elif p.is_file() and is_scan_file(p):
+            out.append(p)
+    return out

@@ -1,4 +1,5 @@
-"""Regions: labelled areas of a scan, as polygons or bounding-box-cropped masks.
+"""Regions: labelled areas of a scan, as polygons or bounding-box-cropped masks; of a volume, as
+bounding-box-cropped voxel masks or 3-D boxes.
 
 One rasteriser serves every consumer (training masks, label-map export, COCO
 export, digest): pycocotools' polygon rasteriser. Using it everywhere means
@@ -23,12 +24,16 @@ IGNORE_RGB = (224, 224, 192)  # how "don't care" areas are drawn (VOC's colour),
 
 @dataclass
 class Region:
-    """A labelled area. Exactly one of ``polygon`` / ``mask`` is set.
+    """A labelled area. Exactly one of ``polygon`` / ``mask`` (2-D scans) / ``voxels`` / ``box`` (volumes)
+    is set.
 
     polygon: float64 array (N, 2) of x, y in image pixel coordinates (pixel
         centres at integer + 0.5 follow the COCO convention).
     mask: bool array (h, w), cropped to its bounding box, whose top-left
         corner sits at image pixel (``mask_x``, ``mask_y``).
+    voxels: bool array (d, h, w), cropped to its box, whose first voxel sits at (``mask_x``, ``mask_y``,
+        ``mask_z``) of the volume.
+    box: float64 (x0, y0, z0, x1, y1, z1) in voxel coordinates, the far corner exclusive (a 3-D box).
     source: ``manual``, ``synthetic``, ``import:<fmt>`` or ``model:<name>/<version>``.
     decided_by / decided_at: who accepted or rejected a proposal, and when.
     """
@@ -51,11 +56,27 @@ class Region:
     shape: dict | None = None   # the drawing tool's own shape, e.g. {"type": "circle", "points": [[x, y], [x, y]]}
     group: int | None = None    # regions of one image with the same group are parts of one object
     ignore: bool = False           # a "don't care" area: left out of the loss and the metrics
+    voxels: np.ndarray | None = None
+    box: np.ndarray | None = None
+    mask_z: int = 0
 
     def __post_init__(self) -> None:
-        if (self.polygon is None) == (self.mask is None):
-            raise XwbError("a region needs exactly one of polygon or mask")
-        if self.polygon is not None:
+        given = [g is not None for g in (self.polygon, self.mask, self.voxels, self.box)]
+        if sum(given) != 1:
+            raise XwbError("a region needs exactly one of polygon, mask, voxels or box")
+        if self.voxels is not None:
+            v = np.asarray(self.voxels)
+            if v.ndim != 3:
+                raise XwbError(f"voxels must be 3-D (d, h, w), got shape {v.shape}")
+            self.voxels, (self.mask_x, self.mask_y, self.mask_z) = tight_voxels(
+                v.astype(bool, copy=False), (self.mask_x, self.mask_y, self.mask_z))
+        elif self.box is not None:
+            b = np.asarray(self.box, np.float64).ravel()
+            if b.shape != (6,) or not np.isfinite(b).all() or (b[3:] <= b[:3]).any():
+                raise XwbError(f"a 3-D box is (x0, y0, z0, x1, y1, z1) with x1 > x0, y1 > y0, z1 > z0; got "
+                               f"{b.tolist()}")
+            self.box = b
+        elif self.polygon is not None:
             p = np.asarray(self.polygon, dtype=np.float64)
             if p.ndim != 2 or p.shape[1] != 2:
                 raise XwbError(f"polygon must be (N, 2) points, got shape {p.shape}")
@@ -75,10 +96,35 @@ class Region:
 
     @property
     def kind(self) -> str:
-        return "polygon" if self.polygon is not None else "mask"
+        return ("polygon" if self.polygon is not None else "mask" if self.mask is not None
+                else "voxels" if self.voxels is not None else "box3d")
+
+    @property
+    def is_3d(self) -> bool:
+        """A region of a volume (voxels or a 3-D box): 2-D consumers (rasterising, 2-D exports) refuse it."""
+        return self.voxels is not None or self.box is not None
+
+    def _refuse_3d(self, what: str) -> None:
+        if self.is_3d:
+            raise XwbError(f"region {self.id if self.id is not None else ''} is a 3-D {self.kind} region "
+                           f"of a volume; {what} takes 2-D regions".replace("region  is", "region is"))
+
+    def bbox3d(self) -> tuple[float, float, float, float, float, float]:
+        """(x0, y0, z0, x1, y1, z1) in voxels, far corner exclusive; a 2-D region spans z 0..1."""
+        if self.box is not None:
+            return tuple(float(v) for v in self.box)  # type: ignore[return-value]
+        if self.voxels is not None:
+            d, h, w = self.voxels.shape
+            return (float(self.mask_x), float(self.mask_y), float(self.mask_z),
+                    float(self.mask_x + w), float(self.mask_y + h), float(self.mask_z + d))
+        x0, y0, x1, y1 = self.bbox()
+        return x0, y0, 0.0, x1, y1, 1.0
 
     def bbox(self) -> tuple[float, float, float, float]:
-        """(x0, y0, x1, y1) in image pixels; x1/y1 exclusive for masks."""
+        """(x0, y0, x1, y1) in image pixels; x1/y1 exclusive for masks. Of a 3-D region: its box seen along z."""
+        if self.is_3d:
+            x0, y0, _, x1, y1, _ = self.bbox3d()
+            return x0, y0, x1, y1
         if self.polygon is not None:
             x0, y0 = self.polygon.min(axis=0)
             x1, y1 = self.polygon.max(axis=0)
@@ -93,6 +139,12 @@ class Region:
                 min(width, int(np.ceil(x1)) + 1), min(height, int(np.ceil(y1)) + 1))
 
     def area(self) -> float:
+        """Pixels of a 2-D region; voxels of a 3-D one."""
+        if self.voxels is not None:
+            return float(self.voxels.sum())
+        if self.box is not None:
+            x0, y0, z0, x1, y1, z1 = self.bbox3d()
+            return float((x1 - x0) * (y1 - y0) * (z1 - z0))
         if self.polygon is not None:
             x, y = self.polygon[:, 0], self.polygon[:, 1]
             return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2.0)
@@ -100,6 +152,7 @@ class Region:
 
     def crop_mask(self, width: int, height: int) -> tuple[np.ndarray, int, int]:
         """The region's pixels as a bool mask cropped to its box: (mask, x0, y0)."""
+        self._refuse_3d("a 2-D mask")
         if self.mask is not None:
             return self.mask, self.mask_x, self.mask_y
         x0, y0, x1, y1 = self.pixel_box(width, height)
@@ -118,6 +171,11 @@ class Region:
         """Bytes that identify the region's labelling content (for digests)."""
         if self.polygon is not None:
             geom = b"P" + self.polygon.astype("<f8").tobytes()
+        elif self.voxels is not None:
+            geom = b"V" + np.array([self.mask_x, self.mask_y, self.mask_z, *self.voxels.shape], "<i8").tobytes() \
+                + np.packbits(self.voxels).tobytes()
+        elif self.box is not None:
+            geom = b"B" + self.box.astype("<f8").tobytes()
         else:
             geom = b"M" + np.array([self.mask_x, self.mask_y, *self.mask.shape], "<i8").tobytes() \
                 + np.packbits(self.mask).tobytes()
@@ -215,9 +273,23 @@ def encode_mask(mask: np.ndarray) -> bytes:
     return zlib.compress(np.packbits(mask.astype(bool), axis=None).tobytes(), 6)
 
 
-def decode_mask(blob: bytes, height: int, width: int) -> np.ndarray:
+def decode_mask(blob: bytes, height: int, width: int, depth: int | None = None) -> np.ndarray:
+    """The (height, width) mask, or the (depth, height, width) voxels when ``depth`` is given."""
     bits = np.frombuffer(zlib.decompress(blob), dtype=np.uint8)
-    return np.unpackbits(bits, count=height * width).reshape(height, width).astype(bool)
+    shape = (height, width) if depth is None else (depth, height, width)
+    return np.unpackbits(bits, count=int(np.prod(shape))).reshape(shape).astype(bool)
+
+
+def tight_voxels(v: np.ndarray, at: tuple[int, int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Crop bool voxels (d, h, w) to their box; returns (voxels, (x, y, z)). Empty voxels raise."""
+    zs, ys, xs = (np.flatnonzero(v.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1)))
+    if len(zs) == 0:
+        raise XwbError("voxel mask is empty")
+    x0, y0, z0 = at
+    if (zs[0], ys[0], xs[0]) == (0, 0, 0) and (zs[-1], ys[-1], xs[-1]) == tuple(n - 1 for n in v.shape):
+        return v, (x0, y0, z0)
+    crop = v[zs[0]:zs[-1] + 1, ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].copy()
+    return crop, (x0 + int(xs[0]), y0 + int(ys[0]), z0 + int(zs[0]))
 
 
 def tight_mask(mask: np.ndarray, x0: int = 0, y0: int = 0) -> tuple[np.ndarray, int, int]:

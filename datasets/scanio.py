@@ -25,7 +25,7 @@ SCAN_SUFFIXES = set(readers.suffixes())
 
 
 def _reader(path: Path, axes: str | None):
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise XwbError(f"{path}: no such file")
     return readers.for_path(path), (check_axes(axes) if axes else None)
 
@@ -67,7 +67,7 @@ def verify_scan(path: str | Path, axes: str | None = None) -> ScanInfo:
     s = read_scan(path, axes=axes)
     if isinstance(s.pixels, np.memmap) or isinstance(getattr(s.pixels, "base", None), np.memmap):
         m = s.pixels if isinstance(s.pixels, np.memmap) else s.pixels.base
-        size = Path(path).stat().st_size
+        size = Path(m.filename).stat().st_size if getattr(m, "filename", None) else Path(path).stat().st_size
         end = m.offset + m.nbytes
         if end > size:
             raise XwbError(f"{path}: truncated ({size} bytes; the header says the pixels end at byte {end})")
@@ -75,6 +75,13 @@ def verify_scan(path: str | Path, axes: str | None = None) -> ScanInfo:
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+    """Of a file's bytes; of a folder scan (a DICOM series), of its files' names and bytes in name order."""
+    path = Path(path)
+    if path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+            h.update(f.name.encode() + b"\0" + bytes.fromhex(file_sha256(f)))
+        return h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while True:
@@ -86,7 +93,7 @@ def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
 
 
 def is_scan_file(path: Path) -> bool:
-    return path.suffix.lower() in SCAN_SUFFIXES
+    return readers.suffix_of(path) in SCAN_SUFFIXES
 
 
 def write_tiff(path: str | Path, pixels: np.ndarray, compress: bool = False, meta: dict | None = None,

@@ -4,7 +4,8 @@ A format module has ``NAME`` and one or both of
 - ``import_<NAME>(project, path, add_classes=False) -> ImportSummary``: all or nothing (``common.ImportPlan``),
   with ``IMPORT_HELP`` saying what ``path`` is;
 - ``run_export(project, out, **options) -> str``: written whole or not at all, taking the options named in
-  ``EXPORT_OPTIONS`` (of with_proposals, with_rejected, overwrite, per_class).
+  ``EXPORT_OPTIONS`` (of with_proposals, with_rejected, overwrite, per_class); a format that writes
+  volumes says ``VOLUMES = True`` (the others are refused on a project that holds any).
 Each returns the one summary line ``xwb`` prints; the CLI's choices, help and dispatch come from here.
 """
 from __future__ import annotations
@@ -63,4 +64,10 @@ def export(name: str, project, out, **options) -> str:
     if unused:
         raise XwbError(f"export {name}: --{unused[0].replace('_', '-')} does not apply to {name} "
                        f"(it takes {', '.join('--' + o.replace('_', '-') for o in mod.EXPORT_OPTIONS)})")
+    if not getattr(mod, "VOLUMES", False):
+        vols = sum(1 for r in project.store.images(with_sets=False) if r.is_volume)
+        if vols:
+            takes = [n for n, m in exporters().items() if getattr(m, "VOLUMES", False)]
+            raise XwbError(f"export {name}: {project.name} holds {vols} volume{'s' * (vols > 1)} and {name} is "
+                           f"2-D only; nothing was written" + (f" (volumes export as {', '.join(takes)})" if takes else ""))
     return mod.run_export(project, out, **{k: v for k, v in options.items() if k in mod.EXPORT_OPTIONS})

@@ -31,6 +31,13 @@ def real_size(project: Project, rel: str, where: str) -> tuple[int, int]:
     return info.width, info.height
 
 
+def _refuse_volume(rec: ImageRecord, source, where: str) -> None:
+    """2-D labels (every import format so far) never land on a volume's record."""
+    if rec.is_volume:
+        raise XwbError(f"{source}: {where}: {rec.path} is a volume ({rec.depth} slices); this format holds "
+                       "2-D labels, nothing was imported")
+
+
 def check_real_size(project: Project, rel: str, width: int, height: int, where: str) -> None:
     """The size a file *says* an image has must be its real size before any mask is decoded at that size
     (a 200-byte RLE claiming 100000x100000 would otherwise allocate 10 GB). Reads only the header."""
@@ -118,6 +125,7 @@ class ImportPlan:
             iid = store.image_id_by_path(im.rel)
             if iid is not None:
                 rec = store.image(iid)
+                _refuse_volume(rec, self.source, im.where)
                 if (rec.width, rec.height) != (im.width, im.height):
                     raise XwbError(f"{self.source}: {im.where}: says {im.width}x{im.height} but {im.rel} "
                                    f"is {rec.width}x{rec.height}")
@@ -129,6 +137,7 @@ class ImportPlan:
             if not f.is_file():
                 raise XwbError(f"{self.source}: {im.where}: image file {im.rel!r} not found under {project.image_root}")
             rec = project.make_record(f, im.rel)
+            _refuse_volume(rec, self.source, im.where)
             if (rec.width, rec.height) != (im.width, im.height):
                 raise XwbError(f"{self.source}: {im.where}: says {im.width}x{im.height} but {im.rel} "
                                f"is {rec.width}x{rec.height}")

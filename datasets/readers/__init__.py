@@ -3,7 +3,9 @@
 A reader module has ``NAME``, ``LABEL`` (for messages), ``SUFFIXES`` (suffix -> the format name it records),
 ``sniff(head) -> bool`` (the first 132 bytes of a file without a known suffix) and
 ``read(path, mmap, axes) -> Scan`` / ``info(path, axes) -> ScanInfo`` (``axes``: what the user said, or None).
-``datasets.scanio`` dispatches through ``for_path``; nothing else lists formats (a test keeps it so).
+A reader of folders (a DICOM series: one file per slice) says ``FOLDERS = True`` and has
+``sniff_folder(path) -> bool``. ``datasets.scanio`` dispatches through ``for_path``; nothing else lists formats
+(a test keeps it so).
 """
 from __future__ import annotations
 
@@ -32,13 +34,36 @@ def suffixes() -> dict[str, str]:
     return {s: fmt for r in readers().values() for s, fmt in r.SUFFIXES.items()}
 
 
+def folder_readers() -> list[ModuleType]:
+    return [r for r in readers().values() if getattr(r, "FOLDERS", False)]
+
+
+def is_scan_folder(path: Path) -> bool:
+    """A folder that is one scan (a DICOM series), added whole rather than file by file."""
+    return path.is_dir() and any(r.sniff_folder(path) for r in folder_readers())
+
+
+def suffix_of(path: Path) -> str:
+    """The suffix a reader is picked by: the last one, or the last two where a reader takes both (``.nii.gz``)."""
+    name = path.name.lower()
+    two = "".join(Path(name).suffixes[-2:])
+    return two if len(Path(name).suffixes) > 1 and two in suffixes() else Path(name).suffix
+
+
 def labels() -> str:
-    return ", ".join(r.LABEL for r in readers().values())
+    """The kinds of file xwb reads (for a message about a file: folder readers are left out)."""
+    return ", ".join(r.LABEL for r in readers().values() if not getattr(r, "FOLDERS", False))
 
 
 def for_path(path: Path) -> ModuleType:
-    """The reader of a file: by its suffix, else by its first bytes; a one-line refusal names what xwb reads."""
-    suffix = path.suffix.lower()
+    """The reader of a file: by its suffix, else by its first bytes; a one-line refusal names what xwb reads.
+    A folder is read by a folder reader that recognises it."""
+    if path.is_dir():
+        for r in folder_readers():
+            if r.sniff_folder(path):
+                return r
+        raise XwbError(f"{path}: a folder that is no scan xwb reads ({', '.join(r.LABEL for r in folder_readers())})")
+    suffix = suffix_of(path)
     for r in readers().values():
         if suffix in r.SUFFIXES:
             return r

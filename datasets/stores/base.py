@@ -38,6 +38,11 @@ class ImageRecord:
     added_at: float = 0.0
     updated_at: float = 0.0
     axes: str = ""  # the scan's axes as the user said them (xwb add --axes); empty: as its reader reads the file
+    depth: int = 1  # slices of a volume (z); 1 for a 2-D scan
+
+    @property
+    def is_volume(self) -> bool:
+        return self.depth > 1 or self.axes.startswith("z")
 
 
 @dataclass(frozen=True)

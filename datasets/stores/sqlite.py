@@ -19,7 +19,7 @@ from datasets.errors import XwbError
 from datasets.regions import Region
 from datasets.stores.base import SPLITS, STATUSES, EditorSeat, ImageRecord
 from datasets.stores.sqlite_db import Database, guard_methods
-from datasets.stores.sqlite_schema import image_cols, region_from_row, region_row, shape_cols
+from datasets.stores.sqlite_schema import REGION_GEOMETRY, image_cols, region_from_row, region_row, shape_cols
 
 NAME = "sqlite"
 FILE_NAME = "labels.sqlite"
@@ -48,9 +48,9 @@ class SQLiteStore(Database):
             for r in recs:
                 cur = c.execute(
                     "INSERT INTO images (path, width, height, channels, bit_depth, layout, sha256, status, "
-                    "comment, split, added_at, updated_at, axes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "comment, split, added_at, updated_at, axes, depth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r.path, r.width, r.height, r.channels, r.bit_depth, r.layout, r.sha256, r.status,
-                     r.comment, r.split, r.added_at or now, r.updated_at or now, r.axes))
+                     r.comment, r.split, r.added_at or now, r.updated_at or now, r.axes, r.depth))
                 r.id = int(cur.lastrowid or 0)
                 ids.append(r.id)
                 self._write_sets(c, r.id, r.tags, r.manifest)
@@ -65,10 +65,10 @@ class SQLiteStore(Database):
             c.executemany("INSERT INTO manifest_items VALUES (?,?)", [(image_id, m) for m in sorted(set(manifest))])
 
     def _image_from_row(self, row, tags=None, manifest=None) -> ImageRecord:
-        (iid, path, w, h, ch, bits, layout, sha, status, comment, split, added, updated, axes) = row
+        (iid, path, w, h, ch, bits, layout, sha, status, comment, split, added, updated, axes, depth) = row
         return ImageRecord(iid, path, w, h, ch, bits, layout, sha, status, comment, split,
                            tags=tags if tags is not None else [], manifest=manifest if manifest is not None else [],
-                           added_at=added, updated_at=updated, axes=axes)
+                           added_at=added, updated_at=updated, axes=axes, depth=int(depth))
 
     def images(self, status: str | None = None, split: str | None = None,
                with_sets: bool = True) -> list[ImageRecord]:
@@ -145,7 +145,7 @@ class SQLiteStore(Database):
             return [self._insert_region(c, image_id, r) for r in regions]
 
     def _insert_region(self, c, image_id: int, r: Region, keep_id: bool = False) -> int:
-        cols = ("image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area, author, source, "
+        cols = (f"image_id, class_id, {REGION_GEOMETRY}, area, author, source, "
                 "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
         vals = (image_id, r.class_id, *region_row(r), r.area(), r.author, r.source, r.score, r.state,
                 r.created_at, r.updated_at, r.decided_by, r.decided_at, *shape_cols(r))
@@ -172,8 +172,8 @@ class SQLiteStore(Database):
         region.updated_at = time.time()
         with self._tx() as c:
             cur = c.execute(
-                "UPDATE regions SET class_id=?, kind=?, polygon=?, mask=?, x0=?, y0=?, x1=?, y1=?, mask_w=?, "
-                "mask_h=?, area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=?, "
+                f"UPDATE regions SET class_id=?, {', '.join(c + '=?' for c in REGION_GEOMETRY.split(', '))}, "
+                "area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=?, "
                 "shape=?, group_id=?, ignore=? WHERE id=?",
                 (region.class_id, *region_row(region), region.area(), region.author, region.source,
                  region.score, region.state, region.updated_at, region.decided_by, region.decided_at,
@@ -264,8 +264,9 @@ class SQLiteStore(Database):
                 "SELECT class_id, COUNT(*), COUNT(DISTINCT image_id) FROM regions WHERE state='accepted' "
                 "GROUP BY class_id")},
             "by_tag": dict(q("SELECT tag, COUNT(*) FROM image_tags GROUP BY tag").fetchall()),
-            "by_depth_layout": {f"{b}-bit {lay}": n for b, lay, n in q(
-                "SELECT bit_depth, layout, COUNT(*) FROM images GROUP BY bit_depth, layout")},
+            "by_depth_layout": {f"{b}-bit {lay}{' volume' if vol else ''}": n for b, lay, vol, n in q(
+                f"SELECT bit_depth, layout, {'depth > 1' if self._version >= 7 else '0'} AS vol, COUNT(*) FROM images "
+                "GROUP BY bit_depth, layout, vol")},
         }
 
     # -- editing sessions (one editor per project) -------------------------------------------------

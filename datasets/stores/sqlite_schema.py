@@ -11,7 +11,7 @@ import numpy as np
 
 from datasets.regions import Region, decode_mask, encode_mask
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,21 +115,62 @@ MIGRATIONS: dict[int, str] = {
     5: """
     ALTER TABLE images ADD COLUMN axes TEXT NOT NULL DEFAULT '';
     """,
+    # v7: volumes. An image's depth (slices; 1 for a 2-D scan); regions of a volume: voxel masks cropped to
+    # their box ('voxels': mask_d slices from z0) and 3-D boxes ('box3d': x0, y0, z0 to x1, y1, z1). The kind
+    # CHECK needs the table rebuilt; the AUTOINCREMENT counter is carried over so no deleted region's id is
+    # ever handed out again.
+    6: """
+    CREATE TABLE regions_v7 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        class_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('polygon','mask','voxels','box3d')),
+        polygon BLOB, mask BLOB,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        mask_w INTEGER, mask_h INTEGER,
+        area REAL NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'manual',
+        score REAL,
+        state TEXT NOT NULL CHECK (state IN ('proposal','accepted','rejected')),
+        created_at REAL NOT NULL, updated_at REAL NOT NULL,
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at REAL,
+        shape TEXT, group_id INTEGER, ignore INTEGER NOT NULL DEFAULT 0,
+        z0 REAL, z1 REAL, mask_d INTEGER
+    );
+    INSERT INTO regions_v7 (id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
+                            author, source, score, state, created_at, updated_at, decided_by, decided_at,
+                            shape, group_id, ignore)
+        SELECT id, image_id, class_id, kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, area,
+               author, source, score, state, created_at, updated_at, decided_by, decided_at,
+               shape, group_id, ignore FROM regions;
+    DELETE FROM sqlite_sequence WHERE name = 'regions_v7';
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'regions_v7', MAX(
+        COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'regions'), 0),
+        COALESCE((SELECT MAX(id) FROM regions_v7), 0));
+    DROP TABLE regions;
+    ALTER TABLE regions_v7 RENAME TO regions;
+    CREATE INDEX regions_by_image ON regions(image_id);
+    CREATE INDEX regions_by_source ON regions(source);
+    ALTER TABLE images ADD COLUMN depth INTEGER NOT NULL DEFAULT 1;
+    """,
 }
 IMAGE_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
 
 
 def image_cols(version: int) -> str:
     """The image columns to select from a store of ``version`` (a read-only old store has no axes column)."""
-    return IMAGE_COLS + (", axes" if version >= 6 else ", '' AS axes")
+    return IMAGE_COLS + (", axes" if version >= 6 else ", '' AS axes") + (", depth" if version >= 7 else ", 1 AS depth")
 
 # Region columns a store of each version lacks, with what they read as (a read-only old store is not migrated).
 REGION_DEFAULTS: dict[str, tuple[int, str]] = {
     "decided_by": (4, "''"), "decided_at": (4, "NULL"),
     "shape": (5, "NULL"), "group_id": (5, "NULL"), "ignore": (5, "0"),
+    "z0": (7, "NULL"), "z1": (7, "NULL"), "mask_d": (7, "NULL"),
 }
 REGION_COLS = ("id, image_id, class_id, kind, polygon, mask, x0, y0, mask_w, mask_h, author, source, "
-               "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore")
+               "score, state, created_at, updated_at, decided_by, decided_at, shape, group_id, ignore, z0, x1, y1, z1, mask_d")
 
 
 def region_cols(version: int) -> str:
@@ -145,14 +186,22 @@ def split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+REGION_GEOMETRY = "kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, z0, z1, mask_d"
+
+
 def region_row(r: Region) -> tuple:
-    """A region's geometry columns: kind, polygon, mask, bbox, mask size."""
-    x0, y0, x1, y1 = r.bbox()
+    """A region's geometry columns (``REGION_GEOMETRY``): kind, polygon, mask, box, mask size."""
+    x0, y0, z0, x1, y1, z1 = r.bbox3d()
     if r.polygon is not None:
-        return ("polygon", r.polygon.astype("<f8").tobytes(), None, x0, y0, x1, y1, None, None)
-    assert r.mask is not None  # a region is a polygon or a mask (Region checks it)
+        return ("polygon", r.polygon.astype("<f8").tobytes(), None, x0, y0, x1, y1, None, None, None, None, None)
+    if r.box is not None:
+        return ("box3d", None, None, x0, y0, x1, y1, None, None, z0, z1, None)
+    if r.voxels is not None:
+        d, h, w = r.voxels.shape
+        return ("voxels", None, encode_mask(r.voxels), x0, y0, x1, y1, w, h, z0, z1, d)
+    assert r.mask is not None  # a region is a polygon, a mask, voxels or a box (Region checks it)
     h, w = r.mask.shape
-    return ("mask", None, encode_mask(r.mask), x0, y0, x1, y1, w, h)
+    return ("mask", None, encode_mask(r.mask), x0, y0, x1, y1, w, h, None, None, None)
 
 
 def shape_cols(r: Region) -> tuple:
@@ -161,10 +210,15 @@ def shape_cols(r: Region) -> tuple:
 
 def region_from_row(row) -> Region:
     (rid, iid, cid, kind, poly, mask, x0, y0, mw, mh, author, source, score, state, ca, ua, db, da,
-     shape, group, ignore) = row
+     shape, group, ignore, z0, x1, y1, z1, md) = row
     meta = dict(state=state, source=source, score=score, author=author, id=rid, image_id=iid, created_at=ca,
                 updated_at=ua, decided_by=db, decided_at=da, shape=json.loads(shape) if shape else None,
                 group=group, ignore=bool(ignore))
     if kind == "polygon":
         return Region(cid, polygon=np.frombuffer(poly, dtype="<f8").reshape(-1, 2).astype(np.float64), **meta)
+    if kind == "box3d":
+        return Region(cid, box=np.array([x0, y0, z0, x1, y1, z1], np.float64), **meta)
+    if kind == "voxels":
+        return Region(cid, voxels=decode_mask(mask, mh, mw, md), mask_x=int(x0), mask_y=int(y0), mask_z=int(z0),
+                      **meta)
     return Region(cid, mask=decode_mask(mask, mh, mw), mask_x=int(x0), mask_y=int(y0), **meta)

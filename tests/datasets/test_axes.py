@@ -110,24 +110,27 @@ def test_npy_volumes_and_scans(tmp_path, rng):
         read_scan(tmp_path / "flat.npy", axes="yxc")
 
 
-def test_add_refuses_a_volume_in_one_line_naming_the_file_and_the_axes_assumed(tmp_path, rng, capsys):
+def test_add_records_a_volume_with_its_depth_and_says_which_axes_it_assumed(tmp_path, rng, capsys):
     assert _xwb("init", tmp_path / "p") == 0
     img = tmp_path / "p" / "scans"
     img.mkdir()
-    tifffile.imwrite(img / "stack.tif", rng.integers(0, 65536, (3, 48, 64), dtype=np.uint16),
-                     photometric="minisblack")
+    stack = rng.integers(0, 65536, (3, 48, 64), dtype=np.uint16)
+    tifffile.imwrite(img / "stack.tif", stack, photometric="minisblack")
+    tifffile.imwrite(img / "planes.tif", stack, photometric="minisblack")
     np.save(img / "dual.npy", rng.integers(0, 65536, (32, 40, 2), dtype=np.uint16))
     capsys.readouterr()
-    assert _xwb("add", tmp_path / "p", img) == 1
+    assert _xwb("add", tmp_path / "p", img / "stack.tif", img / "dual.npy") == 0
     out = capsys.readouterr().out.splitlines()
-    skipped = [ln for ln in out if "skipped" in ln]
-    assert len(skipped) == 1 and "stack.tif: a volume (16-bit gray zyx 3x64x48; 3 pages" in skipped[0]
+    assert any(ln.startswith("note: ") and "stack.tif" in ln and "3 pages" in ln for ln in out)
     assert any(ln.startswith("note: ") and "dual.npy" in ln and "yxc" in ln for ln in out)
-    assert _xwb("add", tmp_path / "p", img / "stack.tif", "--axes", "yxc") == 0  # the user says: channels
+    assert _xwb("add", tmp_path / "p", img / "planes.tif", "--axes", "yxc") == 0  # the user says: channels
     with Project.open(tmp_path / "p") as p:
         recs = {r.path: r for r in p.images()}
-        rec = recs["scans/stack.tif"]
-        assert (rec.axes, rec.channels, rec.layout) == ("yxc", 3, "rgb")
+        vol = recs["scans/stack.tif"]
+        assert (vol.depth, vol.width, vol.height, vol.is_volume) == (3, 64, 48, True)
+        np.testing.assert_array_equal(p.read_scan(vol).pixels, stack)
+        rec = recs["scans/planes.tif"]
+        assert (rec.axes, rec.channels, rec.layout, rec.depth, rec.is_volume) == ("yxc", 3, "rgb", 1, False)
         assert p.read_scan(rec).pixels.shape == (48, 64, 3)  # read back as the user said, every time
         assert recs["scans/dual.npy"].axes == "" and recs["scans/dual.npy"].layout == "dual"
     assert _xwb("add", tmp_path / "p", img, "--axes", "xyz") == 1
@@ -135,10 +138,10 @@ def test_add_refuses_a_volume_in_one_line_naming_the_file_and_the_axes_assumed(t
 
 
 def test_reader_registry_lists_every_reader_and_sniffs_without_a_suffix(tmp_path, rng):
-    assert set(readers.readers()) == {"dicom", "npy", "raster", "tiff"}
-    assert {".tif", ".tiff", ".dcm", ".png", ".jpg", ".npy"} <= SCAN_SUFFIXES
+    assert set(readers.readers()) == {"dicom", "dicom-series", "nifti", "npy", "raster", "tiff"}
+    assert {".tif", ".tiff", ".dcm", ".png", ".jpg", ".npy", ".nii", ".nii.gz"} <= SCAN_SUFFIXES
     write_tiff(tmp_path / "scan.bin", rng.integers(0, 65536, (8, 9), dtype=np.uint16))
     assert readers.for_path(tmp_path / "scan.bin").NAME == "tiff" and read_scan(tmp_path / "scan.bin").axes == "yx"
     (tmp_path / "notes.bin").write_bytes(b"hello, not a scan" * 10)
-    with pytest.raises(XwbError, match=r"notes.bin: not a supported scan format \(DICOM/DICOS, NumPy .npy"):
+    with pytest.raises(XwbError, match=r"notes.bin: not a supported scan format \(DICOM/DICOS, NIfTI \(.nii, .nii.gz\), NumPy"):
         read_scan(tmp_path / "notes.bin")

@@ -8,6 +8,7 @@ attenuation space; only then are counts turned into model features.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from training.nets import model_code
 from training.nets.inputs import InputKind, uniform
 from training.recipes.config import TrainConfig
 from training.tasks.base import Task
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,7 +79,11 @@ def load_items(project: Project, split: str, names: list[str], kind: Task) -> li
     """Labelled scans of a split (status done/reviewed or any accepted region) with their labels, as
     ``kind`` (the task of the recipe or of the model) reads them."""
     items = []
+    volumes = 0
     for rec in project.store.images(split=split):
+        if rec.is_volume:  # the 2-D tasks' scans; a volume is a 3-D task's
+            volumes += 1
+            continue
         got = kind.load_labels(project, rec, names)
         if got is None:
             continue  # not labelled yet
@@ -89,6 +96,9 @@ def load_items(project: Project, split: str, names: list[str], kind: Task) -> li
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
                               i0, dark, rec.layout, rec.bit_depth, "i0" in (info_meta or {}), labels, tags,
                               rec.axes))
+    if volumes:
+        log.warning("%s: %d %s volume%s left out: task %s trains on 2-D scans", project.name, volumes, split,
+                    "s" * (volumes > 1), kind.name)
     return items
 
 

@@ -204,3 +204,30 @@ def test_read_only_store_refuses_writes_with_a_store_error(scans_project):
         with pytest.raises(StoreReadOnlyError, match="read-only"):
             ro.store.update_image(ro.images()[0].id, status="done")
         assert issubclass(StoreReadOnlyError, StoreError)
+
+
+def test_volume_records_and_3d_regions_roundtrip(project):
+    """A volume's depth, its voxel masks (cropped to their box, losslessly) and 3-D boxes come back exact."""
+    st = project.store
+    [iid] = st.add_images([ImageRecord(0, "ct/bag.tif", 64, 48, 1, 16, "gray", "ab" * 32, depth=40, axes="zyx")])
+    rec = st.image(iid)
+    assert (rec.depth, rec.axes, rec.is_volume) == (40, "zyx", True)
+    v = np.zeros((12, 10, 9), bool)
+    v[2:9, 1:7, 3:8] = True
+    v[5, 3, 4] = False
+    vox = Region(4, voxels=v, mask_x=20, mask_y=10, mask_z=5, state="proposal", source="model:ct/1", score=0.5)
+    box = Region(2, box=np.array([1.5, 2.0, 3.0, 30.0, 20.5, 17.0]), author="ann")
+    ids = st.add_regions(iid, [vox, box])
+    got = {r.id: r for r in st.regions(iid)}
+    g = got[ids[0]]
+    assert (g.kind, g.mask_x, g.mask_y, g.mask_z, g.voxels.shape) == ("voxels", 23, 11, 7, (7, 6, 5))
+    assert g.content_key() == vox.content_key() and g.area() == v.sum()
+    assert g.bbox3d() == (23.0, 11.0, 7.0, 28.0, 17.0, 14.0)
+    b = got[ids[1]]
+    assert b.kind == "box3d" and b.bbox3d() == (1.5, 2.0, 3.0, 30.0, 20.5, 17.0) and b.author == "ann"
+    st.update_region(b.copy(box=np.array([0.0, 0.0, 0.0, 4.0, 4.0, 4.0])))
+    assert st.region(ids[1]).area() == 64
+    with pytest.raises(XwbError, match="3-D voxels region of a volume; a 2-D mask takes 2-D regions"):
+        g.to_mask(64, 48)
+    with pytest.raises(XwbError, match="x1 > x0"):
+        Region(1, box=np.array([5.0, 0, 0, 5.0, 1, 1]))

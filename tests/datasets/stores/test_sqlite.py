@@ -2,13 +2,17 @@
 sqlite3's errors turned into StoreError. (This folder and datasets/stores/ are the only places SQL may appear.)"""
 import sqlite3
 
+import numpy as np
 import pytest
 
 from datasets.errors import ProjectBusyError, SchemaTooNewError, StoreError, XwbError
 from datasets.project import Project
+from datasets.regions import Region
 from datasets.stores import sqlite_schema
 from datasets.stores.sqlite import SQLiteStore
 from datasets.stores.sqlite_schema import SCHEMA_VERSION
+
+TRI = np.array([[0, 0], [9, 0], [9, 9.0]])
 
 
 @pytest.fixture
@@ -87,3 +91,32 @@ def test_no_sqlite3_error_leaves_the_store(db_project):
 def test_the_sqlite_backend_takes_no_settings(tmp_path):
     with pytest.raises(XwbError, match="sqlite backend takes no settings, got dsn"):
         Project.create(tmp_path / "p", store={"backend": "sqlite", "dsn": "postgresql://x"})
+
+
+def test_migrating_to_volumes_keeps_region_ids_unused(tmp_path):
+    """v7 rebuilds the regions table (its kind CHECK grew): a region deleted before the migration keeps its
+    id out of reach, so an undo can still restore it under that id."""
+    path = tmp_path / "v6.sqlite"
+    s = SQLiteStore(path, create=True)
+    s.conn.executescript("DROP TABLE regions")  # back to a v6 store by hand: the v6 regions table, version 6
+    s.close()
+    conn = sqlite3.connect(path)
+    v6 = sqlite_schema.MIGRATIONS[3].split("INSERT INTO")[0].replace("regions_v4", "regions")
+    conn.executescript(v6 + sqlite_schema.MIGRATIONS[4] + """
+        CREATE INDEX regions_by_image ON regions(image_id);
+        UPDATE meta SET value='6' WHERE key='schema_version';
+        INSERT INTO images (path, width, height, channels, bit_depth, layout, sha256, added_at, updated_at)
+            VALUES ('a.tif', 8, 8, 1, 16, 'gray', 'x', 0, 0);""")
+    conn.execute("ALTER TABLE images DROP COLUMN depth")
+    for _ in range(3):
+        conn.execute("INSERT INTO regions (image_id, class_id, kind, polygon, x0, y0, x1, y1, area, state, "
+                     "created_at, updated_at) VALUES (1, 1, 'polygon', ?, 0, 0, 9, 9, 40, 'accepted', 0, 0)",
+                     (TRI.tobytes(),))
+    conn.execute("DELETE FROM regions WHERE id = 3")
+    conn.commit()
+    conn.close()
+    s = SQLiteStore(path)
+    assert s.schema_version() == SCHEMA_VERSION and s.image(1).depth == 1
+    assert [r.id for r in s.regions(1)] == [1, 2]
+    assert s.add_region(1, Region(1, box=np.array([0.0, 0, 0, 2, 2, 2]))) == 4  # never 3 again
+    s.close()
