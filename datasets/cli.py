@@ -33,8 +33,13 @@ def cmd_init(a) -> int:
     if folder.is_dir() and any(folder.iterdir()) and not (folder / "project.yaml").exists() and not a.force:
         raise XwbError(f"{folder}: folder is not empty (use --force to make a project in it anyway)")
     tax = Taxonomy.load(a.taxonomy) if a.taxonomy else None
-    p = Project.create(folder, name=a.name, taxonomy=tax, image_root=a.image_root)
-    print(f"created project {p.name!r} in {folder} ({len(p.taxonomy.classes)} classes, {len(p.taxonomy.tags)} tags)")
+    store = None
+    if a.store or a.dsn or a.schema:
+        store = {"backend": a.store or "postgres", **({"dsn": a.dsn} if a.dsn else {}),
+                 **({"schema": a.schema} if a.schema else {})}
+    p = Project.create(folder, name=a.name, taxonomy=tax, image_root=a.image_root, store=store)
+    where = f", store {store['backend']}" if store else ""
+    print(f"created project {p.name!r} in {folder} ({len(p.taxonomy.classes)} classes, {len(p.taxonomy.tags)} tags{where})")
     p.close()
     return 0
 
@@ -129,6 +134,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="project name (default: folder name)")
     p.add_argument("--image-root", default=".", help="folder the image paths are relative to (default: the project)")
     p.add_argument("--force", action="store_true", help="allow a non-empty folder")
+    from datasets import stores
+
+    p.add_argument("--store", choices=stores.names(), help="store backend (default sqlite: a file in the folder; "
+                                                          "postgres: a schema on a team's server)")
+    p.add_argument("--dsn", help="postgres: the server, postgresql://user@host:port/database")
+    p.add_argument("--schema", help="postgres: the project's schema on the server (default xwb)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="add scans (files or folders, recursive)")

@@ -12,10 +12,12 @@ import pytest
 
 from datasets import stores
 from datasets.project import Project
+from tests import pg_server
 from tests.conftest import write_scans
 
 SETTINGS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "sqlite": lambda tmp: {},
+    "postgres": lambda tmp: {"dsn": pg_server.dsn(), "schema": pg_server.fresh_schema()},
 }
 
 
