@@ -25,7 +25,7 @@ def test_older_project_yaml_without_a_store_key_opens_on_sqlite(project):
 
 
 @pytest.mark.parametrize("value,needle", [
-    ("store: couchdb", "store: unknown backend 'couchdb' (this xwb has: sqlite"),
+    ("store: couchdb", "store: unknown backend 'couchdb' (this xwb has: postgres, sqlite)"),
     ("store: {dsn: 'postgresql://x'}", "store: needs a backend name"),
     ("store: 5", "store"),
 ])
