@@ -7,6 +7,7 @@ Run: .venv/bin/python benchmarks/bench_store.py [--images N]
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -90,6 +91,12 @@ def main() -> None:
         saves.sort()
         print(f"save one edited region (commit included): median {saves[100] * 1000:.2f} ms, "
               f"p95 {saves[190] * 1000:.2f} ms (target < 5 ms)")
+        if hasattr(p.store, "history"):  # (a store from before the history has none)
+            edits = p.store.history(image_id=iid)
+            sizes = [len(json.dumps(e.before or {})) + len(json.dumps(e.after or {})) for e in edits]
+            print(f"history: {len(edits)} entries for this scan (its creation, its regions', 200 edits), "
+                  f"{statistics.mean(sizes):.0f} bytes of state per entry; store now "
+                  f"{(tmp / 'big' / 'labels.sqlite').stat().st_size / 2**20:.0f} MiB")
         p.close()
 
         dt = build(tmp / "coco", a.coco_images, 3, mask_every=2)

@@ -44,6 +44,44 @@ def cmd_init(a) -> int:
     return 0
 
 
+def _since(text: str | None) -> float | None:
+    if not text:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise XwbError(f"--since {text!r}: a date or time like 2026-12-01 or 2026-12-01T14:30") from None
+
+
+def cmd_history(a) -> int:
+    import datetime as dt
+    import json
+
+    with _open(a.project, readonly=True) as p:
+        iid = None
+        if a.image:
+            iid = int(a.image) if a.image.isdigit() else p.store.image_id_by_path(a.image)
+            if iid is None:
+                raise XwbError(f"--image {a.image}: no such scan in {p.name}")
+        entries = p.store.history(image_id=iid, region_id=a.region, who=a.who, since=_since(a.since))
+        paths = {r.id: r.path for r in p.store.images(with_sets=False)}
+    if a.last:
+        entries = entries[-a.last:]
+    for e in entries:
+        if a.json:
+            print(json.dumps({**e.as_dict(), "path": paths.get(e.image_id)}, sort_keys=True))
+            continue
+        when = dt.datetime.fromtimestamp(e.at).strftime("%Y-%m-%d %H:%M:%S")
+        where = paths.get(e.image_id) or (e.before or {}).get("path") or f"image {e.image_id}"
+        region = f"  region {e.region_id}" if e.region_id is not None else ""
+        print(f"{when}  {e.who}  {e.program}  {e.action}  {where}{region}  {e.summary()}")
+    if not entries and not a.json:
+        print("no changes recorded" + (" that match" if a.image or a.region or a.who or a.since else ""))
+    return 0
+
+
 def cmd_add(a) -> int:
     with _open(a.project) as p:
         s = p.add_scans(a.paths, axes=check_axes(a.axes) if a.axes else None)
@@ -153,6 +191,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("history", help="who changed which label, when, from which program, from what to what",
+                       description="The project's history: every change to regions, status, tags, comment and "
+                                   "manifest, oldest first (append-only).")
+    p.add_argument("project")
+    p.add_argument("--image", help="only this scan: its id or its path in the project")
+    p.add_argument("--region", type=int, help="only this region id")
+    p.add_argument("--who", help="only changes by this person")
+    p.add_argument("--since", help="only changes from this date or time on (2026-12-01 or 2026-12-01T14:30)")
+    p.add_argument("--last", type=int, help="only the last N entries")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, before and after whole")
+    p.set_defaults(func=cmd_history)
 
     ins, outs = formats.importers(), formats.exporters()
     p = sub.add_parser("import", help=f"import {', '.join(ins)} annotations (all or nothing)")

@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     _answer_ctrl_c()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from datasets.stores import history
+
+    history.set_program(f"xwb {args.command}")  # recorded with every change this command makes
     try:
         return int(args.func(args) or 0)
     except XwbError as e:

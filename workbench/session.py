@@ -35,12 +35,23 @@ class Session(QObject):
     def __init__(self, project: Project, author: str | None = None, readonly: bool = False):
         super().__init__()
         self.project = project
+        self._author = ""
         self.author = author or getpass.getuser()
         self.readonly = readonly
         self.editor_id: int | None = None
         self.other_editor: str = ""
         self.readonly_reason: str = ""   # why this session cannot write (shown in the window's banner)
         self._pending: list[tuple[Signal, int]] | None = None
+
+    @property
+    def author(self) -> str:
+        return self._author
+
+    @author.setter
+    def author(self, name: str) -> None:
+        """The annotator: the author of edits, and who the project's history says made them."""
+        self._author = name
+        self.project.store.set_actor(name, "workbench")
 
     @classmethod
     def open(cls, folder, author: str | None = None) -> Session:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from datasets.regions import Region
+from datasets.stores.history import HistoryEntry
 
 STATUSES = ("new", "in_progress", "done", "reviewed", "rejected")
 SPLITS = ("train", "val", "test")
@@ -75,6 +76,13 @@ class Store(Protocol):
         """How long a write waits for another writer before ProjectBusyError."""
     def check(self) -> list[str]:
         """Problems the backend finds in its own data (empty when sound)."""
+
+    # -- the history (datasets/stores/history.py): every write above records itself, append-only
+    def set_actor(self, who: str | None = None, program: str | None = None) -> None:
+        """Who makes this store's changes and from which program; default: the OS user and the process."""
+    def history(self, image_id: int | None = None, region_id: int | None = None, who: str | None = None,
+                since: float | None = None, limit: int | None = None) -> list[HistoryEntry]:
+        """Entries oldest first, filtered by scan, region, person and time."""
 
     # -- images, tags, status, comments, manifest, splits
     def add_image(self, rec: ImageRecord) -> int: ...

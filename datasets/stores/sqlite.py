@@ -18,6 +18,7 @@ from typing import Any
 from datasets.errors import XwbError
 from datasets.regions import Region
 from datasets.stores.base import SPLITS, STATUSES, EditorSeat, ImageRecord
+from datasets.stores.sql_history import HistoryQueries
 from datasets.stores.sqlite_db import Database, guard_methods
 from datasets.stores.sqlite_schema import REGION_GEOMETRY, image_cols, region_from_row, region_row, shape_cols
 
@@ -33,8 +34,11 @@ def open(folder: Path, settings: dict[str, Any], *, readonly: bool = False, time
     return SQLiteStore(folder / FILE_NAME, readonly=readonly, timeout=timeout, create=create)
 
 
+guard_methods(HistoryQueries)
+
+
 @guard_methods
-class SQLiteStore(Database):
+class SQLiteStore(Database, HistoryQueries):
     """One project's SQLite file (the ``Store`` protocol). Not shared between threads: open one per thread."""
 
     # -- images -------------------------------------------------------------------------
@@ -54,6 +58,7 @@ class SQLiteStore(Database):
                 r.id = int(cur.lastrowid or 0)
                 ids.append(r.id)
                 self._write_sets(c, r.id, r.tags, r.manifest)
+                self._record(c, "image.create", r.id, None, None, self._image_state(c, r.id))
         return ids
 
     def _write_sets(self, c, image_id: int, tags: Iterable[str] | None, manifest: Iterable[str] | None):
@@ -112,6 +117,7 @@ class SQLiteStore(Database):
         if status is not None and status not in STATUSES:
             raise XwbError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
         with self._tx() as c:
+            before = self._image_state(c, image_id)
             sets, args = ["updated_at=?"], [time.time()]  # type: list[str], list[object]
             for col, value in (("status", status), ("comment", comment)):
                 if value is not None:
@@ -121,6 +127,9 @@ class SQLiteStore(Database):
             if cur.rowcount == 0:
                 raise XwbError(f"image {image_id} is not in the project")
             self._write_sets(c, image_id, tags, manifest)
+            after = self._image_state(c, image_id)
+            if after != before:
+                self._record(c, "image.update", image_id, None, before, after)
 
     def set_splits(self, assignment: dict[int, str], *, reassign: bool = False) -> None:
         """Assign splits to images that have none. An assigned split is frozen: never moved, unless
@@ -130,11 +139,20 @@ class SQLiteStore(Database):
             for iid, s in assignment.items():
                 if s not in SPLITS:
                     raise XwbError(f"split must be one of {SPLITS}, got {s!r}")
-                c.execute(f"UPDATE images SET split=? WHERE id=?{cond}", (s, iid))
+                before = self._image_state(c, iid)
+                if c.execute(f"UPDATE images SET split=? WHERE id=?{cond}", (s, iid)).rowcount and before \
+                        and before["split"] != s:
+                    self._record(c, "image.update", iid, None, before, {**before, "split": s})
 
     def delete_image(self, image_id: int) -> None:
         with self._tx() as c:
+            for r in [region_from_row(row) for row in c.execute(
+                    f"SELECT {self._cols} FROM regions WHERE image_id=? ORDER BY id", (image_id,)).fetchall()]:
+                self._record_region(c, "region.delete", r, None)
+            before = self._image_state(c, image_id)
             c.execute("DELETE FROM images WHERE id=?", (image_id,))
+            if before is not None:
+                self._record(c, "image.delete", image_id, None, before, None)
 
     # -- regions ------------------------------------------------------------------------
     def add_region(self, image_id: int, region: Region) -> int:
@@ -153,6 +171,7 @@ class SQLiteStore(Database):
             cols, vals = "id, " + cols, (r.id, *vals)
         cur = c.execute(f"INSERT INTO regions ({cols}) VALUES ({','.join('?' * len(vals))})", vals)
         r.id, r.image_id = cur.lastrowid, image_id
+        self._record_region(c, "region.restore" if keep_id else "region.create", None, r)
         return r.id
 
     def restore_region(self, image_id: int, region: Region) -> int:
@@ -171,6 +190,7 @@ class SQLiteStore(Database):
             raise XwbError("region has no id; add it first")
         region.updated_at = time.time()
         with self._tx() as c:
+            old = c.execute(f"SELECT {self._cols} FROM regions WHERE id=?", (region.id,)).fetchone()
             cur = c.execute(
                 f"UPDATE regions SET class_id=?, {', '.join(c + '=?' for c in REGION_GEOMETRY.split(', '))}, "
                 "area=?, author=?, source=?, score=?, state=?, updated_at=?, decided_by=?, decided_at=?, "
@@ -178,8 +198,11 @@ class SQLiteStore(Database):
                 (region.class_id, *region_row(region), region.area(), region.author, region.source,
                  region.score, region.state, region.updated_at, region.decided_by, region.decided_at,
                  *shape_cols(region), region.id))
-            if cur.rowcount == 0:
+            if cur.rowcount == 0 or old is None:
                 raise XwbError(f"region {region.id} no longer exists (deleted elsewhere?)")
+            before = region_from_row(old)
+            region.image_id = before.image_id
+            self._record_region(c, "region.update", before, region)
 
     def max_group(self, image_id: int) -> int:
         """The highest group number among an image's regions (0 when none is grouped)."""
@@ -190,12 +213,17 @@ class SQLiteStore(Database):
 
     def delete_region(self, region_id: int) -> None:
         with self._tx() as c:
-            if c.execute("DELETE FROM regions WHERE id=?", (region_id,)).rowcount == 0:
+            old = c.execute(f"SELECT {self._cols} FROM regions WHERE id=?", (region_id,)).fetchone()
+            if old is None or c.execute("DELETE FROM regions WHERE id=?", (region_id,)).rowcount == 0:
                 raise XwbError(f"region {region_id} no longer exists (deleted elsewhere?)")
+            self._record_region(c, "region.delete", region_from_row(old), None)
 
     def replace_proposals(self, image_id: int, source: str, regions: Sequence[Region]) -> list[int]:
         """Swap the proposals of one source on one image; accepted and manual regions stay."""
         with self._tx() as c:
+            for row in c.execute(f"SELECT {self._cols} FROM regions WHERE image_id=? AND source=? AND "
+                                 "state='proposal'", (image_id, source)).fetchall():
+                self._record_region(c, "region.delete", region_from_row(row), None)
             c.execute("DELETE FROM regions WHERE image_id=? AND source=? AND state='proposal'", (image_id, source))
             return [self._insert_region(c, image_id, r) for r in regions]
 

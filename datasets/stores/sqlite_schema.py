@@ -11,7 +11,7 @@ import numpy as np
 
 from datasets.regions import Region, decode_mask, encode_mask
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -155,6 +155,18 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX regions_by_source ON regions(source);
     ALTER TABLE images ADD COLUMN depth INTEGER NOT NULL DEFAULT 1;
     """,
+    # v8: the history (datasets/stores/history.py): every change, append-only; triggers refuse to alter it.
+    7: """
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL, who TEXT NOT NULL, program TEXT NOT NULL, action TEXT NOT NULL,
+        image_id INTEGER NOT NULL, region_id INTEGER, before_json TEXT, after_json TEXT
+    );
+    CREATE INDEX history_by_image ON history(image_id, id);
+    CREATE INDEX history_by_region ON history(region_id);
+    CREATE TRIGGER history_no_update BEFORE UPDATE ON history BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+    CREATE TRIGGER history_no_delete BEFORE DELETE ON history BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+    """,
 }
 IMAGE_COLS = "id, path, width, height, channels, bit_depth, layout, sha256, status, comment, split, added_at, updated_at"
 
@@ -183,7 +195,16 @@ def region_cols(version: int) -> str:
 
 
 def split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The statements of a script; a trigger's body (BEGIN ... END) stays whole."""
+    out: list[str] = []
+    for part in (s.strip() for s in script.split(";")):
+        if not part:
+            continue
+        if out and out[-1].upper().startswith("CREATE TRIGGER") and not out[-1].upper().endswith("END"):
+            out[-1] += "; " + part
+        else:
+            out.append(part)
+    return out
 
 
 REGION_GEOMETRY = "kind, polygon, mask, x0, y0, x1, y1, mask_w, mask_h, z0, z1, mask_d"

@@ -30,6 +30,11 @@ def test_polygon_class_change_undo_redo(window, known_project):
     assert w.selected is not None
     QTest.keyClick(w, Qt.Key.Key_2)
     assert regions(known_project, iid)[0].class_id == 2
+    # the history says who did it, from the workbench, and what changed
+    h = [e for e in w.project.store.history(image_id=iid) if e.action.startswith("region.")]
+    assert [(e.action, e.who, e.program) for e in h[-2:]] == [("region.create", "tester", "workbench"),
+                                                             ("region.update", "tester", "workbench")]
+    assert h[-1].summary() == "class_id 1 -> 2"
     w.editing.undo()
     assert regions(known_project, iid)[0].class_id == 1
     w.editing.redo()

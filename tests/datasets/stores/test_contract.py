@@ -231,3 +231,41 @@ def test_volume_records_and_3d_regions_roundtrip(project):
         g.to_mask(64, 48)
     with pytest.raises(XwbError, match="x1 > x0"):
         Region(1, box=np.array([5.0, 0, 0, 5.0, 1, 1]))
+
+
+def test_every_change_is_in_the_history_with_who_program_before_and_after(scans_project):
+    from datasets import digest
+    from datasets.stores.history import region_from_state
+
+    st = scans_project.store
+    st.set_actor("ann", "workbench")
+    iid = st.images()[0].id
+    d0 = digest.snapshot_digest(scans_project)
+    start = len(st.history())
+    rid = st.add_region(iid, Region(1, polygon=TRI, author="ann"))
+    st.update_region(st.region(rid).copy(class_id=3))
+    st.update_image(iid, status="done", tags=["weapon"])
+    st.update_image(iid, status="done")  # no change: no entry
+    st.set_actor("bob", "xwb prelabel")
+    [pid] = st.replace_proposals(iid, "model:seg/1", [Region(2, polygon=TRI + 5, state="proposal",
+                                                             source="model:seg/1", score=0.8)])
+    st.replace_proposals(iid, "model:seg/1", [])
+    st.delete_region(rid)
+    with pytest.raises(RuntimeError), st.transaction():
+        st.add_region(iid, Region(4, polygon=TRI))
+        raise RuntimeError("crash")  # a change that did not land leaves no record either
+    h = st.history()[start:]
+    assert [(e.action, e.who, e.program) for e in h] == [
+        ("region.create", "ann", "workbench"), ("region.update", "ann", "workbench"),
+        ("image.update", "ann", "workbench"), ("region.create", "bob", "xwb prelabel"),
+        ("region.delete", "bob", "xwb prelabel"), ("region.delete", "bob", "xwb prelabel")]
+    assert h[1].summary() == "class_id 1 -> 3" and (h[1].before["class_id"], h[1].after["class_id"]) == (1, 3)
+    assert (h[2].before["status"], h[2].after["status"], h[2].after["tags"]) == ("new", "done", ["weapon"])
+    assert h[4].region_id == pid and h[4].before["state"] == "proposal"
+    again = region_from_state(h[5].before)  # what was deleted can be made again, exactly
+    assert again.content_key() == Region(3, polygon=TRI).content_key()
+    assert [e.action for e in st.history(region_id=rid)] == ["region.create", "region.update", "region.delete"]
+    assert {e.who for e in st.history(who="bob")} == {"bob"} and st.history(since=h[-1].at + 1) == []
+    assert all(e.image_id == iid for e in h)
+    st.update_image(iid, status="new", tags=[])  # labels as they were: the history does not enter the digest
+    assert digest.snapshot_digest(scans_project) == d0

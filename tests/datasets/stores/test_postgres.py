@@ -61,3 +61,17 @@ def test_a_writer_holding_a_lock_too_long_is_project_busy(tmp_path):
             other.store.update_image(p.images()[1].id, status="done")  # another row: no wait at all
         other.store.update_image(iid, status="done")
         assert p.store.image(iid).status == "done"
+
+
+def test_the_history_cannot_be_rewritten_even_with_sql(tmp_path):
+    import psycopg
+
+    s = _settings()
+    with Project.create(tmp_path / "p", store=s) as p:
+        p.add_scans(write_scans(p.folder / "images", 1))
+        assert p.store.history()[-1].action == "image.create"
+    with psycopg.connect(s["dsn"], autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{s["schema"]}"')
+        for sql in ("DELETE FROM history", "UPDATE history SET who = 'mallory'"):
+            with pytest.raises(psycopg.Error, match="history is append-only"):
+                conn.execute(sql)

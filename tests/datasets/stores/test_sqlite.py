@@ -98,7 +98,7 @@ def test_migrating_to_volumes_keeps_region_ids_unused(tmp_path):
     id out of reach, so an undo can still restore it under that id."""
     path = tmp_path / "v6.sqlite"
     s = SQLiteStore(path, create=True)
-    s.conn.executescript("DROP TABLE regions")  # back to a v6 store by hand: the v6 regions table, version 6
+    s.conn.executescript("DROP TABLE regions; DROP TABLE history")  # back to a v6 store by hand
     s.close()
     conn = sqlite3.connect(path)
     v6 = sqlite_schema.MIGRATIONS[3].split("INSERT INTO")[0].replace("regions_v4", "regions")
@@ -120,3 +120,16 @@ def test_migrating_to_volumes_keeps_region_ids_unused(tmp_path):
     assert [r.id for r in s.regions(1)] == [1, 2]
     assert s.add_region(1, Region(1, box=np.array([0.0, 0, 0, 2, 2, 2]))) == 4  # never 3 again
     s.close()
+
+
+def test_the_history_cannot_be_rewritten_even_with_sql(db_project):
+    from tests.conftest import write_scans
+
+    db_project.add_scans(write_scans(db_project.folder / "images", 1))
+    db_project.store.add_region(db_project.store.images()[0].id, Region(1, polygon=TRI))
+    conn = sqlite3.connect(db_project.store.path)
+    for sql in ("DELETE FROM history", "UPDATE history SET who='mallory'"):
+        with pytest.raises(sqlite3.DatabaseError, match="history is append-only"):
+            conn.execute(sql)
+    conn.close()
+    assert db_project.store.history()[-1].action == "region.create"
