@@ -106,8 +106,8 @@ class Region:
 
     def _refuse_3d(self, what: str) -> None:
         if self.is_3d:
-            raise XwbError(f"region {self.id if self.id is not None else ''} is a 3-D {self.kind} region "
-                           f"of a volume; {what} takes 2-D regions".replace("region  is", "region is"))
+            name = "region" if self.id is None else f"region {self.id}"
+            raise XwbError(f"{name} is a 3-D {self.kind} region of a volume; {what} takes 2-D regions")
 
     def bbox3d(self) -> tuple[float, float, float, float, float, float]:
         """(x0, y0, z0, x1, y1, z1) in voxels, far corner exclusive; a 2-D region spans z 0..1."""

@@ -29,6 +29,11 @@ def readers() -> dict[str, ModuleType]:
     return found
 
 
+@functools.cache
+def _two_part() -> frozenset[str]:
+    return frozenset(s for s in suffixes() if s.count(".") > 1)
+
+
 def suffixes() -> dict[str, str]:
     """Every suffix a reader takes, with the format name it records (``.tif`` -> ``tiff``)."""
     return {s: fmt for r in readers().values() for s, fmt in r.SUFFIXES.items()}
@@ -45,9 +50,9 @@ def is_scan_folder(path: Path) -> bool:
 
 def suffix_of(path: Path) -> str:
     """The suffix a reader is picked by: the last one, or the last two where a reader takes both (``.nii.gz``)."""
-    name = path.name.lower()
-    two = "".join(Path(name).suffixes[-2:])
-    return two if len(Path(name).suffixes) > 1 and two in suffixes() else Path(name).suffix
+    parts = Path(path.name.lower()).suffixes
+    two = "".join(parts[-2:])
+    return two if len(parts) > 1 and two in _two_part() else (parts[-1] if parts else "")
 
 
 def labels() -> str:

@@ -210,7 +210,7 @@ class PostgresStore(SQLiteStore):
 
         self.path = Path(folder) / "project.yaml"  # what stands for the store in messages: the project's file
         self.where = f"{dsn.split('@')[-1]} schema {schema}"
-        self.readonly, self.timeout, self.schema, self._commits = readonly, timeout, schema, 0
+        self.readonly, self.timeout, self.schema = readonly, timeout, schema
         try:
             raw = psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(timeout)))
         except psycopg.Error as e:
@@ -263,13 +263,7 @@ class PostgresStore(SQLiteStore):
                 v += 1
             raw.execute("UPDATE meta SET value = %s WHERE key='schema_version'", (str(v),))
 
-    def close(self) -> None:
-        self._db.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._tx():
-            yield
+    # close() and transaction() are the sqlite backend's: they go through self.conn and self._tx()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -310,10 +304,6 @@ class PostgresStore(SQLiteStore):
                 raw.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'commits'")
         except psycopg.Error as e:
             raise _store_error(self.where, e) from None
-        self._commits += 1
-
-    def _bound_wal(self) -> None:  # a server keeps its own log
-        return
 
 
 _guard_all(PostgresStore)

@@ -58,7 +58,9 @@ class SQLiteStore(Database, HistoryQueries):
                 r.id = int(cur.lastrowid or 0)
                 ids.append(r.id)
                 self._write_sets(c, r.id, r.tags, r.manifest)
-                self._record(c, "image.create", r.id, None, None, self._image_state(c, r.id))
+                self._record(c, "image.create", r.id, None, None, {  # what was just written, not read back
+                    "path": r.path, "status": r.status, "comment": r.comment, "split": r.split,
+                    "tags": sorted(set(r.tags or [])), "manifest": sorted(set(r.manifest or []))})
         return ids
 
     def _write_sets(self, c, image_id: int, tags: Iterable[str] | None, manifest: Iterable[str] | None):
@@ -139,10 +141,10 @@ class SQLiteStore(Database, HistoryQueries):
             for iid, s in assignment.items():
                 if s not in SPLITS:
                     raise XwbError(f"split must be one of {SPLITS}, got {s!r}")
-                before = self._image_state(c, iid)
-                if c.execute(f"UPDATE images SET split=? WHERE id=?{cond}", (s, iid)).rowcount and before \
-                        and before["split"] != s:
-                    self._record(c, "image.update", iid, None, before, {**before, "split": s})
+                old = c.execute("SELECT split FROM images WHERE id=?", (iid,)).fetchone() if reassign else (None,)
+                if c.execute(f"UPDATE images SET split=? WHERE id=?{cond}", (s, iid)).rowcount and old \
+                        and old[0] != s:  # (without reassign only unassigned images change: from None)
+                    self._record(c, "image.update", iid, None, {"split": old[0]}, {"split": s})
 
     def delete_image(self, image_id: int) -> None:
         with self._tx() as c:

@@ -6,11 +6,12 @@ byte-identical scans: scan i draws from its own generator seeded (seed, i).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,43 @@ def _write_scan(folder: Path, stem: str, s: SynthScan, render: str) -> str:
     return rel
 
 
+def check_out_and_classes(out: Path, classes: list[str] | None, makes: Sequence[str], tax: Taxonomy,
+                          who: str = "the generator") -> list[str]:
+    """OUT must be new or empty; the classes asked for (default: those of ``makes`` the taxonomy has) must be
+    ones the generator makes and the taxonomy knows. Returns the classes to generate."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise XwbError(f"{out}: exists and is not empty; choose a new folder")
+    classes = list(classes) if classes else [c for c in makes if tax.has_name(c)]
+    bad = [c for c in classes if c not in makes]
+    if bad:
+        raise XwbError(f"unknown class(es) {', '.join(bad)}: {who} makes {', '.join(makes)}")
+    missing = [c for c in classes if not tax.has_name(c)]
+    if missing:
+        raise XwbError(f"class(es) {', '.join(missing)} not in the taxonomy")
+    return classes
+
+
+@contextlib.contextmanager
+def staged_project(out: Path, tax: Taxonomy) -> Iterator[Project]:
+    """A new project built in a hidden folder beside OUT and renamed into place when the block ends; on any
+    failure nothing is left behind (a full disk: one line naming OUT and the cause)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; the project folder gets what the umask allows
+    try:
+        p = Project.create(tmp, name=out.name, taxonomy=tax)
+        yield p
+        p.close()
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise XwbError(f"{out}: cannot write the synthetic project ({e.strerror or e}); nothing was kept") from None
+        raise
+
+
 def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: tuple[int, int] | None = None,
                   occlusion: str = "mixed", classes: list[str] | None = None, undeclared: float = 0.2,
                   unlabelled: int = 0, taxonomy: Taxonomy | None = None,
@@ -139,24 +177,12 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         raise XwbError(f"--undeclared must be a share between 0 and 1, got {undeclared}")
     if not 0 <= clean <= 1:
         raise XwbError(f"--clean must be a share between 0 and 1, got {clean}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise XwbError(f"{out}: exists and is not empty; choose a new folder")
     tax = taxonomy or Taxonomy.load(default_taxonomy_path())
-    known = [c for c in O.THREATS if tax.has_name(c)]
-    classes = list(classes) if classes else known
-    bad = [c for c in classes if c not in O.THREATS]
-    if bad:
-        raise XwbError(f"unknown class(es) {', '.join(bad)}: the generator makes {', '.join(O.THREATS)}")
-    missing = [c for c in classes if not tax.has_name(c)]
-    if missing:
-        raise XwbError(f"class(es) {', '.join(missing)} not in the taxonomy")
+    classes = check_out_and_classes(out, classes, list(O.THREATS), tax)
     size = size or DEFAULT_SIZE[kind]
     build_scene(kind, np.random.default_rng(0), size, [], occlusion="easy")  # size check before writing
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; the project folder gets what the umask allows
-    try:
-        p = Project.create(tmp, name=out.name, taxonomy=tax)
+    with staged_project(out, tax) as p:
+        tmp = p.folder
         (tmp / "images").mkdir()
         truth = {}
         for i in range(count):
@@ -177,13 +203,4 @@ def synth_project(out: str | Path, kind: str, count: int, seed: int = 0, size: t
         (tmp / "synth.json").write_text(json.dumps({"seed": seed, "kind": kind, "size": list(size), "render": render,
                                                     "occlusion": occlusion, "clean": clean, "undeclared": undeclared,
                                                     "scans": truth}, indent=1))
-        p.close()
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):  # a full disk: the folder and the cause, nothing left behind
-            raise XwbError(f"{out}: cannot write the synthetic project ({e.strerror or e}); nothing was kept") from None
-        raise
     return out

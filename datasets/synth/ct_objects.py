@@ -148,10 +148,13 @@ CLUTTER = {"clothes": (clothes, 5), "book": (book, 1), "shoe": (shoe, 1), "toile
            "phone": (phone, 1), "food": (food, 1), "coins": (coins, 1), "ruler": (ruler, 1), "cable": (cable, 1)}
 
 
+BAG_HALF = (0.46, 0.44, 0.42)  # the bag's half sizes as shares of the volume's x, y, z
+
+
 def bag_frame(shape: tuple[int, int, int], s: float) -> list[Thing]:
     """The shell (plastic, 5 mm) and a trolley frame (two aluminium tubes) filling most of the volume."""
     Z, Y, X = shape
-    hx, hy, hz = X * 0.46, Y * 0.44, Z * 0.42
+    hx, hy, hz = X * BAG_HALF[0], Y * BAG_HALF[1], Z * BAG_HALF[2]
     t = max(1.0, 0.5 * s)
     reach = float(np.linalg.norm([hx, hy, hz])) + 2
     body = Thing("bag", [("plastic", shell(box(hx - t, hy - t, hz - t), box(hx, hy, hz)))], reach)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import XwbError
-from datasets.project import Project
 from datasets.regions import Region
-from datasets.safefs import dir_mode
 from datasets.splits import assign_splits
 from datasets.synth import CLEAN
-from datasets.synth.build import CLASS_TAGS
+from datasets.synth.build import CLASS_TAGS, check_out_and_classes, staged_project
 from datasets.synth.ct import (
     CT_CLASSES,
     CT_THREATS,
@@ -34,7 +29,7 @@ from datasets.synth.ct import (
     rotation,
     voxel_cm,
 )
-from datasets.synth.ct_objects import CLUTTER, LABELLED, bag_frame
+from datasets.synth.ct_objects import BAG_HALF, CLUTTER, LABELLED, bag_frame
 from datasets.taxonomy import Taxonomy, default_taxonomy_path
 
 KIND = "ct-baggage"
@@ -113,12 +108,12 @@ def _empty_bag(shape: tuple[int, int, int]) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _outside(shape: tuple[int, int, int]) -> np.ndarray:
-    """Voxels outside the bag's inner wall (``ct_objects.bag_frame``: 0.46 X, 0.44 Y, 0.42 Z half sizes)."""
+    """Voxels outside the bag's inner wall (``ct_objects.bag_frame``, ``BAG_HALF``)."""
     Z, Y, X = shape
     t = max(1.0, 0.5 / voxel_cm(shape))
     z, y, x = np.ogrid[:Z, :Y, :X]
-    inside = (np.abs(x + 0.5 - X / 2) < X * 0.46 - t) & (np.abs(y + 0.5 - Y / 2) < Y * 0.44 - t) \
-        & (np.abs(z + 0.5 - Z / 2) < Z * 0.42 - t)
+    hx, hy, hz = X * BAG_HALF[0], Y * BAG_HALF[1], Z * BAG_HALF[2]
+    inside = (np.abs(x + 0.5 - X / 2) < hx - t) & (np.abs(y + 0.5 - Y / 2) < hy - t) & (np.abs(z + 0.5 - Z / 2) < hz - t)
     out = ~inside
     out.setflags(write=False)
     return out
@@ -150,21 +145,10 @@ def synth_ct_project(out: str | Path, count: int, seed: int = 0, shape: tuple[in
     if len(given) != 3 or min(given) < 32 or max(given) > 512:
         raise XwbError(f"--size of a CT bag is ZxYxX voxels, each 32 to 512; got {'x'.join(map(str, given))}")
     size: tuple[int, int, int] = (int(given[0]), int(given[1]), int(given[2]))
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise XwbError(f"{out}: exists and is not empty; choose a new folder")
     tax = taxonomy or Taxonomy.load(default_taxonomy_path())
-    classes = list(classes) if classes else [c for c in CT_CLASSES if tax.has_name(c)]
-    bad = [c for c in classes if c not in CT_CLASSES]
-    if bad:
-        raise XwbError(f"unknown class(es) {', '.join(bad)}: the CT generator makes {', '.join(CT_CLASSES)}")
-    missing = [c for c in classes if not tax.has_name(c)]
-    if missing:
-        raise XwbError(f"class(es) {', '.join(missing)} not in the taxonomy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    os.chmod(tmp, dir_mode())
-    try:
-        p = Project.create(tmp, name=out.name, taxonomy=tax)
+    classes = check_out_and_classes(out, classes, CT_CLASSES, tax, "the CT generator")
+    with staged_project(out, tax) as p:
+        tmp = p.folder
         (tmp / "volumes").mkdir()
         truth = {}
         for i in range(count):
@@ -187,13 +171,4 @@ def synth_ct_project(out: str | Path, count: int, seed: int = 0, shape: tuple[in
         (tmp / "synth.json").write_text(json.dumps(
             {"seed": seed, "kind": KIND, "size": list(size), "voxel_mm": voxel_cm(size) * 10, "dual_energy": dual,
              "metal_streaks": streaks, "clean": clean, "undeclared": undeclared, "scans": truth}, indent=1))
-        p.close()
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):
-            raise XwbError(f"{out}: cannot write the synthetic project ({e.strerror or e}); nothing was kept") from None
-        raise
     return out

@@ -57,7 +57,7 @@ class Predictor:
         self.net, self.spec, self.device, self.uri = net, spec, device, uri
         self.channels_last = channels_last
         self.task = spec["task"]
-        self.task_type = tasks.get(self.task, f"model {uri or ''}: task".replace("  ", " "))  # once, handed on
+        self.task_type = tasks.get(self.task, f"model {uri}: task" if uri else "model: task")  # once, handed on
         self.classes = list(spec["classes"])
 
     @property
