@@ -104,6 +104,13 @@ class Scan:
         px = self.plane()
         return px if self.axes.endswith("c") else px[..., None]
 
+    def voxels(self) -> np.ndarray:
+        """A volume's values as (Z, Y, X, C), C = 1 for one energy (a view of the mapped file, no copy); a 2-D
+        scan is refused in one line naming the file."""
+        if not self.info.is_volume:
+            raise XwbError(f"{self.path or 'scan'}: a 2-D scan ({self.info.describe()}); this takes CT volumes")
+        return self.pixels if self.axes.endswith("c") else self.pixels[..., None]
+
     @property
     def high(self) -> np.ndarray:
         """High-energy (or only) channel."""

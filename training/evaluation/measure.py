@@ -22,7 +22,7 @@ def evaluate_items(pred: Predictor, items: list[ScanItem], pfas=(0.01, 0.05), th
     """Metrics over ``items``; ``keep`` first scans' predictions are returned for overlays; ``max_clicks``:
     a cheaper click protocol for validation during training (click-to-segment models only)."""
     for it in items:  # every scan like the training scans before any is measured: no half-valid report
-        pred.check(it.layout, it.bit_depth, it.path)
+        pred.check(it.layout, it.bit_depth, it.path, it.volume)
     task = pred.task_type
     acc = task.accumulator(pred.classes, max_clicks=max_clicks)
     kept, seconds = [], []

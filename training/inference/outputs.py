@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from datasets import flags
-from datasets.calibration import scanner_facts
+from datasets.calibration import rescale_of, scanner_facts
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.safefs import atomic_write
@@ -61,8 +61,14 @@ def _write_prediction(pred: Predictor, ref, scan, p: Prediction, stem: Path, thr
                       min_area: int) -> list[Path]:
     doc = {"scan": str(scan.path), "model": ref.uri, "task": pred.task, "seconds": round(p.seconds, 3),
            "threshold": thr, "scores": p.scores, "detected": p.detected(thr)}
-    i0, dark = scanner_facts(scan.meta, scan.info.channels, scan.info.bit_depth)
-    rgb = plots.scan_rgb(scan.pixels, i0, dark, scan.meta.get("regime", "kv"))
+    if scan.info.is_volume:  # the volume's top-down radiograph, as a line scanner would show the bag
+        from datasets.projection import radiograph8
+
+        mm = (scan.info.spacing or (4.0, 4.0, 4.0))[1]
+        rgb = np.repeat(radiograph8(scan.voxels()[..., 0], "y", rescale_of(scan.meta), mm / 10)[..., None], 3, 2)
+    else:
+        i0, dark = scanner_facts(scan.meta, scan.info.channels, scan.info.bit_depth)
+        rgb = plots.scan_rgb(scan.pixels, i0, dark, scan.meta.get("regime", "kv"))
     files, pic = pred.task_type.write_prediction(pred, p, rgb, stem, doc, thr, probs, min_area)
     files.append(atomic_write(stem.with_suffix(".overlay.png"), png(pic[..., ::-1])))
     files.append(atomic_write(stem.with_suffix(".json"), json.dumps(doc, indent=1)))

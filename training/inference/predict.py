@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from datasets.calibration import scanner_facts
+from datasets.calibration import rescale_of, scanner_facts
 from datasets.errors import XwbError
 from datasets.scanio import Scan
 from training import tasks
@@ -65,17 +65,22 @@ class Predictor:
         return int(self.spec["preprocess"]["raw_channels"])
 
     def _counts_chw(self, counts: np.ndarray) -> np.ndarray:
-        c = counts[..., None] if counts.ndim == 2 else counts
-        if c.shape[2] < self.raw_channels:
-            raise XwbError(f"the model needs {self.raw_channels} energy channels, the scan has {c.shape[2]}")
+        spatial = 3 if self.task_type.volumes else 2
+        c = counts[..., None] if counts.ndim == spatial else counts
+        if c.ndim != spatial + 1:
+            raise XwbError(f"the model reads {'volumes (Z, Y, X[, C])' if spatial == 3 else '2-D scans (H, W[, C])'}, "
+                           f"got an array of shape {counts.shape}")
+        if c.shape[-1] < self.raw_channels:
+            raise XwbError(f"the model needs {self.raw_channels} energy channels, the scan has {c.shape[-1]}")
         return np.moveaxis(c[..., : self.raw_channels], -1, 0)
 
     def predict_counts(self, counts: np.ndarray, i0=None, dark=None, overlap: float | None = None,
-                       batch: int = 4) -> Prediction:
-        """counts: (H, W) or (H, W, C) at native depth."""
+                       batch: int = 4, rescale=None) -> Prediction:
+        """counts: (H, W) or (H, W, C) at native depth; a volume model: (Z, Y, X[, C]) stored CT values and
+        their ``rescale`` (slope, intercept), else the training scans'."""
         self.task_type.check_batch_use()  # a click model answers clicks: click_probs
         t = time.perf_counter()
-        f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
+        f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark, rescale)
         p = model_code.run(self.net, f, self.spec, self.device, batch=batch, overlap=overlap,
                            channels_last=self.channels_last)
         scores = self.task_type.scores(p, self.classes)
@@ -90,11 +95,11 @@ class Predictor:
         f = model_code.features(self._counts_chw(counts), self.spec["preprocess"], i0, dark)
         return model_code.click_segment(self.net, f, self.spec, self.device, clicks=clicks)
 
-    def check(self, layout: str, bit_depth: int, where: str) -> str:
-        """'' if scans of this layout and depth are what the model was trained on, a note if they are
-        converted; XwbError naming ``where``, the model and both kinds otherwise."""
+    def check(self, layout: str, bit_depth: int, where: str, volume: bool = False) -> str:
+        """'' if scans of this layout and depth (2-D, or CT volumes) are what the model was trained on, a note
+        if they are converted; XwbError naming ``where``, the model and both kinds otherwise."""
         try:
-            return inputs.check(self.spec, InputKind(layout, bit_depth), f"model {self.uri or ''}".strip())
+            return inputs.check(self.spec, InputKind(layout, bit_depth, volume), f"model {self.uri or ''}".strip())
         except XwbError as e:
             raise XwbError(f"{where}: {e}") from None
 
@@ -131,7 +136,9 @@ class Predictor:
             scan = _array_scan(scan)
         elif not isinstance(scan, Scan):
             raise XwbError(f"predict_scan takes a Scan, a path or a numpy array, not {type(scan).__name__}")
-        self.check(scan.info.layout, scan.info.bit_depth, str(scan.path or "scan"))
+        self.check(scan.info.layout, scan.info.bit_depth, str(scan.path or "scan"), scan.info.is_volume)
+        if self.task_type.volumes:
+            return self.predict_counts(scan.voxels(), rescale=rescale_of(scan.meta), **kw)
         pixels = scan.plane()  # a volume is refused by name: these networks were trained on 2-D scans
         if scan.meta and "i0" in scan.meta:
             i0, dark = scanner_facts(scan.meta, self.raw_channels, scan.info.bit_depth)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from datasets.calibration import OPEN_BEAM, scanner_facts
+from datasets.calibration import OPEN_BEAM, rescale_of, scanner_facts
 from datasets.errors import XwbError
 from datasets.project import Project
 from datasets.regions import IGNORE_LABEL, Region, paint
@@ -49,10 +49,18 @@ class ScanItem:
     regions: list[tuple[int, Region]] = field(default_factory=list)  # (model class index 1..K, region)
     tags: np.ndarray | None = None  # (K,) float 0/1 for classification
     axes: str = ""  # the record's axes when the user gave them at add (else as the reader reads the file)
+    depth: int = 1  # slices of a CT volume; 1 for a 2-D scan
+    rescale: tuple[float, float] | None = None  # a volume's (slope, intercept) from stored values to HU
+
+    @property
+    def volume(self) -> bool:
+        return self.depth > 1
 
     def counts(self) -> np.ndarray:
-        """(H, W, C) counts at native depth (memory-mapped when the file allows), read with the record's axes."""
-        return read_scan(self.path, axes=self.axes or None).channels_last()
+        """(H, W, C) counts at native depth (memory-mapped when the file allows), read with the record's axes;
+        a volume's (Z, Y, X, C) stored values."""
+        scan = read_scan(self.path, axes=self.axes or None)
+        return scan.voxels() if self.volume else scan.channels_last()
 
     def label_map(self, y0: int = 0, x0: int = 0, h: int | None = None, w: int | None = None) -> np.ndarray:
         """(h, w) uint8 model class indices of the window at (x0, y0) (default: the whole scan);
@@ -79,10 +87,10 @@ def load_items(project: Project, split: str, names: list[str], kind: Task) -> li
     """Labelled scans of a split (status done/reviewed or any accepted region) with their labels, as
     ``kind`` (the task of the recipe or of the model) reads them."""
     items = []
-    volumes = 0
+    other = 0
     for rec in project.store.images(split=split):
-        if rec.is_volume:  # the 2-D tasks' scans; a volume is a 3-D task's
-            volumes += 1
+        if rec.is_volume != kind.volumes:  # a 2-D task's scans, or a volume task's volumes
+            other += 1
             continue
         got = kind.load_labels(project, rec, names)
         if got is None:
@@ -92,13 +100,18 @@ def load_items(project: Project, split: str, names: list[str], kind: Task) -> li
             info_meta = project.read_scan(rec).meta
         except XwbError as e:
             raise XwbError(f"{split} scan {rec.path}: {e}") from None
-        i0, dark = scanner_facts(info_meta, rec.channels, rec.bit_depth)
+        i0: list[float]
+        if rec.is_volume:
+            i0, dark, rescale = [], 0.0, rescale_of(info_meta)
+        else:
+            (i0, dark), rescale = scanner_facts(info_meta, rec.channels, rec.bit_depth), None
         items.append(ScanItem(rec.id, str(project.image_path(rec)), rec.width, rec.height, rec.channels,
                               i0, dark, rec.layout, rec.bit_depth, "i0" in (info_meta or {}), labels, tags,
-                              rec.axes))
-    if volumes:
-        log.warning("%s: %d %s volume%s left out: task %s trains on 2-D scans", project.name, volumes, split,
-                    "s" * (volumes > 1), kind.name)
+                              rec.axes, rec.depth if rec.is_volume else 1, rescale))
+    if other:
+        what = ("2-D scan", "trains on CT volumes") if kind.volumes else ("volume", "trains on 2-D scans")
+        log.warning("%s: %d %s %s%s left out: task %s %s", project.name, other, split, what[0], "s" * (other > 1),
+                    kind.name, what[1])
     return items
 
 
@@ -106,7 +119,7 @@ def input_kind(items: list[ScanItem]) -> InputKind:
     """The one kind of scan (layout, bit depth) these items are; a mix is refused naming an example of each."""
     kinds: dict[InputKind, str] = {}
     for it in items:
-        kinds.setdefault(InputKind(it.layout, it.bit_depth), Path(it.path).name)
+        kinds.setdefault(InputKind(it.layout, it.bit_depth, it.volume), Path(it.path).name)
     return uniform(kinds)
 
 
@@ -118,8 +131,10 @@ def feature_stats(items: list[ScanItem], channels: list[str], max_scans: int = 1
     sums, sq, n = np.zeros(len(channels)), np.zeros(len(channels)), 0
     for it in items[::step][:max_scans]:
         c = it.counts()
-        sub = c[:: max(1, c.shape[0] // 512), :: max(1, c.shape[1] // 512)]
-        f = model_code.features(np.moveaxis(sub, -1, 0), {**pre, "channels": channels}, it.i0, it.dark)
+        side = 64 if it.volume else 512  # a sample of about 512² pixels or 64³ voxels per scan
+        sub = c[tuple(slice(None, None, max(1, n // side)) for n in c.shape[:-1])]
+        f = model_code.features(np.moveaxis(sub, -1, 0), {**pre, "channels": channels}, it.i0, it.dark,
+                                it.rescale)
         f = f.reshape(len(channels), -1).astype(np.float64)
         sums += f.sum(1)
         sq += (f ** 2).sum(1)
@@ -373,3 +388,49 @@ class ClsImages(Dataset):
         f = model_code.features(np.moveaxis(counts, -1, 0), self.pre, it.i0, it.dark)
         x = model_code.normalise(model_code.letterbox(f, self.cfg.data.image_size), self.pre)
         return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(it.tags)
+
+
+class ClsVolumes(Dataset):
+    """Whole CT volumes with their tag vectors (task cls3d): each resized once to a cube of ``data.volume_size``
+    voxels (``model_code.letterbox3d``) and kept (a 48³ volume is 0.4 MB a channel), then changed per epoch
+    as a bag may lie in the tunnel: flips along x (``augment.hflip``), y and z (``vflip``), quarter turns about
+    the belt axis z (``rot90``), a density gain (``gain``, ``gain_limit``) and reconstruction-like noise
+    (``noise``). Deterministic per (seed, epoch, rank, index)."""
+
+    def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1,
+                 train: bool = True):
+        self.items = items[rank::world]
+        self.cfg, self.pre, self.train, self.epoch, self.rank = cfg, pre, train, 0, rank
+        self._cache: dict[int, np.ndarray] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def cube(self, index: int) -> np.ndarray:
+        """(C_in, S, S, S) un-normalised features of volume ``index``, before augmentation."""
+        v = self._cache.get(index)
+        if v is None:
+            it = self.items[index]
+            f = model_code.features(np.moveaxis(it.counts(), -1, 0), self.pre, rescale=it.rescale)
+            v = self._cache[index] = model_code.letterbox3d(f, self.cfg.data.volume_size)
+        return v
+
+    def __getitem__(self, index: int):
+        v = self.cube(index)
+        if self.train:
+            a = self.cfg.augment
+            rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+            for axis, p in ((3, a.hflip), (2, a.vflip), (1, a.vflip)):
+                if rng.random() < p:
+                    v = np.flip(v, axis)
+            if rng.random() < a.rot90:
+                v = np.rot90(v, int(rng.integers(1, 4)), axes=(2, 3))
+            if rng.random() < a.gain:
+                v = v * np.float32(rng.uniform(1 - a.gain_limit, 1 + a.gain_limit))
+            if rng.random() < a.noise:
+                v = v + rng.standard_normal(v.shape, dtype=np.float32) * np.float32(rng.uniform(0.01, 0.05))
+        x = model_code.normalise(np.ascontiguousarray(v, np.float32), self.pre)
+        return torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(self.items[index].tags)

@@ -62,23 +62,29 @@ def _val_keys(cfg: TrainConfig) -> list[str]:
 
 
 def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, channels: list[str],
-               kind: inputs.InputKind, i0: list[float], digest: str) -> dict:
-    """What a logged model carries: classes, the input it was trained on, preprocessing, tiles."""
+               kind: inputs.InputKind, first: D.ScanItem, digest: str) -> dict:
+    """What a logged model carries: classes, the input it was trained on, preprocessing, tiles (``first``:
+    a training scan, whose I0 or CT rescale is the default for scans that say nothing)."""
     tax = project.taxonomy
     task = cfg.task_type
+    if kind.volume:  # stored CT values -> density relative to water (model_code.ct_density)
+        pre = {"kind": "ct", "rescale": list(first.rescale or (1.0, 0.0))}
+    else:
+        pre = {"kind": "colour" if kind.layout == "rgb" else "log_transmission", "max_value": kind.full_scale,
+               "default_i0": first.i0[:raw], "default_dark": 0.0}
     return {"xwb_model": 1, "task": cfg.task, "recipe": cfg.name,
             "model": {"arch": task.spec_arch(cfg.model.arch),
                       "encoder": cfg.model.encoder, "dropout": cfg.model.dropout,
+                      **({"width": cfg.model.width} if cfg.model.width else {}),
                       **({"pool": cfg.model.pool} if cfg.model.pool != "avg" else {}),
                       **({"custom": models.custom_spec(cfg.model.arch)} if ":" in cfg.model.arch else {})},
             "classes": names, **task.spec_labels(tax, names),
-            "input": {"layout": kind.layout, "bit_depth": kind.bit_depth},
-            "preprocess": {"kind": "colour" if kind.layout == "rgb" else "log_transmission", "channels": channels,
-                           "raw_channels": raw, "max_value": kind.full_scale,
-                           "default_i0": i0, "default_dark": 0.0, "mean": [0.0] * len(channels),
+            "input": {"layout": kind.layout, "bit_depth": kind.bit_depth, **({"volume": True} if kind.volume else {})},
+            "preprocess": {**pre, "channels": channels, "raw_channels": raw, "mean": [0.0] * len(channels),
                            "std": [1.0] * len(channels)},
             "tile": cfg.eval.tile, "overlap": cfg.eval.overlap, "pad_multiple": 32,
             "image_size": cfg.data.image_size, "threshold": cfg.eval.threshold,
+            **({"volume_size": cfg.data.volume_size} if kind.volume else {}),
             "project": project.name, "dataset_digest": digest,
             "taxonomy": {"classes": tax.names, "tags": list(tax.tags)}}
 
@@ -204,11 +210,11 @@ def _train(config, project_path, overrides, resume, tracking_uri, device, quiet)
                               f"(digest {spec['dataset_digest'][:12]} -> {digest[:12]}); training goes on with the new labels")
                 spec["dataset_digest"] = digest
         else:
-            i0 = items["train"][0].i0[:raw]
-            spec = build_spec(cfg, project, names, raw, channels, kind, i0, digest)
+            spec = build_spec(cfg, project, names, raw, channels, kind, items["train"][0], digest)
             src = {it.i0_from_file for it in items["train"]}
-            spec["input"]["i0"] = ("from the scan files" if src == {True} else
-                                   "full scale of the bit depth" if src == {False} else "mixed")
+            if not kind.volume:
+                spec["input"]["i0"] = ("from the scan files" if src == {True} else
+                                       "full scale of the bit depth" if src == {False} else "mixed")
             spec["preprocess"]["mean"], spec["preprocess"]["std"] = D.feature_stats(items["train"], channels,
                                                                                     pre=spec["preprocess"])
         # rank 0 loads starting weights; DDP hands its parameters to the other ranks

@@ -162,8 +162,10 @@ class Trainer:
         self.bf16 = precision(cfg, device) == "bf16-mixed"
         self.channels_last = (self.cuda and cfg.runtime.channels_last) or self.bf16  # oneDNN's bf16 kernels want it
         self.net = net.to(device)
+        # volumes (N, C, D, H, W) have their own channels-last layout
+        self.memory_format = torch.channels_last_3d if cfg.task_type.volumes else torch.channels_last
         if self.channels_last:
-            self.net = self.net.to(memory_format=torch.channels_last)
+            self.net = self.net.to(memory_format=self.memory_format)
         self.model = torch.nn.parallel.DistributedDataParallel(
             self.net, device_ids=[d.local_rank] if self.cuda else None) if d.on else self.net
         self.ds = train_ds
@@ -193,8 +195,8 @@ class Trainer:
     def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
-        if self.channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
+        if self.channels_last and x.dim() in (4, 5):
+            x = x.contiguous(memory_format=self.memory_format)
         if self.bf16:  # the network in bf16 where autocast allows; the loss in float32
             with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
                 out = self.model(x)

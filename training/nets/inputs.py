@@ -24,11 +24,12 @@ class InputKind:
 
     layout: str      # gray | dual | rgb | multi
     bit_depth: int
+    volume: bool = False  # a CT volume (z, y, x), not a 2-D scan
 
     def __str__(self) -> str:
         what = {"dual": "dual-energy", "gray": "single-energy grey", "rgb": "pseudo-colour (RGB)",
                 "multi": "multi-channel"}.get(self.layout, self.layout)
-        return f"{self.bit_depth}-bit {what}"
+        return f"{self.bit_depth}-bit {what}{' CT' if self.volume else ''}"
 
     @property
     def full_scale(self) -> float:
@@ -40,7 +41,7 @@ def of_spec(spec: dict) -> InputKind:
     """The model's training input; versions logged before this was recorded were trained on 16-bit counts."""
     inp = spec.get("input")
     if isinstance(inp, dict):
-        return InputKind(str(inp["layout"]), int(inp["bit_depth"]))
+        return InputKind(str(inp["layout"]), int(inp["bit_depth"]), bool(inp.get("volume", False)))
     raw = int(spec["preprocess"].get("raw_channels", 2))
     return InputKind("dual" if raw >= 2 else "gray", 16)
 
@@ -85,8 +86,12 @@ def check(spec: dict, scan: InputKind, model: str = "the model") -> str:
         return ""
     needs = int(spec["preprocess"].get("raw_channels", 2))
     counts = ("gray", "dual")
-    if needs == 1 and want.layout in counts and scan.layout in counts and scan.bit_depth == want.bit_depth:
+    if needs == 1 and want.layout in counts and scan.layout in counts and scan.bit_depth == want.bit_depth \
+            and scan.volume == want.volume:
         return "its high-energy channel used" if scan.layout == "dual" else "read as the high-energy channel"
+    if want.volume != scan.volume:
+        what = ("CT volumes", "a 2-D scan") if want.volume else ("2-D scans", "a CT volume")
+        raise XwbError(f"{model} reads {what[0]} ({want}); this scan is {what[1]} ({scan})")
     raise XwbError(f"{model} was trained on {want} scans; this scan is {scan}")
 
 

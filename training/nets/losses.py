@@ -92,9 +92,9 @@ def _ce(task, cfg):
     return _seg_parts(cfg)[1]
 
 
-@register("focal", ("seg", "cls"), "focal loss: easy pixels or tags weigh less")
+@register("focal", ("seg", "cls", "cls3d"), "focal loss: easy pixels or tags weigh less")
 def _focal(task, cfg):
-    if task == "cls":  # the one loss serving two tasks: multi-label on tags, multi-class on pixels
+    if task in ("cls", "cls3d"):  # the one loss serving two tasks: multi-label on tags, multi-class on pixels
         import segmentation_models_pytorch as smp
 
         return smp.losses.FocalLoss(mode="multilabel")
@@ -106,7 +106,7 @@ def _dice(task, cfg):
     return _seg_parts(cfg)[0]
 
 
-@register("bce", ("cls",), "binary cross-entropy per tag")
+@register("bce", ("cls", "cls3d"), "binary cross-entropy per tag")
 def _bce(task, cfg):
     import torch
 

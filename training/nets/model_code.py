@@ -11,6 +11,8 @@ Output: per-class probabilities, (B, K+1, H, W) for segmentation (channel 0
 is background) or (B, K) for multi-label classification; for click-to-segment
 (task interactive) (B, H, W) object probability given param ``clicks``
 (x, y, 1 or 0 for positive or negative, flattened) in window pixels.
+A volume model (task cls3d) takes stored CT values (B, C_raw, Z, Y, X) and
+param ``rescale`` (slope, intercept to Hounsfield units) and gives (B, K).
 """
 from __future__ import annotations
 
@@ -58,15 +60,32 @@ def input_channels(att: np.ndarray, channels: list[str]) -> np.ndarray:
 
 
 def normalise(x: np.ndarray | torch.Tensor, pre: dict):
-    mean = np.asarray(pre["mean"], np.float32).reshape(-1, 1, 1)
-    std = np.asarray(pre["std"], np.float32).reshape(-1, 1, 1)
+    """(C, ...) features minus the training mean over the training std, per channel (2-D or 3-D)."""
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    mean = np.asarray(pre["mean"], np.float32).reshape(shape)
+    std = np.asarray(pre["std"], np.float32).reshape(shape)
     if isinstance(x, torch.Tensor):
         return (x - torch.as_tensor(mean, device=x.device)) / torch.as_tensor(std, device=x.device)
     return (x - mean) / std
 
 
-def features(counts_chw: np.ndarray, pre: dict, i0=None, dark=None) -> np.ndarray:
-    """Raw counts (C_raw, H, W) -> un-normalised model channels (C_in, H, W), 0 = open beam."""
+def ct_density(values: np.ndarray, rescale) -> np.ndarray:
+    """Stored CT values (C, Z, Y, X) -> attenuation relative to water, float32 in [0, 16]: 0 air, 1 water,
+    about 2.5 aluminium, 9 steel (clipped at 16); the file's rescale (slope, intercept) gives Hounsfield units,
+    HU / 1000 + 1 this.
+    The same ``diff`` (low minus high) as counts then carries the material signal of dual-energy CT."""
+    slope, intercept = (float(rescale[0]), float(rescale[1])) if rescale is not None else (1.0, 0.0)
+    hu = np.asarray(values, np.float32) * np.float32(slope) + np.float32(intercept)
+    return np.clip(hu / np.float32(1000.0) + np.float32(1.0), 0.0, 16.0)
+
+
+def features(counts_chw: np.ndarray, pre: dict, i0=None, dark=None, rescale=None) -> np.ndarray:
+    """Raw counts (C_raw, H, W) -> un-normalised model channels (C_in, H, W), 0 = open beam; stored CT values
+    (C_raw, Z, Y, X) of a volume model -> (C_in, Z, Y, X), 0 = air (``rescale``: the scan's own, else the
+    training scans')."""
+    if pre.get("kind") == "ct":
+        return input_channels(ct_density(counts_chw, pre.get("rescale") if rescale is None else rescale),
+                              pre["channels"])
     if pre.get("kind") == "colour":
         return input_channels(darkness(counts_chw, pre.get("max_value", 255.0)), pre["channels"])
     i0 = pre["default_i0"] if i0 is None else i0
@@ -140,6 +159,47 @@ def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:
     module = importlib.util.module_from_spec(mspec)
     mspec.loader.exec_module(module)
     return getattr(module, c["attr"])(in_channels=n_in, classes=n_outputs(spec))
+
+
+# 3-D networks of task cls3d, by library (model.arch) and name (model.encoder)
+MONAI_RESNETS = {"resnet10": [1, 1, 1, 1], "resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
+VOLUME_NETS = {"monai": [*MONAI_RESNETS, "densenet121", "seresnet50"],
+               "torchvision": ["r3d_18", "mc3_18", "r2plus1d_18"]}
+
+
+def _cls3d_net(spec: dict, n_in: int) -> torch.nn.Module:
+    """A 3-D classifier: MONAI's ResNet (``model.width``: channels of its first stage, 64 as published),
+    DenseNet121 or SEResNet50, or torchvision's video ResNets with their stem made for ``n_in`` channels."""
+    m = spec["model"]
+    k, enc, width = len(spec["classes"]), m["encoder"], int(m.get("width") or 0)
+    if m["arch"] == "monai":
+        from monai.networks import nets
+
+        if enc in MONAI_RESNETS:
+            w = width or 64
+            net = nets.ResNet("basic", MONAI_RESNETS[enc], [w, 2 * w, 4 * w, 8 * w], spatial_dims=3,
+                              n_input_channels=n_in, num_classes=k)
+        elif enc == "densenet121":
+            return nets.DenseNet121(spatial_dims=3, in_channels=n_in, out_channels=k, init_features=width or 64,
+                                    dropout_prob=m.get("dropout", 0.0))
+        elif enc == "seresnet50":
+            return nets.SEResNet50(spatial_dims=3, in_channels=n_in, num_classes=k, inplanes=width or 64,
+                                   dropout_prob=m.get("dropout") or None)
+        else:
+            raise ValueError(f"unknown MONAI network {enc!r} (known: {', '.join(VOLUME_NETS['monai'])})")
+    elif m["arch"] == "torchvision":
+        from torchvision.models import video
+
+        if enc not in VOLUME_NETS["torchvision"]:
+            raise ValueError(f"unknown torchvision video network {enc!r} (known: {', '.join(VOLUME_NETS['torchvision'])})")
+        net = getattr(video, enc)(weights=None, num_classes=k)
+        c = net.stem[0]
+        net.stem[0] = torch.nn.Conv3d(n_in, c.out_channels, c.kernel_size, c.stride, c.padding, bias=False)
+    else:
+        raise ValueError(f"task cls3d builds monai or torchvision networks, not {m['arch']!r}")
+    if m.get("pool") == "max":  # the strongest place decides: a small threat is not averaged away
+        net.avgpool = torch.nn.AdaptiveMaxPool3d(1)
+    return net
 
 
 class _SmpClassifier(torch.nn.Module):
@@ -242,10 +302,35 @@ def classify(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu") 
     return p
 
 
+def letterbox3d(feats: np.ndarray, size: int) -> np.ndarray:
+    """Resize (C, Z, Y, X) by one factor so the longest side is ``size`` (averaging voxels: a small dense
+    object fades but never vanishes between samples) and pad to a cube with air (0)."""
+    c, *dims = feats.shape
+    s = size / max(dims)
+    new = [max(1, round(n * s)) for n in dims]
+    t = torch.from_numpy(np.ascontiguousarray(feats, np.float32))[None]
+    t = F.interpolate(t, size=tuple(new), mode="area")[0] if new != dims else t[0]
+    out = torch.zeros((c, size, size, size), dtype=torch.float32)
+    out[:, :new[0], :new[1], :new[2]] = t
+    return out.numpy()
+
+
+@torch.no_grad()
+def classify3d(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **_) -> np.ndarray:
+    """Multi-label probabilities (K,) for one volume's features (C_in, Z, Y, X)."""
+    x = normalise(torch.from_numpy(letterbox3d(feats, int(spec["volume_size"]))), spec["preprocess"])
+    was_training = net.training
+    net.eval()
+    p = torch.sigmoid(net(x[None].to(device)).float())[0].cpu().numpy()
+    net.train(was_training)
+    return p
+
+
 # ---------------------------------------------------------------- per task
 # The one place a logged model tells tasks apart (it cannot import xwb's task registry, training/tasks):
 # how the network is built and how it is run on one scan's features. A new task adds a line to each.
-NETS = {"seg": _seg_net, "cls": _cls_net, "interactive": _click_net}
+NETS = {"seg": _seg_net, "cls": _cls_net, "interactive": _click_net, "cls3d": _cls3d_net}
+VOLUME_TASKS = {"cls3d"}  # inputs (C, Z, Y, X) of stored CT values
 PIXEL_TASKS = {"seg"}  # (K+1, H, W) output, channel 0 background
 CLICK_TASKS = {"interactive"}  # (H, W) object probability from features and clicks
 
@@ -283,7 +368,7 @@ def click_segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="c
     return p[:h, :w]
 
 
-RUNNERS = {"seg": segment, "cls": _classify, "interactive": click_segment}
+RUNNERS = {"seg": segment, "cls": _classify, "interactive": click_segment, "cls3d": classify3d}
 
 
 def run(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **kw) -> np.ndarray:
@@ -327,15 +412,16 @@ class ScanModel(_Base):
         if isinstance(model_input, dict):  # a named tensor spec arrives as {"counts": array}
             model_input = model_input.get("counts", next(iter(model_input.values())))
         x = np.asarray(model_input, np.float32)
-        if x.ndim == 3:
+        if x.ndim == (4 if self.spec["task"] in VOLUME_TASKS else 3):
             x = x[None]
         i0 = params.get("i0") or None
         dark = params.get("dark")
+        rescale = params.get("rescale") or None
         c = list(params.get("clicks") or [])  # click-to-segment: x, y, 1/0 (positive/negative) flattened
         clicks = [(int(c[k]), int(c[k + 1]), bool(c[k + 2])) for k in range(0, len(c) - 2, 3)]
         outs = []
         for counts in x:
-            f = features(counts, self.spec["preprocess"], i0, dark)
+            f = features(counts, self.spec["preprocess"], i0, dark, rescale)
             outs.append(run(self.net, f, self.spec, clicks=clicks))
         return np.stack(outs)
 

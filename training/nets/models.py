@@ -93,13 +93,14 @@ def check_buildable(kind: Task, arch: str, encoder: str, size: int) -> None:
     except Exception as e:
         raise XwbError(f"{what} cannot be built: {_first(e)}{kind.build_hint(arch)}") from None
     net.eval()
-    for h, w in kind.probe_sizes(size):
+    for dims in kind.probe_sizes(size):
         try:
             with torch.no_grad():
-                net(torch.zeros(1, n_in, h, w))
+                net(torch.zeros(1, n_in, *dims))
         except Exception as e:
-            raise XwbError(f"{what} does not take a {h}x{w} input ({_first(e)}); xwb trains on crops and predicts "
-                           "on tiles of varying size: choose an encoder without a fixed input size") from None
+            raise XwbError(f"{what} does not take a {'x'.join(map(str, dims))} input ({_first(e)}); xwb trains on "
+                           "crops and predicts on tiles of varying size: choose an encoder without a fixed input "
+                           "size") from None
 
 
 def _first(e: Exception) -> str:

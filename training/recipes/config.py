@@ -46,6 +46,8 @@ class ModelCfg(_Section):
     classes: list[str] = _f(list, "the classes (seg) or tags (cls) the model learns; empty = every one of the "
                                   "project's taxonomy")
     dropout: float = _f(0.0, "dropout before the classification head (cls)", ge=0, lt=1)
+    width: int = _f(0, "cls3d: channels of the first stage of a MONAI ResNet or DenseNet (64 as published; 16-32 "
+                       "learn in minutes on a CPU); 0 = the network's own", ge=0, le=256)
     pool: Literal["avg", "max"] = _f("avg", "global pooling of the classifier's feature map (cls): avg (the "
                                             "scan's evidence averaged) or max (the strongest place decides, as in "
                                             "multiple-instance learning: a small threat is not averaged away)")
@@ -57,6 +59,8 @@ class DataCfg(_Section):
                 "or a list of high, low, diff (log-attenuation of detector counts) or rgb (a pseudo-colour picture)")
     tile: int = _f(256, "side of the square training crops, px (seg)", ge=32, le=4096)
     image_size: int = _f(256, "the whole scan is resized so its long side is this many px (cls)", ge=32, le=4096)
+    volume_size: int = _f(48, "cls3d: each volume is resized by one factor so its longest side is this many "
+                              "voxels, and padded with air to a cube", ge=16, le=512)
     batch_size: int = _f(8, "crops (seg) or scans (cls) per step and rank", ge=1)
     crops_per_epoch: int = _f(256, "training crops per epoch, all ranks together (seg)", ge=1)
     sampling: Literal["positive", "balanced", "uniform"] = _f(

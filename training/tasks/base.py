@@ -43,6 +43,7 @@ class Task:
     detection: bool = True               # reports Pd at the recipe's false-alarm rates (eval.pfa)
     seconds_per: str = "scan"            # what evaluation's seconds_per_scan times (one scan, or one click)
     answers_clicks: bool = False         # a click-to-segment model: Predictor.click_probs, not predict_*
+    volumes: bool = False                # trains on CT volumes (z, y, x), not 2-D scans
 
     @property
     def model_suffix(self) -> str:
@@ -95,8 +96,9 @@ class Task:
         """The smallest input side the architecture takes."""
         return 32
 
-    def probe_sizes(self, size: int) -> list[tuple[int, int]]:
-        """Input sizes a new network must take before training starts (inference sizes vary for tiles)."""
+    def probe_sizes(self, size: int) -> list[tuple[int, ...]]:
+        """Input sizes (spatial dims) a new network must take before training starts (inference sizes vary
+        for tiles)."""
         return [(size, size)]
 
     def outputs(self, k: int) -> tuple[int, ...]:
@@ -135,7 +137,7 @@ class Task:
     def measure(self, pred: Predictor, item: ScanItem, counts: np.ndarray, acc) -> tuple[float, Any, Any]:
         """Predict one scan and add it to ``acc``: (seconds per prediction, truth and predicted labels for an
         overlay or None)."""
-        p = pred.predict_counts(counts, item.i0, item.dark)
+        p = pred.predict_counts(counts, item.i0, item.dark, rescale=item.rescale)
         truth = self.truth(item)
         acc.add(p.probs, truth)
         return p.seconds, (truth if p.probs.ndim == 3 else None), (p.labels() if p.probs.ndim == 3 else None)

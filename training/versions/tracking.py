@@ -138,7 +138,8 @@ def pip_requirements() -> list[str]:
     from importlib.metadata import PackageNotFoundError, version
 
     reqs = []
-    for pkg in ("torch", "segmentation-models-pytorch", "timm", "safetensors", "numpy", "mlflow"):
+    for pkg in ("torch", "torchvision", "segmentation-models-pytorch", "timm", "monai", "safetensors", "numpy",
+                "mlflow"):
         try:
             reqs.append(f"{pkg}=={version(pkg).split('+')[0]}")
         except PackageNotFoundError:
@@ -159,12 +160,19 @@ def log_model(net, spec: dict, registered_name: str | None) -> tuple[str, str | 
 
     n_raw = int(spec["preprocess"]["raw_channels"])
     k = len(spec["classes"])
-    out_shape = tasks.get(spec["task"]).outputs(k)
-    sig = ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, n_raw, -1, -1), "counts")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), out_shape, "probabilities")]),
-        params=ParamSchema([ParamSpec("i0", "double", list(map(float, spec["preprocess"]["default_i0"])), (-1,)),
-                            ParamSpec("dark", "double", float(spec["preprocess"].get("default_dark", 0.0)))]))
+    task = tasks.get(spec["task"])
+    out_shape = task.outputs(k)
+    pre = spec["preprocess"]
+    if task.volumes:  # stored CT values (B, C, Z, Y, X) and their rescale to HU
+        shape: tuple[int, ...] = (-1, n_raw, -1, -1, -1)
+        params = [ParamSpec("rescale", "double", list(map(float, pre["rescale"])), (-1,))]
+    else:
+        shape = (-1, n_raw, -1, -1)
+        params = [ParamSpec("i0", "double", list(map(float, pre["default_i0"])), (-1,)),
+                  ParamSpec("dark", "double", float(pre.get("default_dark", 0.0)))]
+    sig = ModelSignature(inputs=Schema([TensorSpec(np.dtype(np.float32), shape, "counts")]),
+                         outputs=Schema([TensorSpec(np.dtype(np.float32), out_shape, "probabilities")]),
+                         params=ParamSchema(params))
     with tempfile.TemporaryDirectory(prefix="xwb-model-") as tmp:
         wpath, spath = Path(tmp) / "weights.safetensors", Path(tmp) / "spec.json"
         state = {k_: v.detach().cpu().contiguous() for k_, v in net.state_dict().items()}

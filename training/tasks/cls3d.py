@@ -1,0 +1,57 @@
+"""Volume tags: multi-label classification of whole CT volumes by a 3-D network; output (K,) probabilities.
+
+The tags, their metrics (AP, AUROC, Pd at PFA), operating points, proposals and reports are those of 2-D
+tags (``cls``); what differs is the input: stored CT values of a volume, turned into density relative to
+water and resized by one factor to a cube of ``data.volume_size`` voxels (``model_code.letterbox3d``), and
+the networks: MONAI's 3-D ResNet/DenseNet/SEResNet or torchvision's video ResNets.
+"""
+from __future__ import annotations
+
+from datasets.errors import XwbError
+from training.tasks.cls import Tags
+
+
+class VolumeTags(Tags):
+    name = "cls3d"
+    help = "CT volume tags (multi-label, a 3-D network)"
+    volumes = True
+
+    # ------------------------------------------------------------ network
+    def check_model(self, arch, encoder):
+        from training.nets import model_code, models
+
+        nets = model_code.VOLUME_NETS
+        if arch not in nets:
+            raise XwbError(f"model.arch: task cls3d uses {' or '.join(map(repr, nets))} (3-D networks), got {arch!r}")
+        if encoder not in nets[arch]:
+            raise models.unknown(f"{arch} 3-D network", encoder, nets[arch], "model.encoder", full=True)
+
+    def build_hint(self, arch):
+        return "; task cls3d builds MONAI or torchvision 3-D networks (`xwb models --task cls3d`)"
+
+    def input_size(self, cfg):
+        return cfg.data.volume_size
+
+    def least_input(self, arch):
+        return 16
+
+    def probe_sizes(self, size):
+        return [(size, size, size)]
+
+    def hub_net(self, spec, weights):
+        raise XwbError("model.encoder_weights: 3-D networks have no hub weights here; give a local weights file "
+                       "(a MONAI or torchvision checkpoint, or an xwb one) or null")
+
+    # ------------------------------------------------------------ training
+    def fit_to_scans(self, cfg, kind):
+        if kind.layout not in ("gray", "dual"):
+            raise XwbError(f"task cls3d trains on single- or dual-energy CT volumes; the project's are {kind}")
+        return ""
+
+    def dataset(self, items, cfg, pre, rank, world):
+        from training.loop import data as D
+
+        return D.ClsVolumes(items, cfg, pre, rank, world)
+
+
+TASK = VolumeTags()
