@@ -18,6 +18,7 @@ ACTIONS = [
      "editing.delete_selected"),
     ("fill", "Edit", "Fill holes of selected mask", ["Ctrl+F"], "editing.fill_holes"),
     ("accept", "Edit", "Accept selected proposal", ["Ctrl+Return"], "editing.accept_selected"),
+    ("fill_between", "Edit", "Fill between drawn slices (CT volumes)", ["Shift+F"], "fill_between"),
     ("next", "Image", "Next image", ["D", "PgDown"], "next_image"),
     ("prev", "Image", "Previous image", ["A", "PgUp"], "prev_image"),
     ("done", "Image", "Mark done and go to next", ["Ctrl+D"], "editing.mark_done_next"),
@@ -36,7 +37,7 @@ ACTIONS = [
     ("shortcuts", "Help", "Keyboard shortcuts", ["F1"], "show_shortcuts"),
 ]
 # actions that change the project: disabled in a read-only window (with every tool that edits)
-EDITING = ("delete", "fill", "accept", "undo", "redo", "done")
+EDITING = ("delete", "fill", "accept", "fill_between", "undo", "redo", "done")
 
 
 def tool_rows() -> list[tuple[str, str, str, list[str], str]]:

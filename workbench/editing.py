@@ -128,6 +128,9 @@ class Editing:
         return "accepted" if clicked is acc else "rejected" if clicked is rej else None
 
     def reclass(self, class_id: int) -> None:
+        if self.w.volumes.active and self.w.volumes.view is not None:
+            self.w.volumes.view.reclass(class_id)
+            return
         if self.w.selected is None or self.w.image is None or self.w.readonly or self.w.selected.region.class_id == class_id:
             return
         r = self.w.selected.region
@@ -136,6 +139,9 @@ class Editing:
 
     def delete_selected(self) -> None:
         """Del: an accepted region is deleted; a proposal is rejected and kept (the model's false alarm)."""
+        if self.w.volumes.active and self.w.volumes.view is not None:
+            self.w.volumes.view.delete_selected()
+            return
         if self.w.selected is None or self.w.image is None or self.w.readonly:
             return
         r = self.w.selected.region
@@ -151,6 +157,9 @@ class Editing:
         self.push(DeleteRegion(self.w.session, self.w.image.id, r))
 
     def accept_selected(self) -> None:
+        if self.w.volumes.active and self.w.volumes.view is not None:
+            self.w.volumes.view.accept_selected()
+            return
         if self.w.selected is not None and self.w.image is not None and not self.w.readonly \
                 and self.w.selected.region.state in ("proposal", "rejected"):
             r = self.w.selected.region

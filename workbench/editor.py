@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.panels.display_panel import DisplayPanel
     from workbench.panels.image_list import ImageListPanel
     from workbench.tools.base import Tool
+    from workbench.volume.panel import VolumeMode
 
 
 class Editor(Protocol):
@@ -78,6 +79,7 @@ class Window(Editor, Protocol):
     scan: Scan | None           # the scan in view, once loaded
     hidden: set[int]            # region ids hidden from view
     closed: bool                # closed: late loads, polls and edits are ignored
+    volumes: VolumeMode         # the CT volume workbench, shown instead of the canvas for a volume
     acts: dict[str, QAction]    # the actions by name (workbench/actions.py)
     tools: dict[str, Tool]      # the tools by name
     alert_bar: AlertBar         # "not saved" and other alarms above the canvas

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +45,7 @@ from workbench.panels.image_list import ImageListPanel
 from workbench.panels.models_panel import ModelsPanel
 from workbench.session import Session
 from workbench.view_controls import ViewControls
+from workbench.volume.panel import VolumeMode
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
@@ -122,7 +124,10 @@ class MainWindow(QMainWindow):
         lay.setSpacing(0)
         lay.addWidget(self.banner)
         lay.addWidget(self.alert_bar)
-        lay.addWidget(self.canvas)
+        self.stack = QStackedWidget()  # the canvas, or the volume workbench while a CT volume is open
+        self.stack.addWidget(self.canvas)
+        self.volumes = VolumeMode(self, self.stack)
+        lay.addWidget(self.stack)
         self.setCentralWidget(center)
         self.images = ImageListPanel(self.tax, self.project.image_root)
         self.images.activated.connect(self.open_image)
@@ -212,6 +217,13 @@ class MainWindow(QMainWindow):
     def widget(self) -> QWidget:
         return self
 
+    def fill_between(self) -> None:
+        """A CT volume: fill the selected object between the slices it was drawn on."""
+        if self.volumes.active and self.volumes.view is not None and not self.readonly:
+            self.volumes.view.fill_between()
+        else:
+            self.message("fill between slices is for CT volumes")
+
     def scan_signal(self) -> ScanSignal | None:
         """The scan in view as assisted tools read it (attenuation of windows at native depth)."""
         if self.scan is None:
@@ -288,6 +300,13 @@ class MainWindow(QMainWindow):
         self.show_image_fields()
         self.canvas.set_scan(None)
         self.scan = None
+        settings().setValue(_project_key(self.project.folder), image_id)
+        if self.image.is_volume:  # memory-mapped: opened at once, nothing to load in the background
+            self.volumes.open(self.image)
+            self.load_regions()
+            self.editing.update_undo_actions()
+            return
+        self.volumes.leave()
         self.statusBar().showMessage(f"loading {self.image.path}…")
         self.token = self.loader.load(image_id, str(self.project.image_path(self.image)), self.image.axes or None)
         settings().setValue(_project_key(self.project.folder), image_id)
@@ -350,6 +369,9 @@ class MainWindow(QMainWindow):
         if self.image is None or self.closed:
             return []
         regions = self.project.store.regions(self.image.id, include_rejected=self.show_rejected)
+        if self.volumes.active:
+            self.volumes.show_regions(regions)
+            return [r for r in regions if r.state != "rejected"]
         if self.canvas.scan_item is None:
             return regions
         sel = self.selected.region.id if self.selected is not None else None
@@ -382,16 +404,24 @@ class MainWindow(QMainWindow):
         self._update_tool_label()
 
     def select_region(self, region_id: int | None) -> None:
+        if self.volumes.active:
+            self.volumes.select(region_id)
+            return
         self.select(next((it for it in self.canvas.region_items if it.region.id == region_id), None))
 
     def _hide(self, region_id: int, hidden: bool) -> None:
         (self.hidden.add if hidden else self.hidden.discard)(region_id)
+        if self.volumes.active and self.volumes.view is not None:
+            self.volumes.view.hidden = set(self.hidden)
+            self.volumes.view.redraw()
         for it in self.canvas.region_items:
             if it.region.id == region_id:
                 it.setVisible(self.viewing.show_overlays and not hidden)
 
     def _class_chosen(self, class_id: int) -> None:
         self.class_id = class_id
+        if self.volumes.view is not None:
+            self.volumes.view.set_class(class_id)
         self._update_tool_label()
 
     def _update_tool_label(self) -> None:
@@ -433,6 +463,9 @@ class MainWindow(QMainWindow):
     # -- tools -----------------------------------------------------------------------
     def use_tool(self, name: str) -> None:
         """Make the tool called ``name`` the canvas's (a read-only window keeps to tools that edit nothing)."""
+        if self.volumes.active and self.volumes.view is not None:
+            self.volumes.view.use_tool(name)
+            return
         if self.readonly and self.tools[name].editing:
             name = "select"
         if self.canvas.tool is not None:
