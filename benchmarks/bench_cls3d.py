@@ -44,6 +44,7 @@ def bags(folder: Path, count: int, seed: int, shape: tuple[int, int, int]) -> Pa
 def measure(model_uri: str, tracking_uri: str, test: Path, pfas=(0.015, 0.05)) -> dict:
     """The model on every bag of ``test`` (all splits)."""
     from training.evaluation.measure import evaluate_items
+    from training.evaluation.metrics import pd_key
     from training.inference.predict import load_predictor
     from training.loop.data import load_items
 
@@ -52,7 +53,7 @@ def measure(model_uri: str, tracking_uri: str, test: Path, pfas=(0.015, 0.05)) -
         items = [it for s in ("train", "val", "test") for it in load_items(p, s, pred.classes, pred.task_type)]
     res = evaluate_items(pred, items, pfas=pfas)
     per = res["per_class"]
-    pd = [per[c].get(f"Pd_pfa{pfas[0] * 100:g}") for c in per]
+    pd = [per[c].get(pd_key(pfas[0])) for c in per]
     return {"scans": len(items), "mAUROC": _mean(per[c].get("AUROC") for c in per), "mPd": _mean(pd),
             "per_class": {c: per[c].get("AUROC") for c in per}, "seconds_per_scan": res["headline"]["seconds_per_scan"]}
 

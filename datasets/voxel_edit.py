@@ -176,3 +176,42 @@ def plane_of(region: Region, axis: str, index: int, shape: tuple[int, int, int])
         return np.ones((r1 - r0, c1 - c0), bool), r0, c0
     m = np.take(region.voxels, index - int(lo[a]), axis=a)
     return m, int(lo[rest[0]]), int(lo[rest[1]])
+
+
+def paint_volume(target: np.ndarray, region: Region, value, at: tuple[int, int, int] = (0, 0, 0)) -> None:
+    """Paint a voxel region (or a 3-D box) into ``target`` (d, h, w) in place, clipped to it; ``target``
+    covers the volume from voxel ``at`` = (z, y, x), a crop (training patches) or the whole volume."""
+    x0, y0, z0, x1, y1, z1 = region.bbox3d()
+    lo = np.array([int(np.floor(z0)), int(np.floor(y0)), int(np.floor(x0))]) - np.array(at)
+    hi = np.array([int(np.ceil(z1)), int(np.ceil(y1)), int(np.ceil(x1))]) - np.array(at)
+    clo, chi = np.maximum(lo, 0), np.minimum(hi, np.array(target.shape[:3]))
+    if (chi <= clo).any():
+        return
+    dst = target[clo[0]:chi[0], clo[1]:chi[1], clo[2]:chi[2]]
+    if region.voxels is None:
+        dst[...] = value
+        return
+    src = region.voxels[clo[0] - lo[0]:chi[0] - lo[0], clo[1] - lo[1]:chi[1] - lo[1], clo[2] - lo[2]:chi[2] - lo[2]]
+    dst[src] = value
+
+
+def components3d(labels: np.ndarray, probs: np.ndarray, classes: list[str], min_voxels: int = 8) -> list[dict]:
+    """Connected objects per class of a (Z, Y, X) label volume (0 background, k = ``classes[k - 1]``): class,
+    score (the highest probability inside), voxel count, box (x, y, z of its first voxel) and voxels."""
+    out = []
+    for k, name in enumerate(classes, start=1):
+        m = labels == k
+        if not m.any():
+            continue
+        lab, n = ndimage.label(m)
+        for j, sl in enumerate(ndimage.find_objects(lab), start=1):
+            if sl is None:
+                continue
+            crop = lab[sl] == j
+            count = int(crop.sum())
+            if count < min_voxels:
+                continue
+            score = float(probs[k][sl][crop].max())
+            out.append({"class": name, "score": score, "voxels": count, "at": [sl[2].start, sl[1].start, sl[0].start],
+                        "shape": list(crop.shape), "mask": crop})
+    return sorted(out, key=lambda r: -r["score"])

@@ -465,6 +465,8 @@ class MainWindow(QMainWindow):
         """Make the tool called ``name`` the canvas's (a read-only window keeps to tools that edit nothing)."""
         if self.volumes.active and self.volumes.view is not None:
             self.volumes.view.use_tool(name)
+            for n in self.tools:
+                self.acts[n].setChecked(n == name)
             return
         if self.readonly and self.tools[name].editing:
             name = "select"

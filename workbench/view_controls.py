@@ -68,6 +68,9 @@ class ViewControls:
             self._show(self.display.change(invert=not self.display.invert))
 
     def next_mode(self) -> None:
+        if self.w.volumes.active and self.w.volumes.view is not None:  # a CT volume: grey or material colour
+            self.w.volumes.view.toggle_material()
+            return
         if self.display is None or self.w.scan is None:
             return
         modes = modes_for(self.w.scan.pixels)
@@ -82,6 +85,9 @@ class ViewControls:
 
     def toggle_overlays(self) -> None:
         self.show_overlays = not self.show_overlays
+        if self.w.volumes.view is not None:
+            self.w.volumes.view.show_overlays = self.show_overlays
+            self.w.volumes.view.redraw()
         for it in self.w.canvas.region_items:
             it.setVisible(self.show_overlays and it.region.id not in self.w.hidden)
 

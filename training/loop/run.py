@@ -84,7 +84,7 @@ def build_spec(cfg: TrainConfig, project: Project, names: list[str], raw: int, c
                            "std": [1.0] * len(channels)},
             "tile": cfg.eval.tile, "overlap": cfg.eval.overlap, "pad_multiple": 32,
             "image_size": cfg.data.image_size, "threshold": cfg.eval.threshold,
-            **({"volume_size": cfg.data.volume_size} if kind.volume else {}),
+            **({"volume_size": cfg.data.volume_size, "volume_tile": cfg.data.tile} if kind.volume else {}),
             "project": project.name, "dataset_digest": digest,
             "taxonomy": {"classes": tax.names, "tags": list(tax.tags)}}
 

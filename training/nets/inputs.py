@@ -16,6 +16,8 @@ from datasets.errors import XwbError
 COUNTS_CHANNELS = ("high", "low", "diff")  # log-attenuation of detector counts (grey or dual-energy scans)
 COLOUR_CHANNELS = ("red", "green", "blue")  # a pseudo-colour picture, 0 = white (nothing in the beam)
 AUTO_CHANNELS = {"dual": ["high", "low", "diff"], "gray": ["high"], "rgb": list(COLOUR_CHANNELS)}
+CT_CHANNELS = ("soft", "peak")  # of CT density only (training.nets.model_code.input_channels)
+AUTO_CT = {"dual": ["high", "low", "diff", "soft", "peak"], "gray": ["high", "soft", "peak"]}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,10 @@ def resolve_channels(requested: str | list[str], kind: InputKind, where: str = "
     if kind.layout not in AUTO_CHANNELS:
         raise XwbError(f"the project's scans are {kind}: xwb trains on grey, dual-energy or RGB scans")
     if requested == "auto" or requested == ["auto"]:
-        return list(AUTO_CHANNELS[kind.layout])
+        return list((AUTO_CT if kind.volume and kind.layout in AUTO_CT else AUTO_CHANNELS)[kind.layout])
+    ct = [c for c in requested if c in CT_CHANNELS]
+    if ct and not kind.volume:
+        raise XwbError(f"{where}: {', '.join(ct)} are channels of CT volumes; the project's scans are {kind}")
     chans: list[str] = []
     for c in requested:
         chans += list(COLOUR_CHANNELS) if c == "rgb" else [c]

@@ -73,26 +73,26 @@ def _seg_parts(cfg):
             smp.losses.FocalLoss(mode="multiclass", ignore_index=IGNORE_LABEL))
 
 
-@register("dice_ce", ("seg",), "Dice + cross-entropy (dice_weight scales the Dice term)")
+@register("dice_ce", ("seg", "seg3d"), "Dice + cross-entropy (dice_weight scales the Dice term)")
 def _dice_ce(task, cfg):
     dice, ce, _ = _seg_parts(cfg)
     w = cfg.loss.dice_weight
     return lambda p, y: w * dice(p, y) + ce(p, y)
 
 
-@register("dice_focal", ("seg",), "Dice + focal: for small objects among much background")
+@register("dice_focal", ("seg", "seg3d"), "Dice + focal: for small objects among much background")
 def _dice_focal(task, cfg):
     dice, _, focal = _seg_parts(cfg)
     w = cfg.loss.dice_weight
     return lambda p, y: w * dice(p, y) + focal(p, y)
 
 
-@register("ce", ("seg",), "cross-entropy per pixel")
+@register("ce", ("seg", "seg3d"), "cross-entropy per pixel")
 def _ce(task, cfg):
     return _seg_parts(cfg)[1]
 
 
-@register("focal", ("seg", "cls", "cls3d"), "focal loss: easy pixels or tags weigh less")
+@register("focal", ("seg", "seg3d", "cls", "cls3d"), "focal loss: easy pixels or tags weigh less")
 def _focal(task, cfg):
     if task in ("cls", "cls3d"):  # the one loss serving two tasks: multi-label on tags, multi-class on pixels
         import segmentation_models_pytorch as smp
@@ -101,7 +101,7 @@ def _focal(task, cfg):
     return _seg_parts(cfg)[2]
 
 
-@register("dice", ("seg",), "Dice alone")
+@register("dice", ("seg", "seg3d"), "Dice alone")
 def _dice(task, cfg):
     return _seg_parts(cfg)[0]
 

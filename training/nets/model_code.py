@@ -54,6 +54,10 @@ def input_channels(att: np.ndarray, channels: list[str]) -> np.ndarray:
             out.append(att[2])
         elif name == "diff":   # low minus high attenuation: the material (Z) signal
             out.append(att[1] - att[0])
+        elif name == "soft":   # CT: density up to twice water's, where organics (drugs, tobacco, paper) differ
+            out.append(np.minimum(att[0], 2.0))
+        elif name == "peak":   # CT: density, resized by the densest voxel of each block (thin steel kept)
+            out.append(att[0])
         else:
             raise ValueError(f"unknown input channel {name!r}")
     return np.stack(out).astype(np.float32)
@@ -165,6 +169,26 @@ def _custom_net(spec: dict, code: str | None, n_in: int) -> torch.nn.Module:
 MONAI_RESNETS = {"resnet10": [1, 1, 1, 1], "resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
 VOLUME_NETS = {"monai": [*MONAI_RESNETS, "densenet121", "seresnet50"],
                "torchvision": ["r3d_18", "mc3_18", "r2plus1d_18"]}
+VOLUME_SEG_NETS = {"monai": ["unet", "basicunet", "segresnet"]}  # task seg3d
+
+
+def _seg3d_net(spec: dict, n_in: int) -> torch.nn.Module:
+    """A 3-D segmentation network of MONAI: UNet (residual units, ``model.width`` channels at the top, doubled
+    at each of three levels), BasicUNet or SegResNet; K+1 output channels, 0 background."""
+    from monai.networks import nets
+
+    m = spec["model"]
+    k, w = len(spec["classes"]) + 1, int(m.get("width") or 16)
+    if m["encoder"] == "unet":
+        return nets.UNet(spatial_dims=3, in_channels=n_in, out_channels=k, channels=(w, 2 * w, 4 * w, 8 * w),
+                         strides=(2, 2, 2), num_res_units=1, dropout=m.get("dropout", 0.0))
+    if m["encoder"] == "basicunet":
+        return nets.BasicUNet(spatial_dims=3, in_channels=n_in, out_channels=k,
+                              features=(w, w, 2 * w, 4 * w, 8 * w, w), dropout=m.get("dropout", 0.0))
+    if m["encoder"] == "segresnet":
+        return nets.SegResNet(spatial_dims=3, init_filters=w, in_channels=n_in, out_channels=k,
+                              dropout_prob=m.get("dropout") or None)
+    raise ValueError(f"unknown MONAI segmentation network {m['encoder']!r} (known: {', '.join(VOLUME_SEG_NETS['monai'])})")
 
 
 def _cls3d_net(spec: dict, n_in: int) -> torch.nn.Module:
@@ -302,14 +326,22 @@ def classify(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu") 
     return p
 
 
-def letterbox3d(feats: np.ndarray, size: int) -> np.ndarray:
-    """Resize (C, Z, Y, X) by one factor so the longest side is ``size`` (averaging voxels: a small dense
-    object fades but never vanishes between samples) and pad to a cube with air (0)."""
+def letterbox3d(feats: np.ndarray, size: int, channels: list[str] | None = None) -> np.ndarray:
+    """Resize (C, Z, Y, X) by one factor so the longest side is ``size`` and pad to a cube with air (0).
+    Voxels are averaged (a small dense object fades but never vanishes), except in a ``peak`` channel,
+    which keeps the densest voxel of each block: a 2 mm blade in 1 cm voxels stays steel there."""
     c, *dims = feats.shape
     s = size / max(dims)
     new = [max(1, round(n * s)) for n in dims]
     t = torch.from_numpy(np.ascontiguousarray(feats, np.float32))[None]
-    t = F.interpolate(t, size=tuple(new), mode="area")[0] if new != dims else t[0]
+    if new != dims:
+        avg = F.interpolate(t, size=tuple(new), mode="area")
+        peak = [i for i, n in enumerate(channels or []) if n == "peak"]
+        if peak:
+            avg[:, peak] = F.adaptive_max_pool3d(t[:, peak], tuple(new))
+        t = avg[0]
+    else:
+        t = t[0]
     out = torch.zeros((c, size, size, size), dtype=torch.float32)
     out[:, :new[0], :new[1], :new[2]] = t
     return out.numpy()
@@ -318,7 +350,8 @@ def letterbox3d(feats: np.ndarray, size: int) -> np.ndarray:
 @torch.no_grad()
 def classify3d(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **_) -> np.ndarray:
     """Multi-label probabilities (K,) for one volume's features (C_in, Z, Y, X)."""
-    x = normalise(torch.from_numpy(letterbox3d(feats, int(spec["volume_size"]))), spec["preprocess"])
+    x = normalise(torch.from_numpy(letterbox3d(feats, int(spec["volume_size"]), spec["preprocess"]["channels"])),
+                  spec["preprocess"])
     was_training = net.training
     net.eval()
     p = torch.sigmoid(net(x[None].to(device)).float())[0].cpu().numpy()
@@ -326,12 +359,33 @@ def classify3d(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu"
     return p
 
 
+@torch.no_grad()
+def segment3d(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", batch: int = 4, **_) -> np.ndarray:
+    """Softmax probabilities (K+1, Z, Y, X) of one volume's features (C_in, Z, Y, X): cubes of the training
+    cubes' side (``volume_tile``) overlapping by a quarter, blended with a Gaussian window (MONAI's sliding
+    window); the volume is padded with air to a whole cube where it is smaller."""
+    from monai.inferers import sliding_window_inference
+
+    t = int(spec["volume_tile"])  # the training cubes' side
+    c, *dims = feats.shape
+    padded = [max(n, t) for n in dims]
+    f = np.zeros((c, *padded), np.float32)
+    f[:, :dims[0], :dims[1], :dims[2]] = feats
+    x = normalise(torch.from_numpy(f), spec["preprocess"])[None].to(device)
+    was_training = net.training
+    net.eval()
+    p = sliding_window_inference(x, (t, t, t), batch, lambda b: torch.softmax(net(b).float(), 1), overlap=0.25,
+                                 mode="gaussian")
+    net.train(was_training)
+    return p[0, :, :dims[0], :dims[1], :dims[2]].cpu().numpy()
+
+
 # ---------------------------------------------------------------- per task
 # The one place a logged model tells tasks apart (it cannot import xwb's task registry, training/tasks):
 # how the network is built and how it is run on one scan's features. A new task adds a line to each.
-NETS = {"seg": _seg_net, "cls": _cls_net, "interactive": _click_net, "cls3d": _cls3d_net}
-VOLUME_TASKS = {"cls3d"}  # inputs (C, Z, Y, X) of stored CT values
-PIXEL_TASKS = {"seg"}  # (K+1, H, W) output, channel 0 background
+NETS = {"seg": _seg_net, "cls": _cls_net, "interactive": _click_net, "cls3d": _cls3d_net, "seg3d": _seg3d_net}
+VOLUME_TASKS = {"cls3d", "seg3d"}  # inputs (C, Z, Y, X) of stored CT values
+PIXEL_TASKS = {"seg", "seg3d"}  # (K+1, H, W) output, channel 0 background
 CLICK_TASKS = {"interactive"}  # (H, W) object probability from features and clicks
 
 
@@ -368,7 +422,8 @@ def click_segment(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="c
     return p[:h, :w]
 
 
-RUNNERS = {"seg": segment, "cls": _classify, "interactive": click_segment, "cls3d": classify3d}
+RUNNERS = {"seg": segment, "cls": _classify, "interactive": click_segment, "cls3d": classify3d,
+           "seg3d": segment3d}
 
 
 def run(net: torch.nn.Module, feats: np.ndarray, spec: dict, device="cpu", **kw) -> np.ndarray:

@@ -18,7 +18,7 @@ from training import tasks
 from training.nets import losses
 from training.tasks.base import Task
 
-CHANNELS = ("high", "low", "diff")  # of detector counts; "rgb" is for pseudo-colour scans
+CHANNELS = ("high", "low", "diff", "soft", "peak")  # of detector counts (soft, peak: CT); "rgb": pseudo-colour
 
 
 class _Section(BaseModel):
@@ -54,9 +54,12 @@ class ModelCfg(_Section):
 
 
 class DataCfg(_Section):
-    channels: Literal["auto"] | list[Literal["auto", "high", "low", "diff", "rgb"]] = _f(
-        "auto", "model input: auto (high, low, diff for dual-energy scans; high for grey; rgb for pseudo-colour) "
-                "or a list of high, low, diff (log-attenuation of detector counts) or rgb (a pseudo-colour picture)")
+    channels: Literal["auto"] | list[Literal["auto", "high", "low", "diff", "rgb", "soft", "peak"]] = _f(
+        "auto", "model input: auto (high, low, diff for dual-energy scans; high for grey; rgb for pseudo-colour; "
+                "CT volumes: high, soft, peak, plus low and diff for dual-energy CT) or a list of high, low, diff "
+                "(log-attenuation of detector counts; of a CT volume its density relative to water), rgb (a "
+                "pseudo-colour picture), soft (CT: density up to twice water's, where organics differ) or peak (CT: "
+                "density resized by the densest voxel of each block, so thin steel survives the resize)")
     tile: int = _f(256, "side of the square training crops, px (seg)", ge=32, le=4096)
     image_size: int = _f(256, "the whole scan is resized so its long side is this many px (cls)", ge=32, le=4096)
     volume_size: int = _f(48, "cls3d: each volume is resized by one factor so its longest side is this many "

@@ -11,7 +11,7 @@ import importlib
 from datasets.errors import XwbError
 from training.tasks.base import Task
 
-_MODULES = ("seg", "cls", "interactive", "cls3d")
+_MODULES = ("seg", "cls", "interactive", "cls3d", "seg3d")
 _TASKS: dict[str, Task] = {}
 
 

@@ -93,13 +93,13 @@ class VolumeDisplay:
             return np.repeat(g[..., None], 3, axis=2)
         hi = projection.density(self.plane(axis, index, 0), self.rescale)
         lo = projection.density(self.plane(axis, index, 1), self.rescale)
-        r = np.where(hi > 0.05, lo / np.maximum(hi, 1e-3), 1.0)
+        r = np.where(hi > 0.2, lo / np.maximum(hi, 1e-3), 1.0)
         t_org = np.clip((1.25 - r) / 0.25, 0, 1)[..., None]  # ratio near 1: organic
         t_met = np.clip((r - 1.6) / 0.4, 0, 1)[..., None]    # far above 1: metal
         org, ino, met = (np.array(c, np.float32) for c in ((255, 150, 40), (70, 200, 70), (40, 90, 255)))
         colour = t_org * org + (1 - t_org) * ((1 - t_met) * ino + t_met * met)
         shade = 0.35 + 0.65 * g[..., None].astype(np.float32) / 255.0  # denser brighter, never black
-        air = (hi <= 0.05)[..., None]
+        air = (hi <= 0.2)[..., None]  # air and foam: too little signal for a ratio
         out = np.where(air, np.repeat(g[..., None], 3, axis=2), shade * colour)
         return np.clip(out, 0, 255).astype(np.uint8)
 

@@ -158,23 +158,31 @@ class VolumeWorkbench(QWidget):
         sp = dict(zip("zyx", self.disp.spacing))
         return sp[ra] / sp[ca] if sp[ca] else 1.0
 
-    def redraw(self, axes=PLANES) -> None:
+    def redraw(self, axes=PLANES, projection_too: bool = True) -> None:
+        """Re-slice the views of ``axes`` (and the projection's overlay); every view's crosshair and title follow
+        the cursor. Stepping one view re-slices that view only: O(one plane)."""
         if self.disp is None:
             return
         d = self.disp
         shown = self._shown()
         z, y, x = d.cursor
         pos = {"z": z, "y": y, "x": x}
-        for a in axes:
+        for a in PLANES:
             v = self.views[a]
-            v.set_picture(d.overlay(d.slice_rgb(a), a, shown), self._aspect(a))
+            if a in axes:
+                v.set_picture(d.overlay(d.slice_rgb(a), a, shown), self._aspect(a))
             ra, ca = plane_axes(a)
             v.cross = (pos[ra], pos[ca])
             v.title = f"{TITLES[a]} {a} {pos[a] + 1}/{d.shape[projection.AXIS[a]]}"
-        self.render_projection(shown)
+            v.update()
+        if projection_too:
+            self.render_projection(shown)
+        self.proj.cross = (d.cursor[0], d.cursor[2])
+        self.proj.update()
         self._say()
 
     def render_projection(self, shown=None) -> None:
+        """The projection along y (the top-down radiograph, or the MIP) with the regions' shadows."""
         if self.disp is None:
             return
         d = self.disp
@@ -182,7 +190,6 @@ class VolumeWorkbench(QWidget):
         rgb = d.projection_rgb("y", mode)
         rgb = d.footprint(rgb, self._shown() if shown is None else shown, "y")
         self.proj.set_picture(rgb, self._aspect("y"))
-        self.proj.cross = (d.cursor[0], d.cursor[2])
         self.proj.title = f"projection along y ({'MIP' if mode == 'mip' else 'radiograph'})"
 
     def _say(self, extra: str = "") -> None:
@@ -253,8 +260,10 @@ class VolumeWorkbench(QWidget):
     def set_cursor(self, z: int, y: int, x: int) -> None:
         if self.disp is None:
             return
-        self.disp.cursor = [int(np.clip(v, 0, n - 1)) for v, n in zip((z, y, x), self.disp.shape)]
-        self.redraw()
+        new = [int(np.clip(v, 0, n - 1)) for v, n in zip((z, y, x), self.disp.shape)]
+        moved = tuple(a for a, n, o in zip("zyx", new, self.disp.cursor) if n != o)
+        self.disp.cursor = new
+        self.redraw(moved, projection_too=False)
 
     def step(self, axis: str, steps: int) -> None:
         """Move the slice of the ``axis`` view by ``steps`` (the other views' crosshairs follow)."""
@@ -265,7 +274,7 @@ class VolumeWorkbench(QWidget):
         c[a] = int(np.clip(c[a] + steps, 0, self.disp.shape[a] - 1))
         if c != self.disp.cursor:
             self.disp.cursor = c
-            self.redraw()
+            self.redraw((axis,), projection_too=False)
 
     def _wheel(self, axis: str, steps: int) -> None:
         if self.sender() is self.proj:
@@ -381,7 +390,7 @@ class VolumeWorkbench(QWidget):
         attrs = {} if self._live is not None else {"source": "manual", "author": self.session.author}
         self._live = paint(self._live, self.disp.shape, axis, self.disp.cursor[projection.AXIS[axis]], m.astype(bool),
                            c0, r0, add=not self._erase, class_id=self.class_id, **attrs)
-        self.redraw((axis,))
+        self.redraw((axis,), projection_too=False)
 
     def _end_stroke(self) -> None:
         self._stroking = False
