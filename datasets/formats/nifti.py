@@ -26,14 +26,11 @@ from datasets.scanio import scan_info
 
 def label_volume(regions: list[Region], depth: int, height: int, width: int) -> np.ndarray:
     """(depth, height, width) uint8 class ids of the voxel regions; smaller regions are painted last."""
+    from datasets.voxel_edit import paint_volume
+
     out = np.zeros((depth, height, width), np.uint8)
     for r in sorted((r for r in regions if r.voxels is not None), key=lambda r: -r.area()):
-        assert r.voxels is not None
-        d, h, w = r.voxels.shape
-        z0, y0, x0 = r.mask_z, r.mask_y, r.mask_x
-        sub = r.voxels[:max(0, min(d, depth - z0)), :max(0, min(h, height - y0)), :max(0, min(w, width - x0))]
-        out[z0:z0 + sub.shape[0], y0:y0 + sub.shape[1], x0:x0 + sub.shape[2]][sub] = \
-            IGNORE_LABEL if r.ignore else r.class_id
+        paint_volume(out, r, IGNORE_LABEL if r.ignore else r.class_id)
     return out
 
 

@@ -102,7 +102,7 @@ def test_synth_ct_project_stores_volumes_exports_label_volumes_and_2d_formats_re
     assert set(json.loads((tmp_path / "out" / "boxes3d.json").read_text())) == {r.path for r in recs}
     capsys.readouterr()
     assert _xwb("export", "coco", p_dir, tmp_path / "coco") == 1
-    assert "coco is 2-D only; nothing was written (volumes export as nifti)" in capsys.readouterr().err
+    assert "coco is 2-D only; nothing was written (volumes export as tdr, nifti)" in capsys.readouterr().err
     assert not (tmp_path / "coco").exists()
     with Project.open(p_dir) as p:  # the digest covers voxels: one voxel less, another dataset
         v = first.voxels.copy()

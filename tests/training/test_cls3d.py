@@ -153,3 +153,16 @@ def test_volume_augmentation_is_deterministic_and_changes_across_epochs(tmp_path
         ds.set_epoch(e)
         seen.add(ds[0][0].numpy().tobytes())
     assert len(seen) > 2
+
+
+def test_a_ct_recipe_keeps_densities_calibrated_and_says_so():
+    from training.nets.inputs import InputKind
+    from training.recipes.config import load_config
+    from training.tasks.cls3d import CT_GAIN_LIMIT, fit_ct_augment
+
+    cfg = load_config(TINY3D, ["augment.gain_limit=0.15", "augment.tip=0.3"])
+    note = fit_ct_augment(cfg, InputKind("gray", 16, True), "cls3d")
+    assert "gain_limit 0.15 lowered to 0.02" in note and "tip 0.3 set to 0" in note
+    assert cfg.augment.gain_limit == CT_GAIN_LIMIT and cfg.augment.tip == 0.0
+    with pytest.raises(XwbError, match="single- or dual-energy CT"):
+        fit_ct_augment(cfg, InputKind("rgb", 8, True), "cls3d")

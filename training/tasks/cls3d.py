@@ -10,6 +10,24 @@ from __future__ import annotations
 from datasets.errors import XwbError
 from training.tasks.cls import Tags
 
+CT_GAIN_LIMIT = 0.02  # CT numbers are calibrated: a scanner drifts by a percent or two, not by 15 %
+
+
+def fit_ct_augment(cfg, kind, task: str) -> str:
+    """What a recipe cannot do on CT volumes, switched off with the note to show: a large density gain (the
+    2-D default, 15 %) moves a drug brick (+200 HU) onto food (0 HU) and erases what tells them apart."""
+    if kind.layout not in ("gray", "dual"):
+        raise XwbError(f"task {task} trains on single- or dual-energy CT volumes; the project's are {kind}")
+    notes = []
+    if cfg.augment.gain and cfg.augment.gain_limit > CT_GAIN_LIMIT:
+        notes.append(f"augment.gain_limit {cfg.augment.gain_limit:g} lowered to {CT_GAIN_LIMIT:g} (CT numbers are "
+                     "calibrated: a larger gain moves one material onto another)")
+        cfg.augment.gain_limit = CT_GAIN_LIMIT
+    if cfg.augment.tip:
+        notes.append(f"augment.tip {cfg.augment.tip:g} set to 0 (threat image projection is for 2-D scans)")
+        cfg.augment.tip = 0.0
+    return "note: " + "; ".join(notes) if notes else ""
+
 
 class VolumeTags(Tags):
     name = "cls3d"
@@ -44,9 +62,7 @@ class VolumeTags(Tags):
 
     # ------------------------------------------------------------ training
     def fit_to_scans(self, cfg, kind):
-        if kind.layout not in ("gray", "dual"):
-            raise XwbError(f"task cls3d trains on single- or dual-energy CT volumes; the project's are {kind}")
-        return ""
+        return fit_ct_augment(cfg, kind, self.name)
 
     def dataset(self, items, cfg, pre, rank, world):
         from training.loop import data as D

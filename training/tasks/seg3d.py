@@ -57,12 +57,9 @@ class VolumeSegmentation(Segmentation):
 
     # ------------------------------------------------------------ training
     def fit_to_scans(self, cfg, kind):
-        if kind.layout not in ("gray", "dual"):
-            raise XwbError(f"task seg3d trains on single- or dual-energy CT volumes; the project's are {kind}")
-        if cfg.augment.tip:
-            tip, cfg.augment.tip = cfg.augment.tip, 0.0
-            return f"note: augment.tip {tip} set to 0: threat image projection is for 2-D scans"
-        return ""
+        from training.tasks.cls3d import fit_ct_augment
+
+        return fit_ct_augment(cfg, kind, self.name)
 
     def dataset(self, items, cfg, pre, rank, world):
         from training.loop import data as D
