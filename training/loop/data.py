@@ -25,7 +25,7 @@ from datasets.regions import IGNORE_LABEL, Region, paint
 from datasets.scanio import read_scan
 from datasets.synth.tip import project_threat
 from training.nets import model_code
-from training.nets.inputs import InputKind, uniform
+from training.nets.inputs import MATERIALS, InputKind, uniform
 from training.recipes.config import TrainConfig
 from training.tasks.base import Task
 
@@ -152,6 +152,8 @@ def feature_stats(items: list[ScanItem], channels: list[str], max_scans: int = 1
         n += f.shape[1]
     mean = sums / max(n, 1)
     std = np.sqrt(np.maximum(sq / max(n, 1) - mean ** 2, 1e-6))
+    # a rare material's share has a tiny spread: one voxel of it must not read as a hundred sigmas
+    std = np.array([max(s, 0.1) if c in MATERIALS else s for s, c in zip(std, channels)])
     return mean.tolist(), std.tolist()
 
 

@@ -16,7 +16,8 @@ from datasets.errors import XwbError
 COUNTS_CHANNELS = ("high", "low", "diff")  # log-attenuation of detector counts (grey or dual-energy scans)
 COLOUR_CHANNELS = ("red", "green", "blue")  # a pseudo-colour picture, 0 = white (nothing in the beam)
 AUTO_CHANNELS = {"dual": ["high", "low", "diff"], "gray": ["high"], "rgb": list(COLOUR_CHANNELS)}
-CT_CHANNELS = ("soft", "peak")  # of CT density only (training.nets.model_code.input_channels)
+MATERIALS = ("m_foam", "m_leaf", "m_paper", "m_water", "m_dense", "m_mineral", "m_glass", "m_metal")
+CT_CHANNELS = ("soft", "peak", "materials", *MATERIALS)  # of CT density only (model_code.input_channels)
 AUTO_CT = {"dual": ["high", "low", "diff", "soft", "peak"], "gray": ["high", "soft", "peak"]}
 
 
@@ -59,7 +60,7 @@ def resolve_channels(requested: str | list[str], kind: InputKind, where: str = "
         raise XwbError(f"{where}: {', '.join(ct)} are channels of CT volumes; the project's scans are {kind}")
     chans: list[str] = []
     for c in requested:
-        chans += list(COLOUR_CHANNELS) if c == "rgb" else [c]
+        chans += list(COLOUR_CHANNELS) if c == "rgb" else list(MATERIALS) if c == "materials" else [c]
     colour = [c for c in chans if c in COLOUR_CHANNELS]
     counts = [c for c in chans if c in COUNTS_CHANNELS]
     if kind.layout == "rgb" and counts:

@@ -58,6 +58,9 @@ def input_channels(att: np.ndarray, channels: list[str]) -> np.ndarray:
             out.append(np.minimum(att[0], 2.0))
         elif name == "peak":   # CT: density, resized by the densest voxel of each block (thin steel kept)
             out.append(att[0])
+        elif name in MATERIAL_BANDS:  # CT: 1 where the voxel's density is that material's, else 0
+            lo, hi = MATERIAL_BANDS[name]
+            out.append(((att[0] >= lo) & (att[0] < hi)).astype(np.float32))
         else:
             raise ValueError(f"unknown input channel {name!r}")
     return np.stack(out).astype(np.float32)
@@ -71,6 +74,12 @@ def normalise(x: np.ndarray | torch.Tensor, pre: dict):
     if isinstance(x, torch.Tensor):
         return (x - torch.as_tensor(mean, device=x.device)) / torch.as_tensor(std, device=x.device)
     return (x - mean) / std
+
+
+# CT material bands by density relative to water (HU / 1000 + 1): resized by averaging, each channel says what
+# share of a block is of that material, the local histogram that tells a drug brick (~1.2) from food (1.0)
+MATERIAL_BANDS = {"m_foam": (0.1, 0.3), "m_leaf": (0.3, 0.55), "m_paper": (0.55, 0.93), "m_water": (0.93, 1.08),
+                  "m_dense": (1.08, 1.6), "m_mineral": (1.6, 3.3), "m_glass": (3.3, 6.0), "m_metal": (6.0, 1e9)}
 
 
 def ct_density(values: np.ndarray, rescale) -> np.ndarray:

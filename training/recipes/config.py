@@ -54,12 +54,14 @@ class ModelCfg(_Section):
 
 
 class DataCfg(_Section):
-    channels: Literal["auto"] | list[Literal["auto", "high", "low", "diff", "rgb", "soft", "peak"]] = _f(
+    channels: Literal["auto"] | list[Literal["auto", "high", "low", "diff", "rgb", "soft", "peak", "materials"]] = _f(
         "auto", "model input: auto (high, low, diff for dual-energy scans; high for grey; rgb for pseudo-colour; "
                 "CT volumes: high, soft, peak, plus low and diff for dual-energy CT) or a list of high, low, diff "
                 "(log-attenuation of detector counts; of a CT volume its density relative to water), rgb (a "
                 "pseudo-colour picture), soft (CT: density up to twice water's, where organics differ) or peak (CT: "
-                "density resized by the densest voxel of each block, so thin steel survives the resize)")
+                "density resized by the densest voxel of each block, so thin steel survives the resize) or materials "
+                "(CT: eight channels, the share of each block in a density band: foam, leaf, paper, water, dense "
+                "organic, mineral, glass, metal)")
     tile: int = _f(256, "side of the square training crops, px (seg)", ge=32, le=4096)
     image_size: int = _f(256, "the whole scan is resized so its long side is this many px (cls)", ge=32, le=4096)
     volume_size: int = _f(48, "cls3d: each volume is resized by one factor so its longest side is this many "
@@ -262,7 +264,8 @@ def _check(cfg: TrainConfig) -> None:
     ch = cfg.data.channels
     if ch != "auto" and (not ch or len(set(ch)) != len(ch) or ("auto" in ch and len(ch) > 1)
                          or ("rgb" in ch and len(ch) > 1)):
-        raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}")
+        raise _KeyError(("data.channels",), f"data.channels: auto, rgb, or distinct items of {', '.join(CHANNELS)}, "
+                                            "materials")
     if ":" not in cfg.loss.name:  # a file of the user's own is resolved when training starts
         bad = losses.check(cfg.loss.name, cfg.task)
         if bad:
