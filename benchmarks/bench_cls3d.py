@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], help="recipe override for every run")
     ap.add_argument("--variant", action="append", default=[], help="NAME:key=value,key=value (another run)")
     ap.add_argument("--out", default="", help="write the figures as JSON here")
-    a = parse(ap, argv, train_bags=8, heldout_bags=6, size="32x32x48", recipe="cls3d_tiny")
+    a = parse(ap, argv, train_bags=6, heldout_bags=4, size="32x32x32", recipe="cls3d_tiny", set=["optim.epochs=1"])
     from training.loop.run import train
     from training.versions.tracking import default_uri
 

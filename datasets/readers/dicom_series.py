@@ -2,8 +2,10 @@
 
 The folder is one scan (``zyx``). Its slices are the single-frame CT (or DICOS CT) images of one series,
 ordered by their position along the slice normal (Image Position Patient · (row × column direction)), not by
-file name or Instance Number, which exporters renumber. Refused by name, before any pixel is read: files of
-two series, two slices at one position (a duplicate), a gap (a slice step more than half again the usual one:
+file name or Instance Number, which exporters renumber. Two series of the same slices at two tube voltages
+(KVP) are one dual-energy volume (``zyxc``, the higher kVp first, as high and low of a line scanner).
+Refused by name, before any pixel is read: files of two series that are not such a pair, two slices at one
+position (a duplicate), a gap (a slice step more than half again the usual one:
 a missing file), slices of different sizes, orientations, bit depths or rescales. The voxel size is the slice
 step and the Pixel Spacing; the rescale slope and intercept are kept beside the stored integers.
 
@@ -80,15 +82,61 @@ def _normal(ds) -> np.ndarray:
 
 
 def _plan(folder: Path):
+    """(info, slice files per channel, meta): one series, or a dual-energy pair of two series at two kVp."""
     files = _members(folder)
     if len(files) < 2:
         raise XwbError(f"{folder}: a folder with {len(files)} DICOM file(s); a CT series has one file per slice")
     heads = [(f, _header(f)) for f in files]
+    by_series: dict[str, list] = {}
+    for f, d in heads:
+        by_series.setdefault(str(getattr(d, "SeriesInstanceUID", "")), []).append((f, d))
+    if len(by_series) == 1:
+        info, order, meta = _one_series(folder, heads)
+        return info, [order], meta
+    if len(by_series) == 2:
+        pair = _dual_pair(folder, list(by_series.values()))
+        if pair is not None:
+            return pair
+    raise XwbError(f"{folder}: files of {len(by_series)} series (SeriesInstanceUID); a volume is one series, or "
+                   "a dual-energy pair of two series of one geometry at two kVp (put each series in its own folder)")
+
+
+def _dual_pair(folder: Path, groups: list[list]):
+    """Two series of the same slices at two tube voltages: one dual-energy volume (high kVp first), or None
+    when they are not such a pair."""
+    kvp = [float(getattr(g[0][1], "KVP", 0) or 0) for g in groups]
+    if min(kvp) <= 0 or kvp[0] == kvp[1] or any(float(getattr(d, "KVP", 0) or 0) != k
+                                                for g, k in zip(groups, kvp) for _, d in g):
+        return None
+    (ia, fa, ma), (ib, fb, mb) = (_one_series(folder, g) for g in groups)
+    if (ia.depth, ia.height, ia.width, ia.bit_depth) != (ib.depth, ib.height, ib.width, ib.bit_depth) or \
+            not np.allclose(ia.spacing or (), ib.spacing or (), atol=1e-3):
+        raise XwbError(f"{folder}: two series at {kvp[0]:g} and {kvp[1]:g} kVp of different geometry "
+                       f"({ia.describe()} and {ib.describe()}); a dual-energy pair has the same slices")
+    pos = [[_position(d) for d in ds] for ds in (_heads_of(groups[0], fa), _heads_of(groups[1], fb))]
+    if not np.allclose(pos[0], pos[1], atol=1e-3):
+        raise XwbError(f"{folder}: the series at {kvp[0]:g} and {kvp[1]:g} kVp are at different slice positions")
+    if ma != mb:
+        raise XwbError(f"{folder}: the series at {kvp[0]:g} and {kvp[1]:g} kVp have different rescales; xwb keeps "
+                       "one per volume")
+    high_first = kvp[0] > kvp[1]
+    order = [fa, fb] if high_first else [fb, fa]
+    info = ScanInfo(ia.width, ia.height, 2, ia.bit_depth, "dual", "dicom", "zyxc", ia.depth, spacing=ia.spacing,
+                    signed=ia.signed)
+    return info, order, {**ma, "kvp": (max(kvp), min(kvp))}
+
+
+def _heads_of(group: list, order: list[Path]) -> list:
+    d = {f: h for f, h in group}
+    return [d[f] for f in order]
+
+
+def _position(d) -> float:
+    return float(np.dot(np.asarray(d.ImagePositionPatient, np.float64), _normal(d)))
+
+
+def _one_series(folder: Path, heads: list):
     f0, d0 = heads[0]
-    series = {str(getattr(d, "SeriesInstanceUID", "")) for _, d in heads}
-    if len(series) > 1:
-        raise XwbError(f"{folder}: files of {len(series)} series (SeriesInstanceUID); a volume is one series "
-                       "(put each series in its own folder)")
     for f, d in heads:
         if _sop(d) not in CT_CLASSES or int(getattr(d, "NumberOfFrames", 1) or 1) != 1:
             raise XwbError(f"{f}: not a single-frame CT slice; {folder} holds other objects too")
@@ -100,8 +148,7 @@ def _plan(folder: Path):
             raise XwbError(f"{f}: its orientation differs from {f0.name}'s; a volume's slices are parallel")
         if "ImagePositionPatient" not in d:
             raise XwbError(f"{f}: no Image Position (Patient): the slice cannot be placed in the volume")
-    n = _normal(d0)
-    pos = [(float(np.dot(np.asarray(d.ImagePositionPatient, np.float64), n)), f, d) for f, d in heads]
+    pos = [(_position(d), f, d) for f, d in heads]
     pos.sort(key=lambda t: t[0])
     steps = np.diff([p for p, _, _ in pos])
     for (pa, fa, _), (_, fb, _), s in zip(pos[:-1], pos[1:], steps):
@@ -132,19 +179,21 @@ def read(path: Path, mmap: bool = True, axes: str | None = None) -> Scan:
     import pydicom
 
     _check_axes(path, axes)
-    info, files, meta = _plan(path)
+    info, channels, meta = _plan(path)
     vol = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for z, f in enumerate(files):
-            a = pydicom.dcmread(f).pixel_array
-            if vol is None:
-                vol = np.empty((len(files), *a.shape), a.dtype)
-            vol[z] = a
+        for c, files in enumerate(channels):
+            for z, f in enumerate(files):
+                a = pydicom.dcmread(f).pixel_array
+                if vol is None:
+                    vol = np.empty((len(files), *a.shape, len(channels)), a.dtype)
+                vol[z, ..., c] = a
     assert vol is not None
-    return Scan(vol, info, path, meta)
+    return Scan(vol if len(channels) > 1 else vol[..., 0], info, path, meta)
 
 
 def _check_axes(path: Path, axes: str | None) -> None:
-    if axes and axes != "zyx":
-        raise XwbError(f"{path}: --axes {axes} does not fit a CT series (one slice per file: zyx)")
+    if axes and axes not in ("zyx", "zyxc"):
+        raise XwbError(f"{path}: --axes {axes} does not fit a CT series (one slice per file: zyx, or zyxc for a "
+                       "dual-energy pair)")

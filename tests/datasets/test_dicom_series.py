@@ -12,7 +12,7 @@ from workbench.cli import main
 CT = "1.2.840.10008.5.1.4.1.1.2"
 
 
-def _slice(path, px, z, series, intercept=-1024.0, sop=CT):
+def _slice(path, px, z, series, intercept=-1024.0, sop=CT, kvp=None):
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -28,6 +28,8 @@ def _slice(path, px, z, series, intercept=-1024.0, sop=CT):
     ds.ImagePositionPatient = [-100.0, -80.0, float(z)]
     ds.RescaleSlope, ds.RescaleIntercept = 1, intercept
     ds.InstanceNumber = 1  # exporters renumber: never trusted for the order
+    if kvp is not None:
+        ds.KVP = kvp
     ds.PixelData = px.astype(np.uint16).tobytes()
     ds.save_as(path, enforce_file_format=True)
 
@@ -66,6 +68,28 @@ def test_broken_series_are_refused_by_name(series):
         read_scan(folder)
     _slice(folder / "e.dcm", vol[3], 2.5 * 3 - 30, uid, intercept=0.0)
     with pytest.raises(XwbError, match="2 different rescales"):
+        read_scan(folder)
+
+
+def test_two_series_at_two_kvp_are_one_dual_energy_volume_high_first(tmp_path):
+    rng = np.random.default_rng(4)
+    hi, lo = (rng.integers(0, 4000, (5, 8, 9), dtype=np.uint16) for _ in range(2))
+    folder = tmp_path / "dual"
+    folder.mkdir()
+    s_lo, s_hi = generate_uid(), generate_uid()
+    for k in range(5):
+        _slice(folder / f"lo{k}.dcm", lo[k], 3.0 * k, s_lo, kvp=80)
+        _slice(folder / f"hi{k}.dcm", hi[k], 3.0 * k, s_hi, kvp=140)
+    s = read_scan(folder)
+    assert (s.axes, s.info.layout, s.info.channels, s.pixels.shape) == ("zyxc", "dual", 2, (5, 8, 9, 2))
+    np.testing.assert_array_equal(s.pixels[..., 0], hi)
+    np.testing.assert_array_equal(s.pixels[..., 1], lo)
+    assert s.meta["kvp"] == (140.0, 80.0) and s.meta["rescale"] == (1.0, -1024.0)
+    (folder / "lo4.dcm").unlink()  # the low series now one slice short
+    with pytest.raises(XwbError, match="two series at .* kVp of different geometry"):
+        read_scan(folder)
+    _slice(folder / "lo4.dcm", lo[4], 12.0, s_lo, kvp=140)  # one slice at the other voltage: not a pair
+    with pytest.raises(XwbError, match="files of 2 series .* a dual-energy pair of two series"):
         read_scan(folder)
 
 
