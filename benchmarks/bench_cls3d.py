@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], help="recipe override for every run")
     ap.add_argument("--variant", action="append", default=[], help="NAME:key=value,key=value (another run)")
     ap.add_argument("--out", default="", help="write the figures as JSON here")
+    ap.add_argument("--variants-only", action="store_true", help="leave out the recipe's own run")
     a = parse(ap, argv, train_bags=6, heldout_bags=4, size="32x32x32", recipe="cls3d_tiny", set=["optim.epochs=1"])
     from training.loop.run import train
     from training.versions.tracking import default_uri
@@ -81,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(a.project)
     train_p = bags(root / f"train-{a.train_bags}-{a.size}", a.train_bags, 0, shape)  # type: ignore[arg-type]
     held = bags(root / f"heldout-{a.heldout_bags}-{a.size}", a.heldout_bags, HELDOUT_SEED, shape)  # type: ignore[arg-type]
-    runs = [("recipe", [])] + [(v.split(":", 1)[0], v.split(":", 1)[1].split(",")) for v in a.variant]
+    # NAME:key=value,key=value; a value may be a list ([a,b]): split only where the next key begins
+    runs = ([] if a.variants_only else [("recipe", [])]) + [
+        (v.split(":", 1)[0], re.split(r",(?=[\w.]+=)", v.split(":", 1)[1])) for v in a.variant]
     mm = voxel_cm(shape) * 10  # type: ignore[arg-type]
     rows = []
     for name, extra in runs:

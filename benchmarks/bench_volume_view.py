@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 w.step(axis, 1)
                 w.views[axis].repaint()
                 times.append((time.perf_counter() - t) * 1000)
-            print(f"slice step {axis} ({'axial coronal sagittal'.split()['zyx'.index(axis)]}): median "
+            print(f"slice step {axis} ({('axial', 'coronal', 'sagittal')['zyx'.index(axis)]}): median "
                   f"{statistics.median(times):.1f} ms, worst {max(times):.1f} ms", flush=True)
         times = []
         for k in range(max(3, a.steps // 3)):

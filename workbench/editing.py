@@ -214,6 +214,14 @@ class Editing:
             return True
         return self.push(ImageField(self.w.session, self.w.image.id, field, before, value))
 
+    def brush_smaller(self) -> None:
+        self.w.brush_size = max(1, int(self.w.brush_size / 1.25))
+        self.w.update_tool_label()
+
+    def brush_bigger(self) -> None:
+        self.w.brush_size = min(500, int(self.w.brush_size * 1.25) + 1)
+        self.w.update_tool_label()
+
     def undo(self) -> None:
         self._step("undo")
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.panels.display_panel import DisplayPanel
     from workbench.panels.image_list import ImageListPanel
     from workbench.tools.base import Tool
-    from workbench.volume.panel import VolumeMode
+    from workbench.volume.mode import VolumeMode
 
 
 class Editor(Protocol):
@@ -88,6 +88,9 @@ class Window(Editor, Protocol):
     disp: DisplayPanel          # the display controls
     pos_label: QLabel           # the status bar's cursor position ...
     value_label: QLabel         # ... and the counts under it
+
+    def update_tool_label(self) -> None:
+        """The status bar's word on the tool in use (after the brush size or the class changed)."""
 
     def load_regions(self) -> list[Region]:
         """Show the image's regions from the store; returns those not rejected."""

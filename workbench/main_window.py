@@ -45,7 +45,7 @@ from workbench.panels.image_list import ImageListPanel
 from workbench.panels.models_panel import ModelsPanel
 from workbench.session import Session
 from workbench.view_controls import ViewControls
-from workbench.volume.panel import VolumeMode
+from workbench.volume.mode import VolumeMode
 
 ORG, APP = "xwb", "workbench"
 POLL_MS = 1000  # how often the view checks the store for other writers' commits
@@ -217,13 +217,6 @@ class MainWindow(QMainWindow):
     def widget(self) -> QWidget:
         return self
 
-    def fill_between(self) -> None:
-        """A CT volume: fill the selected object between the slices it was drawn on."""
-        if self.volumes.active and self.volumes.view is not None and not self.readonly:
-            self.volumes.view.fill_between()
-        else:
-            self.message("fill between slices is for CT volumes")
-
     def scan_signal(self) -> ScanSignal | None:
         """The scan in view as assisted tools read it (attenuation of windows at native depth)."""
         if self.scan is None:
@@ -270,7 +263,7 @@ class MainWindow(QMainWindow):
         """Follow other writers (a read-only window's editor, prelabel, import) without F5."""
         if self.closed:
             return
-        self._update_tool_label()  # (a tool's state can change off the GUI thread: a model finished loading)
+        self.update_tool_label()  # (a tool's state can change off the GUI thread: a model finished loading)
         try:
             v = self.project.store.data_version()
         except StoreError:
@@ -309,7 +302,6 @@ class MainWindow(QMainWindow):
         self.volumes.leave()
         self.statusBar().showMessage(f"loading {self.image.path}…")
         self.token = self.loader.load(image_id, str(self.project.image_path(self.image)), self.image.axes or None)
-        settings().setValue(_project_key(self.project.folder), image_id)
         self.editing.update_undo_actions()
 
     def _loaded(self, token: int, scan, pyramid) -> None:
@@ -401,7 +393,7 @@ class MainWindow(QMainWindow):
             item.selected = True
             item.update()
         self.regions.show_selection(item.region if item is not None else None)
-        self._update_tool_label()
+        self.update_tool_label()
 
     def select_region(self, region_id: int | None) -> None:
         if self.volumes.active:
@@ -411,20 +403,17 @@ class MainWindow(QMainWindow):
 
     def _hide(self, region_id: int, hidden: bool) -> None:
         (self.hidden.add if hidden else self.hidden.discard)(region_id)
-        if self.volumes.active and self.volumes.view is not None:
-            self.volumes.view.hidden = set(self.hidden)
-            self.volumes.view.redraw()
+        self.volumes.hide(self.hidden)
         for it in self.canvas.region_items:
             if it.region.id == region_id:
                 it.setVisible(self.viewing.show_overlays and not hidden)
 
     def _class_chosen(self, class_id: int) -> None:
         self.class_id = class_id
-        if self.volumes.view is not None:
-            self.volumes.view.set_class(class_id)
-        self._update_tool_label()
+        self.volumes.set_class(class_id)
+        self.update_tool_label()
 
-    def _update_tool_label(self) -> None:
+    def update_tool_label(self) -> None:
         tool = self.canvas.tool
         if tool is None:
             return
@@ -463,10 +452,7 @@ class MainWindow(QMainWindow):
     # -- tools -----------------------------------------------------------------------
     def use_tool(self, name: str) -> None:
         """Make the tool called ``name`` the canvas's (a read-only window keeps to tools that edit nothing)."""
-        if self.volumes.active and self.volumes.view is not None:
-            self.volumes.view.use_tool(name)
-            for n in self.tools:
-                self.acts[n].setChecked(n == name)
+        if self.volumes.use_tool(name):
             return
         if self.readonly and self.tools[name].editing:
             name = "select"
@@ -477,15 +463,7 @@ class MainWindow(QMainWindow):
         self.canvas.viewport().setCursor(self.canvas.tool.cursor)
         for n in self.tools:
             self.acts[n].setChecked(n == name)
-        self._update_tool_label()
-
-    def brush_smaller(self) -> None:
-        self.brush_size = max(1, int(self.brush_size / 1.25))
-        self._update_tool_label()
-
-    def brush_bigger(self) -> None:
-        self.brush_size = min(500, int(self.brush_size * 1.25) + 1)
-        self._update_tool_label()
+        self.update_tool_label()
 
     # -- misc ------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

@@ -135,6 +135,7 @@ def test_volume_inputs_keep_their_shape_and_air_pads():
 
 def test_volume_augmentation_is_deterministic_and_changes_across_epochs(tmp_path):
     from training.loop import data as D
+    from training.loop import volumes
     from training.recipes.config import load_config
 
     cfg = load_config(TINY3D)
@@ -144,7 +145,7 @@ def test_volume_augmentation_is_deterministic_and_changes_across_epochs(tmp_path
     it = D.ScanItem(1, str(tmp_path / "v.npy"), 24, 16, 1, [], 0.0, "gray", 16, False, [],
                     np.array([1.0], np.float32), "zyxc", depth=16, rescale=(1.0, -1024.0))
     pre = {"kind": "ct", "channels": ["high"], "rescale": [1.0, -1024.0], "mean": [1.0], "std": [0.5]}
-    ds = D.ClsVolumes([it], cfg, pre)
+    ds = volumes.ClsVolumes([it], cfg, pre)
     a, y = ds[0]
     assert a.shape == (1, 32, 32, 32) and y.tolist() == [1.0]
     assert np.array_equal(a.numpy(), ds[0][0].numpy())

@@ -71,7 +71,7 @@ def test_batch_commands_refuse_a_click_model_and_reviews_count_clicks(clicked):
 def test_a_click_recipe_names_its_loss_for_its_task():
     from training.recipes.config import parse_config
 
-    with pytest.raises(XwbError, match=r"loss.name: dice_ce is for task seg; task interactive uses bce_dice"):
+    with pytest.raises(XwbError, match=r"loss.name: dice_ce is for task seg, seg3d; task interactive uses bce_dice"):
         parse_config({"task": "interactive", "loss": {"name": "dice_ce"}}, "r.yaml")
 
 

@@ -56,7 +56,11 @@ def test_every_task_has_a_network_and_a_runner_in_the_model_code():
     for name in tasks.names():
         t = tasks.get(name)
         assert name in model_code.NETS and name in model_code.RUNNERS, name
-        assert (len(t.outputs(3)) == 4) == (name in model_code.PIXEL_TASKS), name  # (B, K+1, H, W) vs (B, K)
+        spatial = 3 if t.volumes else 2
+        # (B, K+1, [Z,] H, W) per pixel or voxel; (B, H, W) object probability of a click model; (B, K) tags
+        want = 2 + spatial if name in model_code.PIXEL_TASKS else 1 + spatial if t.answers_clicks else 2
+        assert len(t.outputs(3)) == want, name
+        assert t.volumes == (name in model_code.VOLUME_TASKS), name
         assert t.monitor in t.val_metrics and t.help and t.labels in ("classes", "tags")
         assert losses.names(name), f"task {name} has no loss"
 

@@ -65,9 +65,9 @@ class VolumeTags(Tags):
         return fit_ct_augment(cfg, kind, self.name)
 
     def dataset(self, items, cfg, pre, rank, world):
-        from training.loop import data as D
+        from training.loop import volumes
 
-        return D.ClsVolumes(items, cfg, pre, rank, world)
+        return volumes.ClsVolumes(items, cfg, pre, rank, world)
 
 
 TASK = VolumeTags()

@@ -62,9 +62,9 @@ class VolumeSegmentation(Segmentation):
         return fit_ct_augment(cfg, kind, self.name)
 
     def dataset(self, items, cfg, pre, rank, world):
-        from training.loop import data as D
+        from training.loop import volumes
 
-        return D.SegVolumeCrops(items, cfg, pre, rank, world)
+        return volumes.SegVolumeCrops(items, cfg, pre, rank, world)
 
     # ------------------------------------------------------------ measuring
     def truth(self, item):
