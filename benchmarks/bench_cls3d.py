@@ -56,7 +56,8 @@ def measure(model_uri: str, tracking_uri: str, test: Path, pfas=(0.015, 0.05)) -
     per = res["per_class"]
     pd = [per[c].get(pd_key(pfas[0])) for c in per]
     return {"scans": len(items), "mAUROC": _mean(per[c].get("AUROC") for c in per), "mPd": _mean(pd),
-            "per_class": {c: per[c].get("AUROC") for c in per}, "seconds_per_scan": res["headline"]["seconds_per_scan"]}
+            "per_class": {c: per[c].get("AUROC") for c in per}, "pd_per_class": {c: per[c].get(pd_key(pfas[0])) for c in per},
+            "seconds_per_scan": res["headline"]["seconds_per_scan"]}
 
 
 def _mean(xs) -> float:
