@@ -16,13 +16,13 @@ TINY3D = REPO / "configs" / "cls3d_tiny.yaml"
 
 @pytest.fixture(scope="module")
 def ct_trained(tmp_path_factory):
-    """A 12-bag CT project (32x32x48 voxels) with two registered cls3d versions (seeds 0 and 1)."""
+    """A 10-bag CT project (32x32x48 voxels) with two registered cls3d versions (seeds 0 and 1)."""
     from training.loop.run import train
 
     folder = tmp_path_factory.mktemp("ct3d") / "bags"
-    assert xwb("synth", str(folder), "--kind", "ct-baggage", "--count", "12", "--size", "32x32x48").returncode == 0
+    assert xwb("synth", str(folder), "--kind", "ct-baggage", "--count", "10", "--size", "32x32x48").returncode == 0
     first = train(TINY3D, folder, quiet=True)
-    second = train(TINY3D, folder, overrides=["runtime.seed=1"], quiet=True)
+    second = train(TINY3D, folder, overrides=["runtime.seed=1", "optim.epochs=1"], quiet=True)
     return folder, first, second
 
 
