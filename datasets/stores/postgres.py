@@ -16,8 +16,6 @@ commit counter every write bumps), lock timeouts as ``ProjectBusyError``, and ps
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 
 from datasets.errors import ProjectBusyError, StoreError, StoreFullError, StoreReadOnlyError, XwbError
 from datasets.stores.sqlite import SQLiteStore
+from datasets.stores.sqlite_db import guard_public
 from datasets.stores.sqlite_schema import SCHEMA_VERSION, region_cols
 
 NAME = "postgres"
@@ -170,34 +169,11 @@ def _store_error(where: str, e: Exception) -> StoreError:
     return StoreError(f"{where}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
 
 
-def _guarded(fn):
-    import psycopg
-
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def gen(self, *a, **kw):
-            try:
-                yield from fn(self, *a, **kw)
-            except psycopg.Error as e:
-                raise _store_error(self.where, e) from None
-        return gen
-
-    @functools.wraps(fn)
-    def call(self, *a, **kw):
-        try:
-            return fn(self, *a, **kw)
-        except psycopg.Error as e:
-            raise _store_error(self.where, e) from None
-    return call
-
-
 def _guard_all(cls: type) -> type:
     """Every public method, the shared ones included: no psycopg exception leaves the backend."""
-    for name in dir(cls):
-        fn = getattr(cls, name)
-        if not name.startswith("_") and inspect.isfunction(fn) and name not in ("transaction", "snapshot"):
-            setattr(cls, name, _guarded(inspect.unwrap(fn)))
-    return cls
+    import psycopg
+
+    return guard_public(cls, psycopg.Error, lambda store, e, reading: _store_error(store.where, e), inherited=True)
 
 
 class PostgresStore(SQLiteStore):

@@ -227,33 +227,49 @@ class Database:
         return kind(f"{self.path}: the change was not saved: {why}")
 
 
-def _guarded(fn):
-    """sqlite3's exceptions become StoreError at the backend's edge (a read of a damaged or vanished file)."""
+def guarded(fn, catch: type[BaseException], convert):
+    """``fn`` (a method, or a generator method) with the driver's exceptions ``catch`` turned into the
+    store's own by ``convert(store, error, reading)``: ``reading`` is true inside a generator (rows handed out
+    one by one), where nothing was being saved."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen(self, *a, **kw):
             try:
                 yield from fn(self, *a, **kw)
-            except sqlite3.Error as e:
-                raise StoreError(f"{self.path}: {e}") from None
+            except catch as e:
+                raise convert(self, e, True) from None
         return gen
 
     @functools.wraps(fn)
     def call(self, *a, **kw):
         try:
             return fn(self, *a, **kw)
-        except sqlite3.Error as e:
-            raise (self._store_error(e) if isinstance(e, sqlite3.OperationalError) else
-                   StoreError(f"{self.path}: {e}")) from None
+        except catch as e:
+            raise convert(self, e, False) from None
     return call
+
+
+def guard_public(cls: type, catch: type[BaseException], convert, inherited: bool = False) -> type:
+    """Wrap every public method of ``cls`` (with ``inherited``, those of its bases too, re-wrapped for this
+    driver) but ``transaction`` and ``snapshot``: no driver exception leaves the backend."""
+    names = dir(cls) if inherited else list(vars(cls))
+    for name in names:
+        fn = inspect.getattr_static(cls, name)  # a staticmethod stays one (and is left alone)
+        if not name.startswith("_") and inspect.isfunction(fn) and name not in ("transaction", "snapshot"):
+            setattr(cls, name, guarded(inspect.unwrap(fn), catch, convert))
+    return cls
+
+
+def _sqlite_error(store, e: sqlite3.Error, reading: bool) -> StoreError:
+    """sqlite3's exceptions become StoreError at the backend's edge (a read of a damaged or vanished file)."""
+    if not reading and isinstance(e, sqlite3.OperationalError):
+        return store._store_error(e)
+    return StoreError(f"{store.path}: {e}")
 
 
 def guard_methods(cls: type) -> type:
     """Wrap every public method of a store class so no sqlite3 exception leaves it."""
-    for name, fn in list(vars(cls).items()):
-        if not name.startswith("_") and inspect.isfunction(fn) and name not in ("transaction", "snapshot"):
-            setattr(cls, name, _guarded(fn))
-    return cls
+    return guard_public(cls, sqlite3.Error, _sqlite_error)
 
 
 guard_methods(Database)

@@ -243,6 +243,16 @@ def crop_counts(src: np.ndarray, y: int, x: int, h: int, w: int) -> np.ndarray:
     return out
 
 
+def objects_by_class(items: list[ScanItem]) -> dict[int, list[tuple[int, int]]]:
+    """(item, region) indices per model class, "don't care" areas left out: where crops are centred."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for i, it in enumerate(items):
+        for j, (k, _) in enumerate(it.regions):
+            if k != IGNORE_LABEL:
+                out.setdefault(k, []).append((i, j))
+    return out
+
+
 class _Crops(Dataset):
     """Crops of ``data.tile`` px, ``crops_per_epoch`` a epoch shared over the ranks, deterministic per
     (seed, epoch, rank, index); the last 64 scans' counts kept in memory."""
@@ -280,11 +290,7 @@ class SegCrops(_Crops):
                  bank: list[Threat] | None = None):
         super().__init__(items, cfg, pre, rank, world)
         self.bank = bank or []
-        self.by_class: dict[int, list[tuple[int, int]]] = {}
-        for i, it in enumerate(self.items):
-            for j, (k, _) in enumerate(it.regions):
-                if k != IGNORE_LABEL:  # crops are centred on objects, never on "don't care" areas
-                    self.by_class.setdefault(k, []).append((i, j))
+        self.by_class = objects_by_class(self.items)
         self.positives = [p for v in self.by_class.values() for p in v]
 
     def _pick(self, rng: np.random.Generator) -> tuple[int, int, int]:

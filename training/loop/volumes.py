@@ -2,14 +2,11 @@
 resolution, with 3-D augmentation. Like ``data``, everything the workers need is plain data."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from datasets.regions import IGNORE_LABEL
-from training.loop.data import ScanItem
+from training.loop.data import ScanItem, _Crops, objects_by_class
 from training.nets import model_code
 from training.recipes.config import TrainConfig
 
@@ -60,40 +57,20 @@ class ClsVolumes(Dataset):
         return torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(self.items[index].tags)
 
 
-class SegVolumeCrops(Dataset):
+class SegVolumeCrops(_Crops):
     """Cubes of ``data.tile`` voxels cut from CT volumes at their own resolution (task seg3d) with their label
     cubes: centred on a labelled object (a class first, then one of its regions: rare classes as often as
     common ones) with probability ``data.positive_fraction``, else anywhere; outside the volume is air.
     Flips along every axis, quarter turns about z, density gain and noise as for whole volumes.
-    ``crops_per_epoch`` a epoch over the ranks, deterministic per (seed, epoch, rank, index)."""
+    ``crops_per_epoch`` a epoch over the ranks, deterministic per (seed, epoch, rank, index);
+    the volumes are memory maps, so a crop reads only its own pages."""
 
     def __init__(self, items: list[ScanItem], cfg: TrainConfig, pre: dict, rank: int = 0, world: int = 1):
-        self.items, self.cfg, self.pre, self.rank, self.world, self.epoch = items, cfg, pre, rank, world, 0
-        self.tile = cfg.data.tile
-        self.length = max(1, math.ceil(cfg.data.crops_per_epoch / world))
-        self.by_class: dict[int, list[tuple[int, int]]] = {}
-        for i, it in enumerate(items):
-            for j, (k, _) in enumerate(it.regions):
-                if k != IGNORE_LABEL:
-                    self.by_class.setdefault(k, []).append((i, j))
-        self._open: dict[int, np.ndarray] = {}
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.length
-
-    def _values(self, i: int) -> np.ndarray:
-        v = self._open.get(i)
-        if v is None:
-            v = self.items[i].counts()  # a memory map: a crop reads only its own pages
-            if len(self._open) < 64:
-                self._open[i] = v
-        return v
+        super().__init__(items, cfg, pre, rank, world)
+        self.by_class = objects_by_class(items)
 
     def sample(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.cfg.runtime.seed, self.epoch, self.rank, index])
+        rng = self._rng(index)
         t = self.tile
         if self.by_class and rng.random() < self.cfg.data.positive_fraction:
             k = list(self.by_class)[rng.integers(len(self.by_class))]
@@ -106,7 +83,7 @@ class SegVolumeCrops(Dataset):
             it = self.items[i]
             at = [int(rng.integers(0, max(1, n - t + 1))) for n in (it.depth, it.height, it.width)]
         it = self.items[i]
-        vol = self._values(i)
+        vol = self._counts(i)
         lo = [max(0, a) for a in at]
         hi = [min(n, a + t) for a, n in zip(at, (it.depth, it.height, it.width))]
         raw = np.asarray(vol[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]])

@@ -29,6 +29,16 @@ def fit_ct_augment(cfg, kind, task: str) -> str:
     return "note: " + "; ".join(notes) if notes else ""
 
 
+def check_volume_net(task: str, nets: dict[str, list[str]], what: str, arch: str, encoder: str) -> None:
+    """XwbError naming the key for a 3-D network ``nets`` (library -> names) does not hold."""
+    from training.nets import models
+
+    if arch not in nets:
+        raise XwbError(f"model.arch: task {task} uses {' or '.join(map(repr, nets))} (3-D networks), got {arch!r}")
+    if encoder not in nets[arch]:
+        raise models.unknown(f"{arch} {what}", encoder, nets[arch], "model.encoder", full=True)
+
+
 class VolumeTags(Tags):
     name = "cls3d"
     help = "CT volume tags (multi-label, a 3-D network)"
@@ -36,13 +46,9 @@ class VolumeTags(Tags):
 
     # ------------------------------------------------------------ network
     def check_model(self, arch, encoder):
-        from training.nets import model_code, models
+        from training.nets import model_code
 
-        nets = model_code.VOLUME_NETS
-        if arch not in nets:
-            raise XwbError(f"model.arch: task cls3d uses {' or '.join(map(repr, nets))} (3-D networks), got {arch!r}")
-        if encoder not in nets[arch]:
-            raise models.unknown(f"{arch} 3-D network", encoder, nets[arch], "model.encoder", full=True)
+        check_volume_net(self.name, model_code.VOLUME_NETS, "3-D network", arch, encoder)
 
     def build_hint(self, arch):
         return "; task cls3d builds MONAI or torchvision 3-D networks (`xwb models --task cls3d`)"

@@ -28,13 +28,10 @@ class VolumeSegmentation(Segmentation):
 
     # ------------------------------------------------------------ network
     def check_model(self, arch, encoder):
-        from training.nets import model_code, models
+        from training.nets import model_code
+        from training.tasks.cls3d import check_volume_net
 
-        nets = model_code.VOLUME_SEG_NETS
-        if arch not in nets:
-            raise XwbError(f"model.arch: task seg3d uses {' or '.join(map(repr, nets))} (3-D networks), got {arch!r}")
-        if encoder not in nets[arch]:
-            raise models.unknown(f"{arch} 3-D segmentation network", encoder, nets[arch], "model.encoder", full=True)
+        check_volume_net(self.name, model_code.VOLUME_SEG_NETS, "3-D segmentation network", arch, encoder)
 
     def spec_arch(self, arch):
         return arch

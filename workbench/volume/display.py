@@ -140,23 +140,9 @@ class VolumeDisplay:
         out = rgb.astype(np.float32)
         for r, colour, selected in regions:
             cut = plane_of(r, axis, int(i), self.shape)
-            if cut is None:
-                continue
-            m, r0, c0 = cut
-            h, w = out.shape[:2]
-            rr0, cc0 = max(r0, 0), max(c0, 0)
-            rr1, cc1 = min(r0 + m.shape[0], h), min(c0 + m.shape[1], w)
-            if rr1 <= rr0 or cc1 <= cc0:
-                continue
-            sub = m[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0]
-            if r.box is not None:  # a 3-D box: its outline
-                edge = np.zeros_like(sub)
-                edge[[0, -1], :] = True
-                edge[:, [0, -1]] = True
-                sub = sub & edge
-            k = min(1.0, alpha * (1.6 if selected else 1.0) * (0.6 if r.state == "proposal" else 1.0))
-            view = out[rr0:rr1, cc0:cc1]
-            view[sub] = view[sub] * (1 - k) + np.array(colour, np.float32) * k
+            if cut is not None:
+                k = min(1.0, alpha * (1.6 if selected else 1.0) * (0.6 if r.state == "proposal" else 1.0))
+                _blend(out, *cut, colour, k, outline=r.box is not None)  # a 3-D box: its outline
         return out.astype(np.uint8)
 
     def footprint(self, rgb: np.ndarray, regions: list[tuple[Region, tuple[int, int, int], bool]],
@@ -172,13 +158,24 @@ class VolumeDisplay:
                 m = np.asarray(r.voxels.any(axis=a), bool)
             else:
                 m = np.ones((hi[rest[0]] - lo[rest[0]], hi[rest[1]] - lo[rest[1]]), bool)
-            r0, c0 = lo[rest[0]], lo[rest[1]]
-            h, w = out.shape[:2]
-            rr1, cc1 = min(r0 + m.shape[0], h), min(c0 + m.shape[1], w)
-            if rr1 <= r0 or cc1 <= c0:
-                continue
-            sub = m[:rr1 - r0, :cc1 - c0]
-            k = 0.6 if selected else 0.4
-            view = out[r0:rr1, c0:cc1]
-            view[sub] = view[sub] * (1 - k) + np.array(colour, np.float32) * k
+            _blend(out, m, lo[rest[0]], lo[rest[1]], colour, 0.6 if selected else 0.4)
         return out.astype(np.uint8)
+
+
+def _blend(out: np.ndarray, m: np.ndarray, r0: int, c0: int, colour: tuple[int, int, int], k: float,
+           outline: bool = False) -> None:
+    """Blend ``colour`` with weight ``k`` into float ``out`` where the bool ``m`` at (row ``r0``, column ``c0``)
+    is set, clipped to ``out``; ``outline``: only the border of the part in view."""
+    h, w = out.shape[:2]
+    rr0, cc0 = max(r0, 0), max(c0, 0)
+    rr1, cc1 = min(r0 + m.shape[0], h), min(c0 + m.shape[1], w)
+    if rr1 <= rr0 or cc1 <= cc0:
+        return
+    sub = m[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0]
+    if outline:
+        edge = np.zeros_like(sub)
+        edge[[0, -1], :] = True
+        edge[:, [0, -1]] = True
+        sub = sub & edge
+    view = out[rr0:rr1, cc0:cc1]
+    view[sub] = view[sub] * (1 - k) + np.array(colour, np.float32) * k

@@ -78,7 +78,6 @@ class VolumeWorkbench(VolumeEdits, QWidget):
             v.released.connect(self._release)
             v.double_clicked.connect(self._double)
             v.wheeled.connect(self._wheel)
-            v.hovered.connect(self._hover)
         bar = QHBoxLayout()
         self.tool_box = QComboBox()
         self.tool_box.addItems(TOOLS)
@@ -241,7 +240,7 @@ class VolumeWorkbench(VolumeEdits, QWidget):
         self.redraw()
 
     # -- navigation -------------------------------------------------------------------
-    def _voxel(self, axis: str, row: float, col: float, projection_view: bool = False) -> list[int]:
+    def _voxel(self, axis: str, row: float, col: float) -> list[int]:
         """The cursor after a point (row, col) of a view: the view's own slice stays."""
         assert self.disp is not None
         z, y, x = self.disp.cursor
@@ -275,9 +274,6 @@ class VolumeWorkbench(VolumeEdits, QWidget):
         if self.sender() is self.proj:
             return
         self.step(axis, steps)
-
-    def _hover(self, axis: str, row: float, col: float) -> None:
-        pass
 
     def keyPressEvent(self, e) -> None:
         k = e.key()

@@ -18,7 +18,6 @@ class PlaneView(QWidget):
     released = Signal(str, float, float, object)          # axis, row, col, button
     double_clicked = Signal(str, float, float)
     wheeled = Signal(str, int)                            # axis, steps (+ away from the user)
-    hovered = Signal(str, float, float)
 
     def __init__(self, axis: str, row_axis: str, col_axis: str, projection: bool = False, parent=None):
         super().__init__(parent)
@@ -106,7 +105,7 @@ class PlaneView(QWidget):
             c = self.to_widget(*self._mouse)
             rad = self.brush * self.voxel_px()
             p.setPen(QPen(QColor(255, 255, 255, 200), 1))
-            p.drawEllipse(c, rad, rad * self.aspect ** 0)
+            p.drawEllipse(c, rad, rad * self.aspect)  # the disk is round in voxels: rows are aspect times as tall
         p.end()
 
     # -- input ------------------------------------------------------------------------
@@ -119,8 +118,6 @@ class PlaneView(QWidget):
         self._mouse = (r, c)
         if e.buttons() != Qt.MouseButton.NoButton:
             self.dragged.emit(self.axis, r, c, e.buttons())
-        else:
-            self.hovered.emit(self.axis, r, c)
         if self.brush:
             self.update()
 
